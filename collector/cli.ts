@@ -1,0 +1,62 @@
+import { Command, InvalidArgumentError } from "commander";
+import { runCli, waitForShutdownSignal } from "../shared/cli/run-cli.js";
+import { moduleLogger } from "../shared/log/logger.js";
+import { SPAMTRACE_VERSION } from "../shared/version.js";
+import { certsInit } from "./certs/certs-init.js";
+import { loadCollectorConfig } from "./config/collector-config.js";
+import { formatRows, runSql } from "./query/run-sql.js";
+import { serveCollector } from "./serve.js";
+
+const program = new Command("spamtrace")
+  .description("spamtrace: finds where spam leaves your servers (collector, analyst and admin commands)")
+  .version(SPAMTRACE_VERSION);
+
+program
+  .command("serve")
+  .description("run the collector: receive probe streams over gRPC (mTLS) and store them in ClickHouse")
+  .option("--config <file>", "YAML/JSON config file (see docs/configuration.md)")
+  .action(async (opts: { config?: string }) => {
+    const collector = await serveCollector(loadCollectorConfig(opts.config));
+    const signal = await waitForShutdownSignal();
+    moduleLogger("collector").info({ signal }, "shutting down");
+    await collector.close();
+  });
+
+program
+  .command("sql")
+  .description("run one read-only query against the configured store and print the rows")
+  .argument("<query>", "SELECT / SHOW / DESCRIBE ... statement")
+  .option("--config <file>", "collector config file (to find the store or the running collector)")
+  .option("--json", "print rows as JSON lines")
+  .action(async (query: string, opts: { config?: string; json?: boolean }) => {
+    const rows = await runSql(loadCollectorConfig(opts.config), query);
+    process.stdout.write(opts.json ? rows.map((r) => JSON.stringify(r)).join("\n") + (rows.length ? "\n" : "") : formatRows(rows));
+  });
+
+const certs = program.command("certs").description("private CA and certificates for probe<->collector mTLS");
+certs
+  .command("init")
+  .description("make a CA, the collector certificate and one client certificate per probe (reuses an existing CA)")
+  .option("--dir <dir>", "folder for the certificates and keys", "var/certs")
+  .option("--probe <hostId...>", "host id of a probe to issue a client certificate for (repeatable)", [])
+  .option("--server-name <name...>", "extra DNS name or IP for the collector certificate (repeatable)", [])
+  .option("--days <n>", "validity in days", parseDays)
+  .option("--force", "make a new CA and reissue every certificate in the folder")
+  .action(async (opts: { dir: string; probe: string[]; serverName: string[]; days?: number; force?: boolean }) => {
+    const written = await certsInit({
+      dir: opts.dir,
+      probeHostIds: opts.probe,
+      serverNames: opts.serverName,
+      ...(opts.days === undefined ? {} : { days: opts.days }),
+      force: opts.force ?? false,
+    });
+    process.stdout.write(written.length ? `wrote:\n${written.map((p) => `  ${p}`).join("\n")}\n` : "nothing to do: every certificate already exists\n");
+  });
+
+function parseDays(value: string): number {
+  const days = Number(value);
+  if (!Number.isInteger(days) || days < 1 || days > 36500) throw new InvalidArgumentError(`--days ${value} must be an integer in 1..36500`);
+  return days;
+}
+
+await runCli(program);

@@ -1,0 +1,86 @@
+import { hostname } from "node:os";
+import { z } from "zod";
+import { loadConfig } from "../../shared/config/load-config.js";
+import { DEFAULT_COLLECTOR_GRPC_PORT } from "../../shared/grpc/ingest-service.js";
+import { DEFAULT_INGEST_LIMITS } from "../receive/grpc/validate-message.js";
+
+/** Default admin/metrics HTTP port. */
+export const DEFAULT_ADMIN_PORT = 7444;
+/** Default retention of stored rows, days. */
+export const DEFAULT_RETENTION_DAYS = 180;
+/** Default ClickHouse request timeout, ms. */
+export const DEFAULT_STORE_REQUEST_TIMEOUT_MS = 30_000;
+
+const port = z.number().int().min(0).max(65535);
+
+/** The collector's configuration schema; every key documented in docs/configuration.md. */
+export const collectorConfigSchema = z.strictObject({
+  /** Name of this collector instance, stored with every row it writes (default: hostname). */
+  collectorId: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/).default(hostname()),
+  grpc: z
+    .strictObject({
+      /** Address the probe listener binds. */
+      host: z.string().min(1).default("0.0.0.0"),
+      /** Port the probe listener binds; 0 picks a free port. */
+      port: port.default(DEFAULT_COLLECTOR_GRPC_PORT),
+      /** Folder with ca.crt, collector.crt, collector.key as written by `spamtrace certs init`. */
+      certsDir: z.string().min(1).default("var/certs"),
+      /** CA certificate that signs probe certificates (default: certsDir/ca.crt). */
+      caFile: z.string().min(1).optional(),
+      /** Collector certificate (default: certsDir/collector.crt). */
+      certFile: z.string().min(1).optional(),
+      /** Collector private key (default: certsDir/collector.key). */
+      keyFile: z.string().min(1).optional(),
+      /** Plaintext without client certificates. Never in production; logged as a warning. */
+      insecure: z.boolean().default(false),
+    })
+    .prefault({}),
+  admin: z
+    .strictObject({
+      /** Address of the admin HTTP endpoint (/metrics, /healthz, /api/sql). Loopback by default. */
+      host: z.string().min(1).default("127.0.0.1"),
+      /** Port of the admin HTTP endpoint; 0 picks a free port. */
+      port: port.default(DEFAULT_ADMIN_PORT),
+      /** File holding the bearer token for /api/sql; created with a random token when missing. */
+      tokenFile: z.string().min(1).default("var/admin.token"),
+    })
+    .prefault({}),
+  store: z
+    .strictObject({
+      /** ClickHouse server URL (http://host:8123). When absent, the embedded engine is used. */
+      url: z.url({ protocol: /^https?$/ }).optional(),
+      /** ClickHouse user. */
+      username: z.string().min(1).default("default"),
+      /** File holding the ClickHouse password (else env SPAMTRACE_CLICKHOUSE_PASSWORD, else empty). */
+      passwordFile: z.string().min(1).optional(),
+      /** Database for spamtrace's tables. */
+      database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/).default("spamtrace"),
+      /** Data folder of the embedded engine (used when url is absent). */
+      dataDir: z.string().min(1).default("var/clickhouse"),
+      /** ClickHouse request timeout, ms. */
+      requestTimeoutMs: z.number().int().min(1000).max(600_000).default(DEFAULT_STORE_REQUEST_TIMEOUT_MS),
+      /** Rows older than this many days are dropped. */
+      retentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      /** Largest probe message accepted, bytes. */
+      maxMessageBytes: z.number().int().min(65_536).max(64 * 1024 * 1024).default(DEFAULT_INGEST_LIMITS.maxMessageBytes),
+      /** Most sockets in one batch. */
+      maxSocketsPerBatch: z.number().int().min(1).default(DEFAULT_INGEST_LIMITS.maxSocketsPerBatch),
+      /** Longest string field from a probe, characters. */
+      maxStringChars: z.number().int().min(64).default(DEFAULT_INGEST_LIMITS.maxStringChars),
+      /** Allowed probe clock skew into the future, ms. */
+      maxClockSkewMs: z.number().int().min(0).default(DEFAULT_INGEST_LIMITS.maxClockSkewMs),
+    })
+    .prefault({}),
+});
+
+/** Validated collector configuration. */
+export type CollectorConfig = z.output<typeof collectorConfigSchema>;
+
+/** Loads the collector config: flags > file > SPAMTRACE_COLLECTOR_* environment > defaults. */
+export function loadCollectorConfig(file: string | undefined, overrides?: Record<string, unknown>, env?: NodeJS.ProcessEnv): CollectorConfig {
+  return loadConfig(collectorConfigSchema, { file, envPrefix: "SPAMTRACE_COLLECTOR_", overrides, env });
+}

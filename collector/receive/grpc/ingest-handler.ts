@@ -1,0 +1,107 @@
+import type { ServerDuplexStream } from "@grpc/grpc-js";
+import { create } from "@bufbuild/protobuf";
+import {
+  AckSchema,
+  StreamResponseSchema,
+  WelcomeSchema,
+  type Hello,
+  type StreamRequest,
+  type StreamResponse,
+} from "../../../shared/gen/spamtrace/v1/ingest_pb.js";
+import type { Logger } from "../../../shared/log/logger.js";
+import { readPeerIdentity } from "../../certs/read-peer-identity.js";
+import type { CollectorMetrics } from "../../admin/metrics.js";
+import type { BatchWriter, StreamCursor } from "../../store/batch-writer.js";
+import { IngestError, toGrpcStatus } from "./ingest-error.js";
+import { validateBatch, validateHello, type IngestLimits } from "./validate-message.js";
+
+/** What the ingest handler needs. */
+export interface IngestHandlerDeps {
+  writer: BatchWriter;
+  metrics: CollectorMetrics;
+  limits: IngestLimits;
+  logger: Logger;
+  /** False only in the explicit insecure (plaintext) mode: no certificate to bind the host id to. */
+  requireIdentity: boolean;
+  /** Reported in Welcome. */
+  collectorVersion: string;
+}
+
+/**
+ * Serves one probe stream: Hello → Welcome, then Batch → store → Ack, one
+ * message at a time. Reading the stream with `for await` stops reading while
+ * a batch is being stored, so HTTP/2 flow control holds a fast probe back
+ * instead of queueing its batches in memory.
+ */
+export function createIngestHandler(deps: IngestHandlerDeps): (call: ServerDuplexStream<StreamRequest, StreamResponse>) => void {
+  return (call) => {
+    void serveStream(call, deps);
+  };
+}
+
+async function serveStream(call: ServerDuplexStream<StreamRequest, StreamResponse>, deps: IngestHandlerDeps): Promise<void> {
+  const { metrics, logger } = deps;
+  const certName = readPeerIdentity(call.getAuthContext()?.sslPeerCertificate);
+  const peer = call.getPeer();
+  let hello: Hello | undefined;
+  let cursor: StreamCursor | undefined;
+  metrics.streamsActive.inc();
+  try {
+    if (deps.requireIdentity && certName === null) throw new IngestError("unauthenticated", "a client certificate is required");
+    for await (const request of call as AsyncIterable<StreamRequest>) {
+      const kind = request.kind;
+      if (kind.case === "hello") {
+        if (hello) throw new IngestError("failed_precondition", "hello sent twice on one stream");
+        validateHello(kind.value, deps.limits);
+        if (deps.requireIdentity && kind.value.hostId !== certName) {
+          throw new IngestError("permission_denied", `certificate ${certName} may not report for host ${kind.value.hostId}`);
+        }
+        hello = kind.value;
+        cursor = await deps.writer.openStream(hello, certName ?? "");
+        logger.info({ host_id: hello.hostId, epoch: hello.streamEpoch.toString(), stored_through: cursor.storedThrough.toString(), peer }, "probe stream opened");
+        send(call, {
+          case: "welcome",
+          value: create(WelcomeSchema, {
+            storedThroughSeq: cursor.storedThrough,
+            collectorVersion: deps.collectorVersion,
+            maxBatchBytes: deps.limits.maxMessageBytes,
+          }),
+        });
+      } else if (kind.case === "batch") {
+        if (!hello || !cursor) throw new IngestError("failed_precondition", "batch sent before hello");
+        const batch = kind.value;
+        try {
+          validateBatch(batch, hello, deps.limits, Date.now());
+        } catch (error) {
+          metrics.batches.inc({ outcome: "rejected" });
+          throw error;
+        }
+        const timer = metrics.storeSeconds.startTimer();
+        const outcome = await deps.writer.storeBatch(cursor, batch).catch((error: unknown) => {
+          metrics.batches.inc({ outcome: "failed" });
+          throw error;
+        });
+        timer();
+        metrics.batches.inc({ outcome: outcome.duplicate ? "duplicate" : "stored" });
+        metrics.rowsWritten.inc({ table: "socket_snapshots" }, outcome.rows);
+        if (!outcome.duplicate) metrics.evictedBatches.inc(Number(batch.evictedBatches));
+        send(call, { case: "ack", value: create(AckSchema, { streamEpoch: batch.streamEpoch, seq: batch.seq, duplicate: outcome.duplicate }) });
+      } else {
+        throw new IngestError("invalid_argument", "empty stream request");
+      }
+    }
+    call.end();
+  } catch (caught) {
+    const error = IngestError.from(caught);
+    metrics.streamErrors.inc({ code: error.code });
+    const level = error.code === "unavailable" || error.code === "internal" ? "error" : "warn";
+    logger[level]({ host_id: hello?.hostId, cert: certName, peer, code: error.code, err: error.message }, "probe stream ended with error");
+    if (!call.cancelled) call.emit("error", toGrpcStatus(error));
+  } finally {
+    metrics.streamsActive.dec();
+  }
+}
+
+function send(call: ServerDuplexStream<StreamRequest, StreamResponse>, kind: StreamResponse["kind"]): void {
+  call.write(create(StreamResponseSchema, { kind }));
+}

@@ -1,0 +1,73 @@
+import type { Batch, Hello } from "../../../shared/gen/spamtrace/v1/ingest_pb.js";
+import { IngestError } from "./ingest-error.js";
+
+/** Limits on what a probe may send; every probe message is untrusted. */
+export interface IngestLimits {
+  /** Largest encoded message accepted, bytes (enforced by grpc-js too). */
+  maxMessageBytes: number;
+  /** Most sockets in one batch, over all its snapshots. */
+  maxSocketsPerBatch: number;
+  /** Longest string field, in characters. */
+  maxStringChars: number;
+  /** How far a probe's timestamps may lie in the future, ms (clock skew allowance). */
+  maxClockSkewMs: number;
+}
+
+/** Defaults for IngestLimits. */
+export const DEFAULT_INGEST_LIMITS: IngestLimits = {
+  maxMessageBytes: 8 * 1024 * 1024,
+  maxSocketsPerBatch: 50_000,
+  maxStringChars: 4096,
+  maxClockSkewMs: 10 * 60 * 1000,
+};
+
+const HOST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+// Probes keep data a while in their spool after an outage; older than this is not believable.
+const MAX_AGE_MS = 400 * 24 * 3600 * 1000;
+
+/** Checks a Hello; throws IngestError(invalid_argument) naming the field. */
+export function validateHello(hello: Hello, limits: IngestLimits): void {
+  if (!HOST_ID.test(hello.hostId)) throw invalid(`hello.host_id ${JSON.stringify(hello.hostId.slice(0, 80))} must match ${HOST_ID.source}`);
+  if (hello.streamEpoch === 0n) throw invalid("hello.stream_epoch must be > 0");
+  checkStrings("hello", [hello.hostname, hello.os, hello.kernel, hello.probeVersion, ...hello.ipAddresses], limits);
+  if (hello.mta) checkStrings("hello.mta", [hello.mta.kind, hello.mta.version, hello.mta.queuePath, ...hello.mta.binaryPaths, ...hello.mta.logPaths], limits);
+}
+
+/** Checks a Batch against its stream's Hello; throws IngestError naming the field. */
+export function validateBatch(batch: Batch, hello: Hello, limits: IngestLimits, nowMs: number): void {
+  if (batch.hostId !== hello.hostId) {
+    throw new IngestError("permission_denied", `batch.host_id ${JSON.stringify(batch.hostId.slice(0, 80))} differs from the stream's host ${hello.hostId}`);
+  }
+  if (batch.streamEpoch !== hello.streamEpoch) throw invalid(`batch.stream_epoch ${batch.streamEpoch} differs from hello.stream_epoch ${hello.streamEpoch}`);
+  if (batch.seq === 0n) throw invalid("batch.seq must be >= 1");
+  checkTime("batch.created_at_unix_ms", batch.createdAtUnixMs, limits, nowMs);
+  let sockets = 0;
+  for (const snapshot of batch.socketSnapshots) {
+    checkTime("socket_snapshot.observed_at_unix_ms", snapshot.observedAtUnixMs, limits, nowMs);
+    sockets += snapshot.sockets.length;
+    if (sockets > limits.maxSocketsPerBatch) throw invalid(`batch has more than ${limits.maxSocketsPerBatch} sockets`);
+    for (const s of snapshot.sockets) {
+      if (s.localPort > 65535 || s.remotePort > 65535) throw invalid(`socket port ${Math.max(s.localPort, s.remotePort)} must be <= 65535`);
+      const p = s.process;
+      checkStrings("socket", [s.proto, s.state, s.localAddress, s.remoteAddress], limits);
+      if (p) checkStrings("socket.process", [p.user, p.comm, p.exe, p.cwd, p.exeSha256, ...p.argv], limits);
+    }
+  }
+}
+
+function checkTime(field: string, value: bigint, limits: IngestLimits, nowMs: number): void {
+  const ms = Number(value);
+  if (ms > nowMs + limits.maxClockSkewMs || ms < nowMs - MAX_AGE_MS) {
+    throw invalid(`${field} ${value} is outside the accepted window (now ${nowMs}, skew ${limits.maxClockSkewMs} ms)`);
+  }
+}
+
+function checkStrings(field: string, values: readonly string[], limits: IngestLimits): void {
+  for (const value of values) {
+    if (value.length > limits.maxStringChars) throw invalid(`${field} has a string of ${value.length} chars, limit ${limits.maxStringChars}`);
+  }
+}
+
+function invalid(message: string): IngestError {
+  return new IngestError("invalid_argument", message);
+}

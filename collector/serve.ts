@@ -1,0 +1,82 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { moduleLogger } from "../shared/log/logger.js";
+import { SPAMTRACE_VERSION } from "../shared/version.js";
+import { startAdminServer } from "./admin/admin-server.js";
+import { ensureAdminToken } from "./admin/admin-token.js";
+import { CollectorMetrics } from "./admin/metrics.js";
+import type { CollectorConfig } from "./config/collector-config.js";
+import { startGrpcServer, type ServerTls } from "./receive/grpc/grpc-server.js";
+import { BatchWriter } from "./store/batch-writer.js";
+import { migrate } from "./store/clickhouse/migrate.js";
+import type { ClickHouseStore } from "./store/clickhouse/store.js";
+import { openStore } from "./store/open-store.js";
+
+/** A running collector. */
+export interface RunningCollector {
+  /** Port of the gRPC probe listener. */
+  grpcPort: number;
+  /** Port of the admin HTTP endpoint. */
+  adminPort: number;
+  store: ClickHouseStore;
+  /** Stops listeners, then closes the store. */
+  close(): Promise<void>;
+}
+
+/** Starts the collector: store + schema, gRPC receiver, admin endpoint. */
+export async function serveCollector(config: CollectorConfig): Promise<RunningCollector> {
+  const logger = moduleLogger("collector");
+  const tls = config.grpc.insecure ? "insecure" : readServerTls(config.grpc);
+  const store = await openStore(config.store);
+  try {
+    const report = await migrate(store, { database: config.store.database, retentionDays: config.store.retentionDays });
+    logger.info(
+      { store: store.kind, version: report.dialect.version, applied: report.applied, where: config.store.url ?? config.store.dataDir },
+      "store ready",
+    );
+    const metrics = new CollectorMetrics();
+    const grpc = await startGrpcServer(
+      { host: config.grpc.host, port: config.grpc.port, tls, logger: moduleLogger("grpc") },
+      { writer: new BatchWriter(store, config.collectorId), metrics, limits: config.limits, collectorVersion: SPAMTRACE_VERSION },
+    );
+    const admin = await startAdminServer({
+      host: config.admin.host,
+      port: config.admin.port,
+      token: ensureAdminToken(config.admin.tokenFile),
+      store,
+      metrics,
+      logger: moduleLogger("admin"),
+    });
+    logger.info({ grpc_port: grpc.port, admin_port: admin.port, admin_host: config.admin.host }, "collector listening");
+    return {
+      grpcPort: grpc.port,
+      adminPort: admin.port,
+      store,
+      close: async () => {
+        await grpc.stop();
+        await admin.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+function readServerTls(grpc: CollectorConfig["grpc"]): ServerTls {
+  const read = (key: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new Error(
+        `grpc.${key} ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); run \`spamtrace certs init --dir ${grpc.certsDir}\` or set grpc.insecure for plaintext`,
+      );
+    }
+  };
+  return {
+    ca: read("caFile", grpc.caFile ?? join(grpc.certsDir, "ca.crt")),
+    cert: read("certFile", grpc.certFile ?? join(grpc.certsDir, "collector.crt")),
+    key: read("keyFile", grpc.keyFile ?? join(grpc.certsDir, "collector.key")),
+  };
+}

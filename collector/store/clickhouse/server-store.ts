@@ -1,0 +1,88 @@
+import { createClient, type ClickHouseClient } from "@clickhouse/client";
+import type { ClickHouseStore, Row } from "./store.js";
+import { StoreError } from "./store.js";
+import { qualifiedTable, quoteIdentifier } from "./sql-literal.js";
+
+/** How to reach a ClickHouse server. */
+export interface ServerStoreOptions {
+  /** HTTP(S) URL, e.g. http://127.0.0.1:8123. */
+  url: string;
+  /** User name. */
+  username: string;
+  /** Password (from a file or the environment, never the command line). */
+  password: string;
+  /** Database for spamtrace's tables; created when missing. */
+  database: string;
+  /** Per-request timeout in milliseconds. */
+  requestTimeoutMs: number;
+}
+
+/**
+ * The server store: a ClickHouse server over HTTP with @clickhouse/client.
+ * Works with 18.16 by sending only settings it knows and binding values on
+ * the client (notes/clickhouse-18.16-facts.md).
+ */
+export class ServerStore implements ClickHouseStore {
+  readonly kind = "server";
+  private constructor(
+    private readonly client: ClickHouseClient,
+    readonly database: string,
+  ) {}
+
+  /** Connects, checks credentials with a real query, and creates the database. */
+  static async open(opts: ServerStoreOptions): Promise<ServerStore> {
+    const client = createClient({
+      url: opts.url,
+      username: opts.username,
+      password: opts.password,
+      request_timeout: opts.requestTimeoutMs,
+      // 18.16 sends mid-stream errors with HTTP 200; waiting for the end of
+      // the query turns them into proper HTTP errors.
+      clickhouse_settings: { wait_end_of_query: 1 },
+    });
+    const store = new ServerStore(client, opts.database);
+    await store.command(`CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(opts.database)}`);
+    return store;
+  }
+
+  async version(): Promise<string> {
+    const rows = await this.query<{ v: string }>("SELECT version() AS v");
+    return rows[0]?.v ?? "unknown";
+  }
+
+  async command(sql: string): Promise<void> {
+    try {
+      await this.client.command({ query: sql });
+    } catch (error) {
+      throw StoreError.from(error, "ClickHouse command failed");
+    }
+  }
+
+  async insert(table: string, rows: readonly Row[]): Promise<void> {
+    if (rows.length === 0) return;
+    try {
+      await this.client.insert({ table: qualifiedTable(this.database, table), values: rows as Row[], format: "JSONEachRow" });
+    } catch (error) {
+      throw StoreError.from(error, `ClickHouse insert into ${table} failed`);
+    }
+  }
+
+  async query<T extends Row = Row>(sql: string, opts?: { readonly?: boolean }): Promise<T[]> {
+    try {
+      const result = await this.client.query({
+        query: sql,
+        format: "JSONEachRow",
+        // readonly=2 forbids writes and file-reading table functions but still
+        // lets the request carry the settings above.
+        ...(opts?.readonly ? { clickhouse_settings: { readonly: "2" } } : {}),
+      });
+      return await result.json<T>();
+    } catch (error) {
+      throw StoreError.from(error, "ClickHouse query failed");
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}

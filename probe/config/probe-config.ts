@@ -1,0 +1,77 @@
+import { z } from "zod";
+import { loadConfig } from "../../shared/config/load-config.js";
+import { DEFAULT_SMTP_PORTS } from "../../shared/types/socket-record.js";
+import { MIN_SPOOL_BYTES } from "../spool/disk-spool.js";
+
+/** Default interval between socket table samples, ms: short SMTP sessions last seconds. */
+export const DEFAULT_SAMPLE_INTERVAL_MS = 500;
+/** Default interval between socket snapshots sent, ms. */
+export const DEFAULT_SNAPSHOT_INTERVAL_MS = 10_000;
+/** Default spool bound, bytes. */
+export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
+
+/** The probe's configuration schema; every key documented in docs/configuration.md. */
+export const probeConfigSchema = z.strictObject({
+  /** Host id reported to the collector; must equal the probe certificate's name. Default: /etc/machine-id. */
+  hostId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/).optional(),
+  collector: z
+    .strictObject({
+      /** host:port of the collector's gRPC listener. */
+      address: z.string().regex(/^.+:\d{1,5}$/, "must be host:port").default("127.0.0.1:7443"),
+      /** Folder with ca.crt and probe-<hostId>.crt/.key as written by `spamtrace certs init`. */
+      certsDir: z.string().min(1).default("var/certs"),
+      /** CA certificate that signed the collector's certificate (default: certsDir/ca.crt). */
+      caFile: z.string().min(1).optional(),
+      /** This probe's certificate (default: certsDir/probe-<hostId>.crt). */
+      certFile: z.string().min(1).optional(),
+      /** This probe's private key (default: certsDir/probe-<hostId>.key). */
+      keyFile: z.string().min(1).optional(),
+      /** Name expected in the collector's certificate when the address is not in it. */
+      serverName: z.string().min(1).optional(),
+      /** Plaintext without certificates. Never in production; logged as a warning. */
+      insecure: z.boolean().default(false),
+      /** Most batches sent and not yet acknowledged. */
+      maxInFlight: z.number().int().min(1).max(1024).default(16),
+      /** First reconnect delay, ms. */
+      reconnectMinMs: z.number().int().min(10).max(60_000).default(500),
+      /** Longest reconnect delay, ms. */
+      reconnectMaxMs: z.number().int().min(100).max(600_000).default(30_000),
+    })
+    .prefault({}),
+  sockets: z
+    .strictObject({
+      /** TCP ports that count as SMTP (local or remote). */
+      ports: z.array(z.number().int().min(1).max(65535)).min(1).default([...DEFAULT_SMTP_PORTS]),
+      /** "proc" reads /proc directly; "lsof" parses `lsof -F` (fallback). */
+      source: z.enum(["proc", "lsof"]).default("proc"),
+      /** Interval between samples of the socket table, ms. */
+      sampleIntervalMs: z.number().int().min(50).max(60_000).default(DEFAULT_SAMPLE_INTERVAL_MS),
+      /** Interval between snapshots sent to the collector, ms. */
+      snapshotIntervalMs: z.number().int().min(100).max(3_600_000).default(DEFAULT_SNAPSHOT_INTERVAL_MS),
+    })
+    .prefault({}),
+  spool: z
+    .strictObject({
+      /** Folder of the on-disk spool. */
+      dir: z.string().min(1).default("var/spool"),
+      /** Spool bound, bytes; the oldest batches are evicted (and reported) beyond it. */
+      maxBytes: z.number().int().min(MIN_SPOOL_BYTES).default(DEFAULT_SPOOL_MAX_BYTES),
+    })
+    .prefault({}),
+  metrics: z
+    .strictObject({
+      /** Address of the probe's /metrics endpoint. */
+      host: z.string().min(1).default("127.0.0.1"),
+      /** Port of the probe's /metrics endpoint; 0 picks a free port; -1 disables it. */
+      port: z.number().int().min(-1).max(65535).default(7445),
+    })
+    .prefault({}),
+});
+
+/** Validated probe configuration. */
+export type ProbeConfig = z.output<typeof probeConfigSchema>;
+
+/** Loads the probe config: flags > file > SPAMTRACE_PROBE_* environment > defaults. */
+export function loadProbeConfig(file: string | undefined, overrides?: Record<string, unknown>, env?: NodeJS.ProcessEnv): ProbeConfig {
+  return loadConfig(probeConfigSchema, { file, envPrefix: "SPAMTRACE_PROBE_", overrides, env });
+}

@@ -1,0 +1,44 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+
+/** The probe's Prometheus metrics. */
+export class ProbeMetrics {
+  /** Registry served at /metrics. */
+  readonly registry = new Registry();
+  /** Socket table samples taken, by result (ok, failed). */
+  readonly samples = new Counter({ name: "spamtrace_probe_socket_samples_total", help: "Socket table samples, by result", labelNames: ["result"] as const, registers: [this.registry] });
+  /** Batches written to the spool. */
+  readonly batchesSpooled = new Counter({ name: "spamtrace_probe_batches_spooled_total", help: "Batches written to the spool", registers: [this.registry] });
+  /** Batches acknowledged by the collector. */
+  readonly batchesAcked = new Counter({ name: "spamtrace_probe_batches_acked_total", help: "Batches acknowledged by the collector", registers: [this.registry] });
+  /** Batches evicted from the full spool (lost). */
+  readonly batchesEvicted = new Counter({ name: "spamtrace_probe_spool_evicted_batches_total", help: "Batches evicted from a full spool", registers: [this.registry] });
+  /** Bytes in the spool. */
+  readonly spoolBytes = new Gauge({ name: "spamtrace_probe_spool_bytes", help: "Bytes waiting in the spool", registers: [this.registry] });
+  /** 1 while connected to the collector. */
+  readonly connected = new Gauge({ name: "spamtrace_probe_connected", help: "1 while a collector stream is open", registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: "spamtrace_probe_" });
+  }
+
+  /** Serves /metrics on host:port; returns the server. */
+  async listen(host: string, port: number): Promise<{ port: number; server: Server }> {
+    const server = createServer((req, res) => {
+      if (req.url !== "/metrics") {
+        res.writeHead(404).end();
+        return;
+      }
+      void this.registry.metrics().then((body) => {
+        res.writeHead(200, { "content-type": this.registry.contentType });
+        res.end(body);
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, resolve);
+    });
+    return { port: (server.address() as AddressInfo).port, server };
+  }
+}

@@ -1,0 +1,170 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { join } from "node:path";
+
+/** One spooled batch: its sequence number and encoded bytes. */
+export interface SpooledBatch {
+  seq: bigint;
+  bytes: Uint8Array;
+}
+
+interface SpoolState {
+  /** Spool incarnation (ms since epoch at creation); sequence numbers restart in each. */
+  epoch: string;
+  /** Last sequence number given out. */
+  lastSeq: string;
+}
+
+/** Spool sizes are at least this, so one batch always fits. */
+export const MIN_SPOOL_BYTES = 1024 * 1024;
+
+/**
+ * A bounded on-disk queue of encoded batches: written (and fsynced) before
+ * sending, deleted when acknowledged, so unacknowledged data survives a
+ * probe crash or a collector outage. When over its byte bound it evicts the
+ * oldest batches and counts them, so the loss is reported, not silent.
+ * Files are `<seq>.batch` in the spool folder; state.json holds the epoch and
+ * the last sequence number so numbering survives restarts.
+ */
+export class DiskSpool {
+  private state: SpoolState;
+  private readonly entries = new Map<bigint, number>(); // seq -> bytes
+  private totalBytes = 0;
+  /** Batches evicted and not yet reported by `takeEvicted()`. */
+  private evicted = 0;
+  /** Batches evicted since this spool was opened. */
+  evictedTotal = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly maxBytes: number,
+  ) {
+    if (maxBytes < MIN_SPOOL_BYTES) throw new RangeError(`spool.maxBytes ${maxBytes} must be >= ${MIN_SPOOL_BYTES}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const saved = this.readState();
+    this.state = saved ?? { epoch: String(Date.now()), lastSeq: "0" };
+    this.writeState();
+    for (const name of readdirSync(dir)) {
+      const match = /^(\d+)\.batch$/.exec(name);
+      if (match && !saved) {
+        // Batches of an epoch whose state is lost cannot be numbered again: count them as evicted.
+        rmSync(join(dir, name), { force: true });
+        this.evicted++;
+        this.evictedTotal++;
+      } else if (match) {
+        const size = statSync(join(dir, name)).size;
+        this.entries.set(BigInt(match[1]!), size);
+        this.totalBytes += size;
+      } else if (name.endsWith(".tmp")) rmSync(join(dir, name), { force: true });
+    }
+  }
+
+  /** Spool incarnation. */
+  get epoch(): bigint {
+    return BigInt(this.state.epoch);
+  }
+
+  /** Bytes currently spooled. */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  /** Number of batches waiting for acknowledgement. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The sequence number the next appended batch gets. */
+  nextSeq(): bigint {
+    return BigInt(this.state.lastSeq) + 1n;
+  }
+
+  /**
+   * Stores a batch durably under `nextSeq()` (the caller encodes it with
+   * that number), evicting the oldest batches if the bound is exceeded.
+   */
+  append(seq: bigint, bytes: Uint8Array): void {
+    if (seq !== this.nextSeq()) throw new RangeError(`spool append seq ${seq} must be ${this.nextSeq()}`);
+    const path = join(this.dir, `${seq}.batch`);
+    writeDurably(path, bytes);
+    this.state.lastSeq = seq.toString();
+    this.writeState();
+    this.entries.set(seq, bytes.byteLength);
+    this.totalBytes += bytes.byteLength;
+    while (this.totalBytes > this.maxBytes && this.entries.size > 1) {
+      const oldest = this.sortedSeqs()[0]!;
+      this.remove(oldest);
+      this.evicted++;
+      this.evictedTotal++;
+    }
+  }
+
+  /** Batches with seq > `after`, oldest first. */
+  *pending(after = 0n): Generator<SpooledBatch> {
+    for (const seq of this.sortedSeqs()) {
+      if (seq <= after) continue;
+      let bytes: Uint8Array;
+      try {
+        bytes = readFileSync(join(this.dir, `${seq}.batch`));
+      } catch {
+        continue; // evicted meanwhile
+      }
+      yield { seq, bytes };
+    }
+  }
+
+  /** Deletes every batch with seq <= `seq` (acknowledged as stored). */
+  ackThrough(seq: bigint): void {
+    for (const s of this.sortedSeqs()) {
+      if (s > seq) break;
+      this.remove(s);
+    }
+  }
+
+  /** Returns and resets the count of evicted batches (reported in the next batch). */
+  takeEvicted(): number {
+    const n = this.evicted;
+    this.evicted = 0;
+    return n;
+  }
+
+  private remove(seq: bigint): void {
+    const size = this.entries.get(seq);
+    if (size === undefined) return;
+    rmSync(join(this.dir, `${seq}.batch`), { force: true });
+    this.entries.delete(seq);
+    this.totalBytes -= size;
+  }
+
+  private sortedSeqs(): bigint[] {
+    return [...this.entries.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  private readState(): SpoolState | undefined {
+    try {
+      const parsed = JSON.parse(readFileSync(join(this.dir, "state.json"), "utf8")) as Partial<SpoolState>;
+      if (typeof parsed.epoch === "string" && /^\d+$/.test(parsed.epoch) && typeof parsed.lastSeq === "string" && /^\d+$/.test(parsed.lastSeq)) {
+        return { epoch: parsed.epoch, lastSeq: parsed.lastSeq };
+      }
+    } catch {
+      // Missing or corrupt state: a new epoch keeps old and new sequence numbers apart.
+    }
+    return undefined;
+  }
+
+  private writeState(): void {
+    writeDurably(join(this.dir, "state.json"), Buffer.from(JSON.stringify(this.state)));
+  }
+}
+
+// Write to a temporary file, fsync, then rename: a crash leaves the old file or the new one, never half of one.
+function writeDurably(path: string, bytes: Uint8Array): void {
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, "w", 0o600);
+  try {
+    writeSync(fd, bytes);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
