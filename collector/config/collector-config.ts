@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { z } from "zod";
+import { idString } from "../../shared/config/id-string.js";
 import { loadConfig } from "../../shared/config/load-config.js";
 import { DEFAULT_COLLECTOR_GRPC_PORT } from "../../shared/grpc/ingest-service.js";
 import { DEFAULT_INGEST_LIMITS } from "../receive/grpc/validate-message.js";
@@ -16,7 +17,7 @@ const port = z.number().int().min(0).max(65535);
 /** The collector's configuration schema; every key documented in docs/configuration.md. */
 export const collectorConfigSchema = z.strictObject({
   /** Name of this collector instance, stored with every row it writes (default: hostname). */
-  collectorId: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/).default(hostname()),
+  collectorId: idString(/^[A-Za-z0-9._-]{1,128}$/).default(hostname()),
   grpc: z
     .strictObject({
       /** Address the probe listener binds. */

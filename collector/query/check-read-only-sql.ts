@@ -20,8 +20,27 @@ export function checkReadOnlySql(sql: string): string {
   return statement;
 }
 
+// Quote-aware: `--` and `/*` inside a literal (`has(argv, '--daemon')`) are data, not comments.
 function stripComments(sql: string): string {
-  return sql.replace(/--[^\n]*/g, " ").replace(/\/\*[\s\S]*?\*\//g, " ");
+  let out = "";
+  let quote: string | null = null;
+  for (let i = 0; i < sql.length; i++) {
+    const ch = sql[i]!;
+    if (quote) {
+      out += ch;
+      if (ch === "\\" && i + 1 < sql.length) out += sql[++i];
+      else if (ch === quote) quote = null;
+    } else if (ch === "'" || ch === '"' || ch === "`") {
+      quote = ch;
+      out += ch;
+    } else if (sql.startsWith("--", i) || sql.startsWith("/*", i)) {
+      const end = ch === "-" ? sql.indexOf("\n", i) : sql.indexOf("*/", i + 2);
+      if (end === -1 && ch === "/") return out + sql.slice(i); // unterminated: left for the server to refuse
+      out += " ";
+      i = end === -1 ? sql.length : ch === "-" ? end - 1 : end + 1;
+    } else out += ch;
+  }
+  return out;
 }
 
 function hasUnquotedSemicolon(sql: string): boolean {

@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { idString } from "../../shared/config/id-string.js";
 import { loadConfig } from "../../shared/config/load-config.js";
+import { HOST_ID_PATTERN } from "../../shared/types/host-id.js";
 import { DEFAULT_SMTP_PORTS } from "../../shared/types/socket-record.js";
 import { MIN_SPOOL_BYTES } from "../spool/disk-spool.js";
 
@@ -13,7 +15,7 @@ export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
 /** The probe's configuration schema; every key documented in docs/configuration.md. */
 export const probeConfigSchema = z.strictObject({
   /** Host id reported to the collector; must equal the probe certificate's name. Default: /etc/machine-id. */
-  hostId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/).optional(),
+  hostId: idString(HOST_ID_PATTERN).optional(),
   collector: z
     .strictObject({
       /** host:port of the collector's gRPC listener. */
@@ -37,6 +39,7 @@ export const probeConfigSchema = z.strictObject({
       /** Longest reconnect delay, ms. */
       reconnectMaxMs: z.number().int().min(100).max(600_000).default(30_000),
     })
+    .refine((c) => c.reconnectMinMs <= c.reconnectMaxMs, { message: "reconnectMinMs must be <= reconnectMaxMs", path: ["reconnectMinMs"] })
     .prefault({}),
   sockets: z
     .strictObject({

@@ -42,7 +42,6 @@ export class DiskSpool {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const saved = this.readState();
     this.state = saved ?? { epoch: String(Date.now()), lastSeq: "0" };
-    this.writeState();
     for (const name of readdirSync(dir)) {
       const match = /^(\d+)\.batch$/.exec(name);
       if (match && !saved) {
@@ -52,10 +51,14 @@ export class DiskSpool {
         this.evictedTotal++;
       } else if (match) {
         const size = statSync(join(dir, name)).size;
-        this.entries.set(BigInt(match[1]!), size);
+        const seq = BigInt(match[1]!);
+        this.entries.set(seq, size);
         this.totalBytes += size;
+        // A crash between writing a batch and recording it in state.json: its number is taken (it may be sent).
+        if (seq > BigInt(this.state.lastSeq)) this.state.lastSeq = seq.toString();
       } else if (name.endsWith(".tmp")) rmSync(join(dir, name), { force: true });
     }
+    this.writeState();
   }
 
   /** Spool incarnation. */

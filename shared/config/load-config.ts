@@ -31,7 +31,9 @@ export function loadConfig<Schema extends z.ZodType>(schema: Schema, sources: Co
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const where = sources.file === undefined ? "" : ` (in ${sources.file} or the environment)`;
-  throw new ConfigError(`invalid config: ${formatConfigIssue(issue, merged)}${where}`, issueKey(issue.path));
+  // An unknown key's issue sits on its parent object; the offending key is the (first) unknown one.
+  const keyPath = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]!] : issue.path;
+  throw new ConfigError(`invalid config: ${formatConfigIssue(issue, merged)}${where}`, issueKey(keyPath));
 }
 
 /** Reads a YAML/JSON config file into a plain object; errors name the file. */

@@ -48,7 +48,9 @@ async function serveStream(call: ServerDuplexStream<StreamRequest, StreamRespons
   metrics.streamsActive.inc();
   try {
     if (deps.requireIdentity && certName === null) throw new IngestError("unauthenticated", "a client certificate is required");
-    for await (const request of call as AsyncIterable<StreamRequest>) {
+    // destroyOnReturn: false, because the default destroys the call when the
+    // loop ends, and a destroyed call can no longer send its status.
+    for await (const request of call.iterator({ destroyOnReturn: false }) as AsyncIterable<StreamRequest>) {
       const kind = request.kind;
       if (kind.case === "hello") {
         if (hello) throw new IngestError("failed_precondition", "hello sent twice on one stream");

@@ -1,4 +1,5 @@
 import type { Batch, Hello } from "../../../shared/gen/spamtrace/v1/ingest_pb.js";
+import { HOST_ID_PATTERN } from "../../../shared/types/host-id.js";
 import { IngestError } from "./ingest-error.js";
 
 /** Limits on what a probe may send; every probe message is untrusted. */
@@ -21,13 +22,12 @@ export const DEFAULT_INGEST_LIMITS: IngestLimits = {
   maxClockSkewMs: 10 * 60 * 1000,
 };
 
-const HOST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 // Probes keep data a while in their spool after an outage; older than this is not believable.
 const MAX_AGE_MS = 400 * 24 * 3600 * 1000;
 
 /** Checks a Hello; throws IngestError(invalid_argument) naming the field. */
 export function validateHello(hello: Hello, limits: IngestLimits): void {
-  if (!HOST_ID.test(hello.hostId)) throw invalid(`hello.host_id ${JSON.stringify(hello.hostId.slice(0, 80))} must match ${HOST_ID.source}`);
+  if (!HOST_ID_PATTERN.test(hello.hostId)) throw invalid(`hello.host_id ${JSON.stringify(hello.hostId.slice(0, 80))} must match ${HOST_ID_PATTERN.source}`);
   if (hello.streamEpoch === 0n) throw invalid("hello.stream_epoch must be > 0");
   checkStrings("hello", [hello.hostname, hello.os, hello.kernel, hello.probeVersion, ...hello.ipAddresses], limits);
   if (hello.mta) checkStrings("hello.mta", [hello.mta.kind, hello.mta.version, hello.mta.queuePath, ...hello.mta.binaryPaths, ...hello.mta.logPaths], limits);
@@ -44,10 +44,13 @@ export function validateBatch(batch: Batch, hello: Hello, limits: IngestLimits, 
   let sockets = 0;
   for (const snapshot of batch.socketSnapshots) {
     checkTime("socket_snapshot.observed_at_unix_ms", snapshot.observedAtUnixMs, limits, nowMs);
+    checkTime("socket_snapshot.started_at_unix_ms", snapshot.startedAtUnixMs, limits, nowMs);
     sockets += snapshot.sockets.length;
     if (sockets > limits.maxSocketsPerBatch) throw invalid(`batch has more than ${limits.maxSocketsPerBatch} sockets`);
     for (const s of snapshot.sockets) {
       if (s.localPort > 65535 || s.remotePort > 65535) throw invalid(`socket port ${Math.max(s.localPort, s.remotePort)} must be <= 65535`);
+      checkTime("socket.first_seen_unix_ms", s.firstSeenUnixMs, limits, nowMs);
+      checkTime("socket.last_seen_unix_ms", s.lastSeenUnixMs, limits, nowMs);
       const p = s.process;
       checkStrings("socket", [s.proto, s.state, s.localAddress, s.remoteAddress], limits);
       if (p) checkStrings("socket.process", [p.user, p.comm, p.exe, p.cwd, p.exeSha256, ...p.argv], limits);

@@ -1,0 +1,185 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ConfigError } from "../../shared/config/config-error.js";
+import { loadCollectorConfig, type CollectorConfig } from "./collector-config.js";
+
+const dir = mkdtempSync(join(tmpdir(), "spamtrace-collector-config-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const DEFAULTS: CollectorConfig = {
+  collectorId: hostname(),
+  grpc: { host: "0.0.0.0", port: 7443, certsDir: "var/certs", insecure: false },
+  admin: { host: "127.0.0.1", port: 7444, tokenFile: "var/admin.token" },
+  store: { username: "default", database: "spamtrace", dataDir: "var/clickhouse", requestTimeoutMs: 30_000, retentionDays: 180 },
+  limits: { maxMessageBytes: 8 * 1024 * 1024, maxSocketsPerBatch: 50_000, maxStringChars: 4096, maxClockSkewMs: 600_000 },
+};
+
+const yamlFile = file(
+  "collector.yaml",
+  ["collectorId: c1", "grpc:", "  port: 8000", "  insecure: true", "store:", "  url: http://ch.internal:8123", "  retentionDays: 30", ""].join("\n"),
+);
+const jsonFile = file("collector.json", JSON.stringify({ admin: { port: 0 }, limits: { maxSocketsPerBatch: 10 } }));
+const emptyFile = file("empty.yaml", "");
+const typoFile = file("typo.yaml", "grpc:\n  prot: 8000\n");
+const listFile = file("list.yaml", "[1, 2]\n");
+const missingFile = join(dir, "missing.yaml");
+
+type Input = { file?: string; overrides?: Record<string, unknown>; env?: NodeJS.ProcessEnv };
+
+describe("loadCollectorConfig", () => {
+  it.each<{ name: string; input: Input; output: CollectorConfig }>([
+    { name: "defaults", input: {}, output: DEFAULTS },
+    {
+      name: "environment overrides defaults, typed",
+      input: {
+        env: {
+          SPAMTRACE_COLLECTOR_GRPC__PORT: "9999",
+          SPAMTRACE_COLLECTOR_GRPC__INSECURE: "true",
+          SPAMTRACE_COLLECTOR_STORE__RETENTION_DAYS: "7",
+          SPAMTRACE_COLLECTOR_COLLECTOR_ID: "col-a",
+          SPAMTRACE_PROBE_SPOOL__DIR: "ignored: other prefix",
+        },
+      },
+      output: {
+        ...DEFAULTS,
+        collectorId: "col-a",
+        grpc: { ...DEFAULTS.grpc, port: 9999, insecure: true },
+        store: { ...DEFAULTS.store, retentionDays: 7 },
+      },
+    },
+    {
+      name: "YAML file",
+      input: { file: yamlFile },
+      output: {
+        ...DEFAULTS,
+        collectorId: "c1",
+        grpc: { ...DEFAULTS.grpc, port: 8000, insecure: true },
+        store: { ...DEFAULTS.store, url: "http://ch.internal:8123", retentionDays: 30 },
+      },
+    },
+    {
+      name: "JSON file",
+      input: { file: jsonFile },
+      output: { ...DEFAULTS, admin: { ...DEFAULTS.admin, port: 0 }, limits: { ...DEFAULTS.limits, maxSocketsPerBatch: 10 } },
+    },
+    { name: "empty file", input: { file: emptyFile }, output: DEFAULTS },
+    {
+      name: "file > environment > defaults",
+      input: {
+        file: yamlFile,
+        env: { SPAMTRACE_COLLECTOR_GRPC__PORT: "9999", SPAMTRACE_COLLECTOR_GRPC__HOST: "127.0.0.1", SPAMTRACE_COLLECTOR_STORE__RETENTION_DAYS: "7" },
+      },
+      output: {
+        ...DEFAULTS,
+        collectorId: "c1",
+        grpc: { ...DEFAULTS.grpc, host: "127.0.0.1", port: 8000, insecure: true },
+        store: { ...DEFAULTS.store, url: "http://ch.internal:8123", retentionDays: 30 },
+      },
+    },
+    {
+      name: "flags > file",
+      input: { file: yamlFile, overrides: { grpc: { port: 1 } } },
+      output: {
+        ...DEFAULTS,
+        collectorId: "c1",
+        grpc: { ...DEFAULTS.grpc, port: 1, insecure: true },
+        store: { ...DEFAULTS.store, url: "http://ch.internal:8123", retentionDays: 30 },
+      },
+    },
+  ])("$name", ({ input, output }) => {
+    expect(loadCollectorConfig(input.file, input.overrides, input.env ?? {})).toEqual(output);
+  });
+
+  it.each<{ name: string; input: Input; error: { message: string; key: string } }>([
+    {
+      name: "unknown nested key",
+      input: { overrides: { grpc: { prot: 1 } } },
+      error: { message: "invalid config: unknown config key grpc.prot", key: "grpc.prot" },
+    },
+    {
+      name: "unknown top-level key",
+      input: { overrides: { stroe: {} } },
+      error: { message: "invalid config: unknown config key stroe", key: "stroe" },
+    },
+    {
+      name: "unknown key in a file",
+      input: { file: typoFile },
+      error: { message: `invalid config: unknown config key grpc.prot (in ${typoFile} or the environment)`, key: "grpc.prot" },
+    },
+    {
+      name: "unknown key from the environment",
+      input: { env: { SPAMTRACE_COLLECTOR_STORE__RETENTION: "7" } },
+      error: { message: "invalid config: unknown config key store.retention", key: "store.retention" },
+    },
+    {
+      name: "retention below its minimum",
+      input: { overrides: { store: { retentionDays: 0 } } },
+      error: { message: "invalid config: store.retentionDays 0 must be >= 1", key: "store.retentionDays" },
+    },
+    {
+      name: "port above its maximum, from the environment",
+      input: { env: { SPAMTRACE_COLLECTOR_GRPC__PORT: "70000" } },
+      error: { message: "invalid config: grpc.port 70000 must be <= 65535", key: "grpc.port" },
+    },
+    {
+      name: "port of the wrong type",
+      input: { env: { SPAMTRACE_COLLECTOR_GRPC__PORT: "http" } },
+      error: { message: 'invalid config: grpc.port "http" must be a number', key: "grpc.port" },
+    },
+    {
+      name: "boolean of the wrong type",
+      input: { env: { SPAMTRACE_COLLECTOR_GRPC__INSECURE: "yes" } },
+      error: { message: 'invalid config: grpc.insecure "yes" must be a boolean', key: "grpc.insecure" },
+    },
+    {
+      name: "fractional port",
+      input: { overrides: { admin: { port: 80.5 } } },
+      error: { message: "invalid config: admin.port 80.5 must be a int", key: "admin.port" },
+    },
+    {
+      name: "store URL that is not http(s)",
+      input: { overrides: { store: { url: "ftp://ch.internal" } } },
+      error: { message: 'invalid config: store.url "ftp://ch.internal": Invalid URL', key: "store.url" },
+    },
+    {
+      name: "database name that is not an identifier",
+      input: { overrides: { store: { database: "spam-trace" } } },
+      error: {
+        message: 'invalid config: store.database "spam-trace": Invalid string: must match pattern /^[A-Za-z_][A-Za-z0-9_]{0,63}$/',
+        key: "store.database",
+      },
+    },
+    {
+      name: "message size below its minimum",
+      input: { overrides: { limits: { maxMessageBytes: 1024 } } },
+      error: { message: "invalid config: limits.maxMessageBytes 1024 must be >= 65536", key: "limits.maxMessageBytes" },
+    },
+    {
+      name: "missing file",
+      input: { file: missingFile },
+      error: { message: `cannot read config file ${missingFile}: ENOENT: no such file or directory, open '${missingFile}'`, key: "" },
+    },
+    {
+      name: "file that is not a mapping",
+      input: { file: listFile },
+      error: { message: `config file ${listFile} must hold a mapping of keys to values`, key: "" },
+    },
+  ])("$name", ({ input, error }) => {
+    let thrown: unknown;
+    try {
+      loadCollectorConfig(input.file, input.overrides, input.env ?? {});
+    } catch (caught) {
+      thrown = caught;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect({ message: (thrown as ConfigError).message, key: (thrown as ConfigError).key }).toEqual(error);
+  });
+});

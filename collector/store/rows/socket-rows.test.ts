@@ -1,0 +1,238 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import { buildBatch, toSocketSnapshot } from "../../../probe/batch/build-batch.js";
+import { SocketAccumulator } from "../../../probe/collect/sockets/accumulate-sockets.js";
+import {
+  BatchSchema,
+  ProcessInfoSchema,
+  SocketDirection,
+  SocketSchema,
+  SocketSnapshotSchema,
+  SocketSource,
+} from "../../../shared/gen/spamtrace/v1/ingest_pb.js";
+import type { SocketRecord } from "../../../shared/types/socket-record.js";
+import { dialectFor } from "../clickhouse/dialect.js";
+import { MIGRATIONS } from "../clickhouse/migrations.js";
+import { socketRows } from "./socket-rows.js";
+
+// 2023-11-14 22:13:20 UTC
+const T0 = 1_700_000_000_000;
+
+const SPAMMER: SocketRecord = {
+  proto: "tcp",
+  state: "ESTABLISHED",
+  direction: "outbound",
+  local_address: "192.0.2.10",
+  local_port: 41234,
+  remote_address: "198.51.100.7",
+  remote_port: 25,
+  inode: "18446744073709551615",
+  pid: 4242,
+  ppid: 1,
+  uid: 1001,
+  user: "site1",
+  comm: "php",
+  argv: ["php", "-f", "/home/site1/wp-content/uploads/x.php"],
+  exe: "/usr/bin/php8.2",
+  exe_deleted: true,
+  cwd: "/home/site1",
+};
+
+const TIME_WAIT: SocketRecord = {
+  proto: "tcp6",
+  state: "TIME_WAIT",
+  direction: "inbound",
+  local_address: "2001:db8::10",
+  local_port: 587,
+  remote_address: "2001:db8::99",
+  remote_port: 50123,
+  inode: "0",
+  pid: null,
+  ppid: null,
+  uid: null,
+  user: null,
+  comm: null,
+  argv: [],
+  exe: null,
+  exe_deleted: false,
+  cwd: null,
+};
+
+const LISTENER: SocketRecord = {
+  ...TIME_WAIT,
+  proto: "tcp",
+  state: "LISTEN",
+  direction: "listen",
+  local_address: "0.0.0.0",
+  local_port: 25,
+  remote_address: "0.0.0.0",
+  remote_port: 0,
+  inode: "",
+  uid: 0,
+  pid: 812,
+  ppid: null,
+  user: null,
+  comm: "master",
+  argv: [],
+};
+
+/** Column names of `socket_snapshots` as created by the migrations. */
+function socketSnapshotColumns(): string[] {
+  const statements = MIGRATIONS.flatMap((m) => m.statements(dialectFor("26.7.2.1"), { database: "spamtrace", retentionDays: 180 }));
+  const create = statements.find((s) => s.includes(".socket_snapshots ("))!;
+  return [...create.matchAll(/^ {2}([a-z_0-9]+) /gm)].map((m) => m[1]!);
+}
+
+const ROW_BASE = {
+  host_id: "web1.example.com",
+  stream_epoch: "1699000000000",
+  batch_seq: "9007199254740993",
+  observed_at: "2023-11-14 22:13:30",
+  observed_at_unix_ms: T0 + 10_999,
+  started_at_unix_ms: T0,
+  source: "lsof",
+  samples: 3,
+};
+
+describe("SocketRecord → batch → rows", () => {
+  it("keeps every column through the probe's batch, its wire encoding and the collector's rows", () => {
+    const acc = new SocketAccumulator(T0);
+    acc.add([SPAMMER, LISTENER], T0 + 500);
+    acc.add([SPAMMER, LISTENER, TIME_WAIT], T0 + 1000);
+    acc.add([LISTENER], T0 + 1500);
+    const snapshot = toSocketSnapshot(acc.drain(T0 + 10_999), "lsof");
+    const batch = buildBatch({ hostId: "web1.example.com", epoch: 1_699_000_000_000n, seq: 9_007_199_254_740_993n, nowMs: T0 + 11_000, snapshots: [snapshot], evicted: 2 });
+    const received = fromBinary(BatchSchema, toBinary(BatchSchema, batch));
+    expect(received.evictedBatches).toBe(2n);
+    expect(received.createdAtUnixMs).toBe(BigInt(T0 + 11_000));
+
+    const rows = socketRows(received);
+    expect(rows).toEqual([
+      {
+        ...ROW_BASE,
+        proto: "tcp",
+        state: "ESTABLISHED",
+        direction: "outbound",
+        local_address: "192.0.2.10",
+        local_port: 41234,
+        remote_address: "198.51.100.7",
+        remote_port: 25,
+        inode: "18446744073709551615",
+        first_seen_unix_ms: T0 + 500,
+        last_seen_unix_ms: T0 + 1000,
+        socket_uid: 1001,
+        pid: 4242,
+        ppid: 1,
+        uid: 1001,
+        user: "site1",
+        comm: "php",
+        argv: ["php", "-f", "/home/site1/wp-content/uploads/x.php"],
+        exe: "/usr/bin/php8.2",
+        exe_deleted: 1,
+        cwd: "/home/site1",
+        process_start_unix_ms: 0,
+        exe_sha256: "",
+      },
+      {
+        ...ROW_BASE,
+        proto: "tcp",
+        state: "LISTEN",
+        direction: "listen",
+        local_address: "0.0.0.0",
+        local_port: 25,
+        remote_address: "0.0.0.0",
+        remote_port: 0,
+        inode: "0",
+        first_seen_unix_ms: T0 + 500,
+        last_seen_unix_ms: T0 + 1500,
+        socket_uid: 0,
+        pid: 812,
+        ppid: 0,
+        uid: 0,
+        user: "",
+        comm: "master",
+        argv: [],
+        exe: "",
+        exe_deleted: 0,
+        cwd: "",
+        process_start_unix_ms: 0,
+        exe_sha256: "",
+      },
+      {
+        ...ROW_BASE,
+        proto: "tcp6",
+        state: "TIME_WAIT",
+        direction: "inbound",
+        local_address: "2001:db8::10",
+        local_port: 587,
+        remote_address: "2001:db8::99",
+        remote_port: 50123,
+        inode: "0",
+        first_seen_unix_ms: T0 + 1000,
+        last_seen_unix_ms: T0 + 1000,
+        socket_uid: 0,
+        pid: 0,
+        ppid: 0,
+        uid: null,
+        user: "",
+        comm: "",
+        argv: [],
+        exe: "",
+        exe_deleted: 0,
+        cwd: "",
+        process_start_unix_ms: 0,
+        exe_sha256: "",
+      },
+    ]);
+    // Every row fills exactly the table's columns, in the table's order.
+    for (const row of rows) expect(Object.keys(row)).toEqual(socketSnapshotColumns());
+  });
+});
+
+describe("socketRows", () => {
+  it.each([
+    { input: { direction: SocketDirection.UNSPECIFIED, source: SocketSource.UNSPECIFIED }, output: { direction: "unknown", source: "unknown" } },
+    { input: { direction: SocketDirection.LISTEN, source: SocketSource.PROC }, output: { direction: "listen", source: "proc" } },
+    { input: { direction: SocketDirection.INBOUND, source: SocketSource.LSOF }, output: { direction: "inbound", source: "lsof" } },
+    { input: { direction: SocketDirection.OUTBOUND, source: SocketSource.PROC }, output: { direction: "outbound", source: "proc" } },
+    // Enum numbers from a newer probe that this collector does not know yet.
+    { input: { direction: 7 as SocketDirection, source: 9 as SocketSource }, output: { direction: "unknown", source: "unknown" } },
+  ])("names direction $input.direction and source $input.source", ({ input, output }) => {
+    const batch = create(BatchSchema, {
+      hostId: "h",
+      socketSnapshots: [create(SocketSnapshotSchema, { source: input.source, sockets: [create(SocketSchema, { direction: input.direction })] })],
+    });
+    const [row] = socketRows(batch);
+    expect({ direction: row!.direction, source: row!.source }).toEqual(output);
+  });
+
+  it("writes the process start time and executable hash when the probe sends them", () => {
+    const batch = create(BatchSchema, {
+      hostId: "h",
+      socketSnapshots: [
+        create(SocketSnapshotSchema, {
+          sockets: [create(SocketSchema, { process: create(ProcessInfoSchema, { pid: 7, uid: 0, startTimeUnixMs: BigInt(T0), exeSha256: "ab".repeat(32) }) })],
+        }),
+      ],
+    });
+    const [row] = socketRows(batch);
+    expect({ pid: row!.pid, uid: row!.uid, process_start_unix_ms: row!.process_start_unix_ms, exe_sha256: row!.exe_sha256 }).toEqual({
+      pid: 7,
+      uid: 0,
+      process_start_unix_ms: T0,
+      exe_sha256: "ab".repeat(32),
+    });
+  });
+
+  it("one row per socket per snapshot, in order; none for an empty batch", () => {
+    const snapshot = (observedMs: number, inodes: bigint[]) =>
+      create(SocketSnapshotSchema, { observedAtUnixMs: BigInt(observedMs), sockets: inodes.map((inode) => create(SocketSchema, { inode })) });
+    const batch = create(BatchSchema, { hostId: "h", socketSnapshots: [snapshot(T0, [1n, 2n]), snapshot(T0 + 10_000, []), snapshot(T0 + 20_000, [3n])] });
+    expect(socketRows(batch).map((r) => [r.observed_at, r.inode])).toEqual([
+      ["2023-11-14 22:13:20", "1"],
+      ["2023-11-14 22:13:20", "2"],
+      ["2023-11-14 22:13:40", "3"],
+    ]);
+    expect(socketRows(create(BatchSchema, { hostId: "h" }))).toEqual([]);
+  });
+});

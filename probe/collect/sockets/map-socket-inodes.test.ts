@@ -1,0 +1,58 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createFakeProcTree, type FakeProcTree } from "./fake-proc-tree.test-support.js";
+import { isSocketOwner, mapSocketInodes } from "./map-socket-inodes.js";
+
+describe("mapSocketInodes", () => {
+  let tree: FakeProcTree;
+  beforeAll(async () => {
+    tree = await createFakeProcTree([
+      { pid: 1, fds: { 0: "/dev/null", 3: "socket:[100]", 4: "pipe:[555]" } },
+      // A forked child sharing the parent's listener, plus its own connection.
+      { pid: 20, fds: { 3: "socket:[100]", 5: "socket:[200]", 6: "socket:[200]" } },
+      { pid: 300, fds: { 9: "anon_inode:[eventpoll]", 12: "socket:[300]" } },
+    ]);
+    // A process that exited between readdir(/proc) and readdir(fd): no fd directory.
+    await mkdir(join(tree.root, "7"));
+    // Not a directory at all, and non-pid entries, must be ignored.
+    await writeFile(join(tree.root, "8"), "");
+    await mkdir(join(tree.root, "self", "fd"), { recursive: true });
+    await mkdir(join(tree.root, "net"));
+  });
+  afterAll(() => tree.remove());
+
+  it.each([
+    {
+      name: "lowest pid wins for a shared socket, lowest fd within a process",
+      wanted: ["100", "200", "300"],
+      concurrency: 16,
+      output: [["100", { pid: 1, fd: 3 }], ["200", { pid: 20, fd: 5 }], ["300", { pid: 300, fd: 12 }]],
+    },
+    {
+      name: "same answer scanning one process at a time",
+      wanted: ["300", "200", "100"],
+      concurrency: 1,
+      output: [["100", { pid: 1, fd: 3 }], ["200", { pid: 20, fd: 5 }], ["300", { pid: 300, fd: 12 }]],
+    },
+    { name: "unknown inodes are simply absent", wanted: ["999", "200"], concurrency: 2, output: [["200", { pid: 20, fd: 5 }]] },
+    { name: "inode 0 is never looked up", wanted: ["0"], concurrency: 16, output: [] },
+    { name: "nothing wanted", wanted: [], concurrency: 16, output: [] },
+  ])("$name", async ({ wanted, concurrency, output }) => {
+    const found = await mapSocketInodes(wanted, { procRoot: tree.root, concurrency });
+    expect([...found].sort(([a], [b]) => Number(a) - Number(b))).toEqual(output);
+  });
+
+  it("returns an empty map when the proc root does not exist", async () => {
+    expect(await mapSocketInodes(["100"], { procRoot: join(tree.root, "missing") })).toEqual(new Map());
+  });
+
+  it.each([
+    { name: "still open", owner: { pid: 20, fd: 5 }, inode: "200", output: true },
+    { name: "fd now refers to another socket", owner: { pid: 20, fd: 3 }, inode: "200", output: false },
+    { name: "fd closed", owner: { pid: 20, fd: 99 }, inode: "200", output: false },
+    { name: "process gone", owner: { pid: 4242, fd: 5 }, inode: "200", output: false },
+  ])("isSocketOwner: $name", async ({ owner, inode, output }) => {
+    expect(await isSocketOwner(owner, inode, tree.root)).toBe(output);
+  });
+});

@@ -1,0 +1,210 @@
+import { readFile } from "node:fs/promises";
+import type { SocketRecord } from "../../../shared/types/socket-record.js";
+import { filterSmtpSockets } from "./filter-smtp-sockets.js";
+import { isSocketOwner, mapSocketInodes, type SocketOwner } from "./map-socket-inodes.js";
+import { parseProcNetTcp, type ProcNetTcpRow } from "./parse-proc-net-tcp.js";
+import { PasswdCache } from "./read-passwd.js";
+import { readProcessInfo, readProcessStartTime, type ProcessInfo } from "./read-process-info.js";
+import { sortSocketRecords } from "./sort-socket-records.js";
+
+/** Options for ProcSocketSampler and readSocketsFromProc. */
+export interface ProcSocketSourceOptions {
+  /** TCP ports watched (local or remote), e.g. DEFAULT_SMTP_PORTS. */
+  ports: readonly number[];
+  /** Root of the proc filesystem; default "/proc". */
+  procRoot?: string;
+  /** User name cache; default one reading /etc/passwd. */
+  passwd?: PasswdCache;
+  /** How often a cached socket owner is re-verified with one readlink, in ms; default 5000. */
+  ownerRecheckMs?: number;
+  /** How many samples in a row try to find the owner of a socket before giving up on it; default 2. */
+  ownerLookupAttempts?: number;
+}
+
+/** Counters a sampler keeps since it was created, for metrics and tests. */
+export interface ProcSocketSamplerStats {
+  /** Calls to sample() that read the socket tables. */
+  samples: number;
+  /** /proc/net/tcp{,6} lines on a watched port (or of unknown shape) that could not be parsed. */
+  malformedLines: number;
+  /** Scans of /proc/[pid]/fd to find owners of new sockets. */
+  ownerScans: number;
+  /** Full reads of a process's /proc entries (cache misses). */
+  processReads: number;
+}
+
+interface OwnerEntry {
+  owner: SocketOwner | null;
+  attempts: number;
+  checkedAt: number;
+}
+
+const DEFAULT_OWNER_RECHECK_MS = 5_000;
+const DEFAULT_OWNER_LOOKUP_ATTEMPTS = 2;
+
+async function readOptionalText(path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    // /proc/net/tcp6 is absent when IPv6 is disabled; that just means no IPv6 sockets.
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "";
+    throw error;
+  }
+}
+
+/**
+ * Long-lived /proc socket sampler (the probe calls sample() every ~500 ms).
+ * Each sample reads only /proc/net/tcp and /proc/net/tcp6; owners are looked
+ * up in /proc/[pid]/fd only for socket inodes not seen before, and process
+ * details are read once per (pid, start time). Cached owners are re-verified
+ * with one readlink every ownerRecheckMs, so a socket handed to another
+ * process (fork then exit) is re-attributed. Process details (cwd, argv) are
+ * those seen when the process was first resolved.
+ */
+export class ProcSocketSampler {
+  private readonly ports: ReadonlySet<number>;
+  private readonly procRoot: string;
+  private readonly passwd: PasswdCache;
+  private readonly ownerRecheckMs: number;
+  private readonly ownerLookupAttempts: number;
+  private readonly owners = new Map<string, OwnerEntry>();
+  private readonly processes = new Map<number, ProcessInfo>();
+  private inFlight: Promise<SocketRecord[]> | null = null;
+  private readonly counters: ProcSocketSamplerStats = { samples: 0, malformedLines: 0, ownerScans: 0, processReads: 0 };
+
+  /** Creates a sampler; nothing is read until sample(). */
+  constructor(options: ProcSocketSourceOptions) {
+    this.ports = new Set(options.ports);
+    this.procRoot = options.procRoot ?? "/proc";
+    this.passwd = options.passwd ?? new PasswdCache();
+    this.ownerRecheckMs = options.ownerRecheckMs ?? DEFAULT_OWNER_RECHECK_MS;
+    this.ownerLookupAttempts = options.ownerLookupAttempts ?? DEFAULT_OWNER_LOOKUP_ATTEMPTS;
+  }
+
+  /** A copy of the counters. */
+  get stats(): ProcSocketSamplerStats {
+    return { ...this.counters };
+  }
+
+  /**
+   * Current watched sockets with their processes, sorted by sortSocketRecords.
+   * Concurrent calls share the sample in flight. Rejects only when
+   * /proc/net/tcp itself cannot be read (no /proc: use the lsof source).
+   */
+  sample(): Promise<SocketRecord[]> {
+    this.inFlight ??= this.takeSample().finally(() => {
+      this.inFlight = null;
+    });
+    return this.inFlight;
+  }
+
+  private async takeSample(): Promise<SocketRecord[]> {
+    const [tcpText, tcp6Text] = await Promise.all([
+      readFile(`${this.procRoot}/net/tcp`, "utf8"),
+      readOptionalText(`${this.procRoot}/net/tcp6`),
+    ]);
+    const tcp = parseProcNetTcp(tcpText, "tcp", { ports: this.ports });
+    const tcp6 = parseProcNetTcp(tcp6Text, "tcp6", { ports: this.ports });
+    this.counters.samples++;
+    this.counters.malformedLines += tcp.skipped + tcp6.skipped;
+    const sockets = filterSmtpSockets([...tcp.rows, ...tcp6.rows], this.ports);
+    await this.resolveOwners(new Set(sockets.map((socket) => socket.inode)));
+    const records = await Promise.all(sockets.map((socket) => this.toRecord(socket)));
+    return sortSocketRecords(records);
+  }
+
+  private async resolveOwners(inodes: ReadonlySet<string>): Promise<void> {
+    for (const inode of this.owners.keys()) if (!inodes.has(inode)) this.owners.delete(inode);
+    const now = performance.now();
+    const lookup: string[] = [];
+    const recheck: Array<[string, SocketOwner]> = [];
+    for (const inode of inodes) {
+      if (inode === "0") continue;
+      const entry = this.owners.get(inode);
+      if (entry === undefined) lookup.push(inode);
+      else if (entry.owner === null) {
+        if (entry.attempts < this.ownerLookupAttempts) lookup.push(inode);
+      } else if (now - entry.checkedAt >= this.ownerRecheckMs) recheck.push([inode, entry.owner]);
+    }
+    const stillOwned = await Promise.all(recheck.map(([inode, owner]) => isSocketOwner(owner, inode, this.procRoot)));
+    recheck.forEach(([inode], i) => {
+      if (stillOwned[i] === true) (this.owners.get(inode) as OwnerEntry).checkedAt = now;
+      else {
+        this.owners.delete(inode);
+        lookup.push(inode);
+      }
+    });
+    if (lookup.length > 0) {
+      this.counters.ownerScans++;
+      const found = await mapSocketInodes(lookup, { procRoot: this.procRoot });
+      for (const inode of lookup) {
+        const owner = found.get(inode) ?? null;
+        const attempts = (this.owners.get(inode)?.attempts ?? 0) + 1;
+        this.owners.set(inode, { owner, attempts, checkedAt: now });
+      }
+      const newPids = new Set([...found.values()].map((owner) => owner.pid));
+      await Promise.all([...newPids].map((pid) => this.refreshProcess(pid)));
+    }
+    const livePids = new Set<number>();
+    for (const entry of this.owners.values()) if (entry.owner !== null) livePids.add(entry.owner.pid);
+    for (const pid of this.processes.keys()) if (!livePids.has(pid)) this.processes.delete(pid);
+  }
+
+  private async refreshProcess(pid: number): Promise<void> {
+    const cached = this.processes.get(pid);
+    if (cached !== undefined && cached.start_time_ticks !== null) {
+      const startTime = await readProcessStartTime(pid, this.procRoot);
+      if (startTime === cached.start_time_ticks) return;
+    }
+    this.counters.processReads++;
+    this.processes.set(pid, await readProcessInfo(pid, { procRoot: this.procRoot, passwd: this.passwd }));
+  }
+
+  private async toRecord(socket: ProcNetTcpRow & { direction: SocketRecord["direction"] }): Promise<SocketRecord> {
+    const owner = this.owners.get(socket.inode)?.owner ?? null;
+    const info = owner === null ? undefined : this.processes.get(owner.pid);
+    const endpoint = {
+      proto: socket.proto,
+      state: socket.state,
+      direction: socket.direction,
+      local_address: socket.local_address,
+      local_port: socket.local_port,
+      remote_address: socket.remote_address,
+      remote_port: socket.remote_port,
+      inode: socket.inode,
+    };
+    if (info !== undefined) {
+      return {
+        ...endpoint,
+        pid: info.pid,
+        ppid: info.ppid,
+        uid: info.uid,
+        user: info.user,
+        comm: info.comm,
+        argv: [...info.argv],
+        exe: info.exe,
+        exe_deleted: info.exe_deleted,
+        cwd: info.cwd,
+      };
+    }
+    // A socket with inode 0 (TIME_WAIT, orphaned) has no owner; the kernel reports uid 0 for it, which would blame root.
+    const uid = socket.inode === "0" ? null : socket.uid;
+    return {
+      ...endpoint,
+      pid: null,
+      ppid: null,
+      uid,
+      user: await this.passwd.userName(uid),
+      comm: null,
+      argv: [],
+      exe: null,
+      exe_deleted: false,
+      cwd: null,
+    };
+  }
+}
+
+/** One-shot snapshot of the watched sockets from /proc (no cache kept between calls). */
+export function readSocketsFromProc(opts: { ports: readonly number[]; procRoot?: string }): Promise<SocketRecord[]> {
+  return new ProcSocketSampler(opts).sample();
+}
