@@ -83,6 +83,9 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
 
   let evictedSeen = 0;
   const flush = (): void => {
+    // A loaded host can make one sample outlast a snapshot interval: an empty
+    // snapshot would claim no sockets, so the interval is extended instead.
+    if (accumulator.sampleCount === 0) return;
     const now = Date.now();
     const interval = accumulator.drain(now);
     const seq = spool.nextSeq();

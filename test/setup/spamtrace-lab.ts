@@ -38,7 +38,7 @@ export interface Lab {
   /** Starts `spamtrace-probe run` for a host id. */
   startProbe(hostId: string): Promise<CliProcess>;
   /** Runs a read-only query the way `spamtrace sql` does. */
-  sql<T extends Row = Row>(query: string): Promise<T[]>;
+  sql<T = Row>(query: string): Promise<T[]>;
   /** Kills every process started and removes the folder. */
   close(): Promise<void>;
 }

@@ -57,7 +57,7 @@ export class ChdbStore implements ClickHouseStore {
     }
   }
 
-  async query<T extends Row = Row>(sql: string, opts?: { readonly?: boolean }): Promise<T[]> {
+  async query<T = Row>(sql: string, opts?: { readonly?: boolean }): Promise<T[]> {
     const text = opts?.readonly ? withReadonlySetting(sql) : sql;
     let body: string;
     try {

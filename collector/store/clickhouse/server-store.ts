@@ -67,7 +67,7 @@ export class ServerStore implements ClickHouseStore {
     }
   }
 
-  async query<T extends Row = Row>(sql: string, opts?: { readonly?: boolean }): Promise<T[]> {
+  async query<T = Row>(sql: string, opts?: { readonly?: boolean }): Promise<T[]> {
     try {
       const result = await this.client.query({
         query: sql,

@@ -18,7 +18,7 @@ export interface ClickHouseStore {
   /** Inserts rows into a table of `database` in one INSERT. */
   insert(table: string, rows: readonly Row[]): Promise<void>;
   /** Runs a query and returns its rows; (U)Int64 values arrive as strings. */
-  query<T extends Row = Row>(sql: string, opts?: { readonly?: boolean }): Promise<T[]>;
+  query<T = Row>(sql: string, opts?: { readonly?: boolean }): Promise<T[]>;
   /** Releases connections / the engine. */
   close(): Promise<void>;
 }

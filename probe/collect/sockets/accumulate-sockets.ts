@@ -43,6 +43,11 @@ export class SocketAccumulator {
     }
   }
 
+  /** Samples taken in the current interval. */
+  get sampleCount(): number {
+    return this.samples;
+  }
+
   /** Returns the interval so far and starts a new one at `nowMs`. */
   drain(nowMs: number): SocketInterval {
     const interval: SocketInterval = { startedAtMs: this.startedAtMs, endedAtMs: nowMs, samples: this.samples, sockets: [...this.seen.values()] };
