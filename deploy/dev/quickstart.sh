@@ -16,8 +16,8 @@ HOST_ID=${HOST_ID:-local}
 log() { printf '\033[1mquickstart:\033[0m %s\n' "$*"; }
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund
+  log "installing npm dependencies (npm install)"
+  npm install --no-audit --no-fund
 fi
 
 mkdir -p "$VAR"
