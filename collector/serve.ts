@@ -7,6 +7,7 @@ import { ensureAdminToken } from "./admin/admin-token.js";
 import { CollectorMetrics } from "./admin/metrics.js";
 import type { CollectorConfig } from "./config/collector-config.js";
 import { startGrpcServer, type ServerTls } from "./receive/grpc/grpc-server.js";
+import { normaliseCertificateId } from "./receive/grpc/ingest-handler.js";
 import { BatchWriter } from "./store/batch-writer.js";
 import { migrate } from "./store/clickhouse/migrate.js";
 import type { ClickHouseStore } from "./store/clickhouse/store.js";
@@ -37,7 +38,14 @@ export async function serveCollector(config: CollectorConfig): Promise<RunningCo
     const metrics = new CollectorMetrics();
     const grpc = await startGrpcServer(
       { host: config.grpc.host, port: config.grpc.port, tls, logger: moduleLogger("grpc") },
-      { writer: new BatchWriter(store, config.collectorId), metrics, limits: config.limits, collectorVersion: SPAMTRACE_VERSION },
+      {
+        writer: new BatchWriter(store, config.collectorId),
+        metrics,
+        limits: config.limits,
+        collectorVersion: SPAMTRACE_VERSION,
+        revoked: new Set(config.grpc.revokedCertificates.map(normaliseCertificateId)),
+        maxStreams: config.limits.maxStreams,
+      },
     );
     const admin = await startAdminServer({
       host: config.admin.host,

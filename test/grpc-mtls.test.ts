@@ -4,7 +4,9 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { X509Certificate } from "node:crypto";
 import { certsInit } from "../collector/certs/certs-init.js";
+import { issueCertificate } from "../collector/certs/issue-certificate.js";
 import { collectorConfigSchema } from "../collector/config/collector-config.js";
 import { serveCollector, type RunningCollector } from "../collector/serve.js";
 import {
@@ -68,12 +70,14 @@ describe("probe <-> collector over mutual TLS", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "spamtrace-mtls-"));
-    await certsInit({ dir: join(dir, "certs"), probeHostIds: ["web1", "web2"] });
+    await certsInit({ dir: join(dir, "certs"), probeHostIds: ["web1", "web2", "revoked1"] });
+    const revokedSerial = new X509Certificate(await readFile(join(dir, "certs", "probe-revoked1.crt"))).serialNumber;
     await certsInit({ dir: join(dir, "other-ca"), probeHostIds: ["web1"] });
     pem = (name) => readFile(join(dir, "certs", name));
     otherPem = (name) => readFile(join(dir, "other-ca", name));
     const config = collectorConfigSchema.parse({
-      grpc: { host: "127.0.0.1", port: 0, certsDir: join(dir, "certs") },
+      grpc: { host: "127.0.0.1", port: 0, certsDir: join(dir, "certs"), revokedCertificates: [revokedSerial] },
+      limits: { maxStreams: 3 },
       admin: { port: 0, tokenFile: join(dir, "admin.token") },
       store: { dataDir: join(dir, "chdb"), database: "mtls" },
     });
@@ -120,6 +124,47 @@ describe("probe <-> collector over mutual TLS", () => {
   it("refuses plaintext", async () => {
     const outcome = await converse(collector.grpcPort, credentials.createInsecure(), [hello("web1")]);
     expect(outcome.error?.code).toBe(status.UNAVAILABLE);
+  });
+
+  it("refuses an expired certificate from the right CA", async () => {
+    const ca = { certPem: (await pem("ca.crt")).toString(), keyPem: (await pem("ca.key")).toString() };
+    const expired = await issueCertificate({ kind: "client", ca, hostId: "web1", days: 1, now: new Date(Date.now() - 3 * 86_400_000) });
+    const creds = credentials.createSsl(await pem("ca.crt"), Buffer.from(expired.keyPem), Buffer.from(expired.certPem));
+    const outcome = await converse(collector.grpcPort, creds, [hello("web1")]);
+    expect(outcome.error?.code).toBe(status.UNAVAILABLE);
+    expect(outcome.responses).toEqual([]);
+  });
+
+  it("refuses a revoked certificate", async () => {
+    const outcome = await converse(collector.grpcPort, await probeCreds("revoked1"), [hello("revoked1")]);
+    expect(outcome.error?.code).toBe(status.PERMISSION_DENIED);
+    expect(outcome.error?.details).toMatch(/^certificate revoked1 \(serial [0-9A-F]+\) is revoked$/);
+  });
+
+  it("answers RESOURCE_EXHAUSTED beyond limits.maxStreams so probes back off", async () => {
+    const held = await Promise.all(
+      [1, 2, 3].map(async () => {
+        const client = new Client(`127.0.0.1:${collector.grpcPort}`, await probeCreds("web2"), { "grpc.ssl_target_name_override": "localhost" });
+        const call = client.makeBidiStreamRequest(
+          ingestServiceDefinition.stream!.path,
+          ingestServiceDefinition.stream!.requestSerialize,
+          ingestServiceDefinition.stream!.responseDeserialize,
+        ) as ClientDuplexStream<StreamRequest, StreamResponse>;
+        call.on("error", () => {});
+        await new Promise<void>((resolve) => {
+          call.once("data", () => resolve());
+          call.write(hello("web2", 99n));
+        });
+        return { client, call };
+      }),
+    );
+    const outcome = await converse(collector.grpcPort, await probeCreds("web2"), [hello("web2", 99n)]);
+    for (const { client, call } of held) {
+      call.cancel();
+      client.close();
+    }
+    expect(outcome.error?.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(outcome.error?.details).toBe("collector is serving its limit of 3 probe streams; retry later");
   });
 
   it("refuses a probe reporting a host id its certificate does not name", async () => {

@@ -34,6 +34,8 @@ export const collectorConfigSchema = z.strictObject({
       keyFile: z.string().min(1).optional(),
       /** Plaintext without client certificates. Never in production; logged as a warning. */
       insecure: z.boolean().default(false),
+      /** Revoked probe certificates: serial numbers or SHA-256 fingerprints (hex, colons optional). */
+      revokedCertificates: z.array(z.string().regex(/^[0-9A-Fa-f:]{2,128}$/, "must be a hex serial number or SHA-256 fingerprint")).default([]),
     })
     .prefault({}),
   admin: z
@@ -72,6 +74,8 @@ export const collectorConfigSchema = z.strictObject({
       maxSocketsPerBatch: z.number().int().min(1).default(DEFAULT_INGEST_LIMITS.maxSocketsPerBatch),
       /** Longest string field from a probe, characters. */
       maxStringChars: z.number().int().min(64).default(DEFAULT_INGEST_LIMITS.maxStringChars),
+      /** Most probe streams served at once; more get RESOURCE_EXHAUSTED and back off. */
+      maxStreams: z.number().int().min(1).default(10_000),
       /** Allowed probe clock skew into the future, ms. */
       maxClockSkewMs: z.number().int().min(0).default(DEFAULT_INGEST_LIMITS.maxClockSkewMs),
     })

@@ -25,6 +25,15 @@ export interface IngestHandlerDeps {
   requireIdentity: boolean;
   /** Reported in Welcome. */
   collectorVersion: string;
+  /** Revoked client certificates: serial numbers and SHA-256 fingerprints, hex without colons, upper case. */
+  revoked: ReadonlySet<string>;
+  /** Most probe streams served at once; beyond it a stream gets RESOURCE_EXHAUSTED and the probe backs off. */
+  maxStreams: number;
+}
+
+/** Normalises a certificate serial or fingerprint for the revocation list ("ab:cd" -> "ABCD"). */
+export function normaliseCertificateId(id: string): string {
+  return id.replace(/[^0-9a-fA-F]/g, "").toUpperCase();
 }
 
 /**
@@ -34,20 +43,29 @@ export interface IngestHandlerDeps {
  * instead of queueing its batches in memory.
  */
 export function createIngestHandler(deps: IngestHandlerDeps): (call: ServerDuplexStream<StreamRequest, StreamResponse>) => void {
+  const streams = { active: 0 };
   return (call) => {
-    void serveStream(call, deps);
+    void serveStream(call, deps, streams);
   };
 }
 
-async function serveStream(call: ServerDuplexStream<StreamRequest, StreamResponse>, deps: IngestHandlerDeps): Promise<void> {
+async function serveStream(call: ServerDuplexStream<StreamRequest, StreamResponse>, deps: IngestHandlerDeps, streams: { active: number }): Promise<void> {
   const { metrics, logger } = deps;
-  const certName = readPeerIdentity(call.getAuthContext()?.sslPeerCertificate);
+  const certificate = call.getAuthContext()?.sslPeerCertificate;
+  const certName = readPeerIdentity(certificate);
   const peer = call.getPeer();
   let hello: Hello | undefined;
   let cursor: StreamCursor | undefined;
   metrics.streamsActive.inc();
+  streams.active++;
   try {
     if (deps.requireIdentity && certName === null) throw new IngestError("unauthenticated", "a client certificate is required");
+    if (certificate && [certificate.serialNumber, certificate.fingerprint256].some((id) => id && deps.revoked.has(normaliseCertificateId(id)))) {
+      throw new IngestError("permission_denied", `certificate ${certName} (serial ${certificate.serialNumber}) is revoked`);
+    }
+    if (streams.active > deps.maxStreams) {
+      throw new IngestError("resource_exhausted", `collector is serving its limit of ${deps.maxStreams} probe streams; retry later`);
+    }
     // destroyOnReturn: false, because the default destroys the call when the
     // loop ends, and a destroyed call can no longer send its status.
     for await (const request of call.iterator({ destroyOnReturn: false }) as AsyncIterable<StreamRequest>) {
@@ -100,6 +118,7 @@ async function serveStream(call: ServerDuplexStream<StreamRequest, StreamRespons
     logger[level]({ host_id: hello?.hostId, cert: certName, peer, code: error.code, err: error.message }, "probe stream ended with error");
     if (!call.cancelled) call.emit("error", toGrpcStatus(error));
   } finally {
+    streams.active--;
     metrics.streamsActive.dec();
   }
 }

@@ -1,0 +1,16 @@
+import { type Command, Option } from "commander";
+import type { MtaSelection } from "../../shared/mta/parse/mail-log-parser.js";
+import { parseLogFiles } from "./parse-log-command.js";
+
+/** Adds `parse-log [--mta auto|postfix|exim|sendmail|qmail] FILE...` to a commander program; it prints the JSON report to stdout. */
+export function registerParseLogCommand(program: Command, write: (text: string) => void = (t) => void process.stdout.write(t)): Command {
+  return program
+    .command("parse-log")
+    .description("parse MTA log files (plain or gzip) and print totals per sender identity as JSON")
+    .addOption(new Option("--mta <mta>", "MTA that wrote the logs").choices(["auto", "postfix", "exim", "sendmail", "qmail"]).default("auto"))
+    .argument("<files...>", "log files, in order (oldest rotation first)")
+    .action(async (files: string[], opts: { mta: MtaSelection }) => {
+      const report = await parseLogFiles({ mta: opts.mta, files });
+      write(`${JSON.stringify(report, null, 2)}\n`);
+    });
+}
