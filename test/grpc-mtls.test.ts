@@ -1,5 +1,4 @@
-import { credentials, makeGenericClientConstructor, status, type ChannelCredentials, type ClientDuplexStream, type ServiceError } from "@grpc/grpc-js";
-import { create } from "@bufbuild/protobuf";
+import { credentials, makeGenericClientConstructor, status, type ChannelCredentials, type ClientDuplexStream } from "@grpc/grpc-js";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,58 +8,13 @@ import { certsInit } from "../collector/certs/certs-init.js";
 import { issueCertificate } from "../collector/certs/issue-certificate.js";
 import { collectorConfigSchema } from "../collector/config/collector-config.js";
 import { serveCollector, type RunningCollector } from "../collector/serve.js";
-import {
-  BatchSchema,
-  HelloSchema,
-  StreamRequestSchema,
-  type StreamRequest,
-  type StreamResponse,
-} from "../shared/gen/spamtrace/v1/ingest_pb.js";
+import type { StreamRequest, StreamResponse } from "../shared/gen/spamtrace/v1/ingest_pb.js";
 import { ingestServiceDefinition } from "../shared/grpc/ingest-service.js";
+import { batchRequest, converse, helloRequest } from "./setup/probe-client.js";
 
 const Client = makeGenericClientConstructor(ingestServiceDefinition, "IngestService");
-
-interface Outcome {
-  responses: StreamResponse[];
-  error: ServiceError | undefined;
-}
-
-/** Opens a stream, sends the requests, half-closes, and collects what comes back. */
-function converse(port: number, creds: ChannelCredentials, requests: StreamRequest[]): Promise<Outcome> {
-  const client = new Client(`127.0.0.1:${port}`, creds, { "grpc.ssl_target_name_override": "localhost" });
-  const call = client.makeBidiStreamRequest(
-    ingestServiceDefinition.stream!.path,
-    ingestServiceDefinition.stream!.requestSerialize,
-    ingestServiceDefinition.stream!.responseDeserialize,
-  ) as ClientDuplexStream<StreamRequest, StreamResponse>;
-  const responses: StreamResponse[] = [];
-  return new Promise((resolve) => {
-    call.on("data", (r: StreamResponse) => {
-      responses.push(r);
-      // Half-close once every request that expects an answer got one.
-      if (responses.length === requests.length) call.end();
-    });
-    call.on("error", (error: ServiceError) => {
-      client.close();
-      resolve({ responses, error });
-    });
-    call.on("end", () => {
-      client.close();
-      resolve({ responses, error: undefined });
-    });
-    for (const r of requests) call.write(r);
-  });
-}
-
-function hello(hostId: string, epoch = 1000n): StreamRequest {
-  return create(StreamRequestSchema, { kind: { case: "hello", value: create(HelloSchema, { hostId, hostname: hostId, streamEpoch: epoch }) } });
-}
-
-function batch(hostId: string, seq: bigint, epoch = 1000n): StreamRequest {
-  return create(StreamRequestSchema, {
-    kind: { case: "batch", value: create(BatchSchema, { hostId, streamEpoch: epoch, seq, createdAtUnixMs: BigInt(Date.now()) }) },
-  });
-}
+const hello = helloRequest;
+const batch = batchRequest;
 
 describe("probe <-> collector over mutual TLS", () => {
   let dir: string;

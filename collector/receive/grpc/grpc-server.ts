@@ -1,5 +1,5 @@
 import { Server, ServerCredentials } from "@grpc/grpc-js";
-import { ingestServiceDefinition } from "../../../shared/grpc/ingest-service.js";
+import { lenientIngestDefinition } from "./lenient-ingest-definition.js";
 import type { Logger } from "../../../shared/log/logger.js";
 import { createIngestHandler, type IngestHandlerDeps } from "./ingest-handler.js";
 
@@ -41,7 +41,7 @@ export async function startGrpcServer(opts: GrpcServerOptions, deps: Omit<Ingest
     "grpc.keepalive_time_ms": 60_000,
     "grpc.keepalive_timeout_ms": 20_000,
   });
-  server.addService(ingestServiceDefinition, {
+  server.addService(lenientIngestDefinition, {
     stream: createIngestHandler({ ...deps, requireIdentity: !insecure, logger: opts.logger }),
   });
   const credentials =

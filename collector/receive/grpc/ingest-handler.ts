@@ -13,6 +13,7 @@ import { readPeerIdentity } from "../../certs/read-peer-identity.js";
 import type { CollectorMetrics } from "../../admin/metrics.js";
 import type { BatchWriter, StreamCursor } from "../../store/batch-writer.js";
 import { IngestError, toGrpcStatus } from "./ingest-error.js";
+import { decodeErrorOf } from "./lenient-ingest-definition.js";
 import { validateBatch, validateHello, type IngestLimits } from "./validate-message.js";
 
 /** What the ingest handler needs. */
@@ -107,7 +108,7 @@ async function serveStream(call: ServerDuplexStream<StreamRequest, StreamRespons
         if (!outcome.duplicate) metrics.evictedBatches.inc(Number(batch.evictedBatches));
         send(call, { case: "ack", value: create(AckSchema, { streamEpoch: batch.streamEpoch, seq: batch.seq, duplicate: outcome.duplicate }) });
       } else {
-        throw new IngestError("invalid_argument", "empty stream request");
+        throw new IngestError("invalid_argument", `undecodable stream request: ${decodeErrorOf(request) ?? "no hello or batch in it"}`);
       }
     }
     call.end();

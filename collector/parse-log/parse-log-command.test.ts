@@ -1,0 +1,95 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseLogFiles, type ParseLogIdentity } from "./parse-log-command.js";
+import { readLogLines } from "./read-log-lines.js";
+
+const FIXTURES = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../test/fixtures/mta-logs");
+const tmp = mkdtempSync(join(tmpdir(), "spamtrace-parse-log-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const zero = { received: 0, delivered: 0, deferred: 0, bounced: 0, rejected: 0, relay_denied: 0, auth_failures: 0, auth_successes: 0, null_sender: 0, distinct_recipients: 0, distinct_recipient_domains: 0, distinct_client_ips: 0 };
+const id = (kind: ParseLogIdentity["kind"], key: string, sample_queue_ids: string[], c: Partial<ParseLogIdentity>): ParseLogIdentity => ({ kind, key, ...zero, ...c, sample_queue_ids });
+
+describe("parseLogFiles", () => {
+  it("Exim lab mainlog: auto-detected, exact totals per identity, sorted by received then key", async () => {
+    const report = await parseLogFiles({ mta: "auto", files: [join(FIXTURES, "exim-mainlog-lab.log")] });
+    const script = "/var/www/site1/wp-content/plugins/forms";
+    const sent = { received: 1, delivered: 1, distinct_recipients: 1, distinct_recipient_domains: 1 };
+    const auth = { received: 1, deferred: 1, bounced: 1, distinct_recipients: 2, distinct_recipient_domains: 2 };
+    const relay = { rejected: 1, relay_denied: 1, distinct_recipients: 1, distinct_recipient_domains: 1, distinct_client_ips: 1 };
+    expect(report).toEqual({
+      mta: "exim",
+      lines: 12,
+      recognised: 12,
+      unrecognised: 0,
+      unrecognised_examples: [],
+      identities: [
+        id("script", script, ["1vP5aB-00000A-Xy"], sent),
+        id("client_ip", "127.0.0.41", ["1vP5aC-00000B-Zz"], { ...auth, auth_successes: 1, distinct_client_ips: 1 }),
+        id("envelope_sender", "<>", ["1vP5aD-00000C-Ww"], { received: 1, null_sender: 1 }),
+        id("local_user", "Debian-exim", ["1vP5aD-00000C-Ww"], { received: 1, null_sender: 1 }),
+        id("envelope_sender", "info@customer.example", ["1vP5aC-00000B-Zz"], { ...auth, distinct_client_ips: 1 }),
+        id("sasl_user", "info@customer.example", ["1vP5aC-00000B-Zz"], { ...auth, auth_successes: 1, auth_failures: 1, distinct_client_ips: 2 }),
+        id("local_user", "webuser1", ["1vP5aB-00000A-Xy"], sent),
+        id("envelope_sender", "webuser1@host.example", ["1vP5aB-00000A-Xy"], sent),
+        id("client_ip", "127.0.0.42", [], { auth_failures: 1, distinct_client_ips: 1 }),
+        id("client_ip", "127.0.0.77", [], relay),
+        id("envelope_sender", "spammer@forged.example", [], relay),
+      ],
+      recognised_by_source: { postfix: 0, exim: 12, sendmail: 0, qmail: 0, dovecot: 0, opensmtpd: 0, courier: 0 },
+      events: { received: 3, delivered: 1, deferred: 1, bounced: 1, rejected: 1, auth_failures: 1, auth_successes: 1 },
+      auth: [
+        { client_ip: "127.0.0.42", username: "info@customer.example", failures: 1, successes: 0 },
+        { client_ip: "127.0.0.41", username: "info@customer.example", failures: 0, successes: 1 },
+      ],
+    });
+  });
+
+  it("reads gzip (by magic bytes, whatever the name) and plain files in order; quotes unrecognised lines", async () => {
+    const gz = join(tmp, "maillog.1");
+    writeFileSync(gz, gzipSync(readFileSync(join(FIXTURES, "postfix-submission-lab.log"))));
+    const report = await parseLogFiles({ mta: "auto", files: [gz, join(FIXTURES, "exim-mainlog-lab.log")] });
+    expect(report.mta).toBe("postfix");
+    expect([report.lines, report.recognised, report.unrecognised]).toEqual([41, 40, 1]);
+    expect(report.unrecognised_examples).toEqual(["this line is not a mail log line"]);
+    expect(report.recognised_by_source).toEqual({ postfix: 28, exim: 12, sendmail: 0, qmail: 0, dovecot: 0, opensmtpd: 0, courier: 0 });
+    expect(report.events).toEqual({ received: 6, delivered: 4, deferred: 4, bounced: 2, rejected: 3, auth_failures: 3, auth_successes: 2 });
+    // 10 Postfix + 11 Exim identities, four shared: the null sender, the forged relay sender, 127.0.0.77 and 127.0.0.41.
+    expect(report.identities).toHaveLength(17);
+    expect(report.identities[0]).toEqual({ ...zero, kind: "envelope_sender", key: "<>", received: 2, null_sender: 2, delivered: 1, distinct_recipients: 1, distinct_recipient_domains: 1, sample_queue_ids: ["9F8E7D6C5B", "1vP5aD-00000C-Ww"] });
+    expect(report.identities.find((i) => i.key === "spammer@forged.example")).toMatchObject({ rejected: 3, relay_denied: 3, distinct_recipients: 2, distinct_client_ips: 1 });
+  });
+
+  it("--mta names the parsers: an Exim log read as Postfix recognises nothing", async () => {
+    const report = await parseLogFiles({ mta: "postfix", files: [join(FIXTURES, "exim-mainlog-lab.log")] });
+    expect([report.mta, report.recognised, report.unrecognised, report.identities.length]).toEqual(["postfix", 0, 12, 0]);
+    expect(report.unrecognised_examples).toHaveLength(10);
+  });
+
+  it("fails naming the file when one is missing", async () => {
+    const missing = join(tmp, "no-such.log");
+    await expect(parseLogFiles({ mta: "auto", files: [missing] })).rejects.toThrow(`cannot read log file ${missing}: no such file`);
+  });
+});
+
+describe("readLogLines", () => {
+  it("splits LF and CRLF, keeps a last line without newline, decodes UTF-8", async () => {
+    const f = join(tmp, "lines.log");
+    writeFileSync(f, "a\r\nb\n\nSubject: Grüße ✓\nlast");
+    const lines: string[] = [];
+    await readLogLines(f, (l) => lines.push(l));
+    expect(lines).toEqual(["a", "b", "", "Subject: Grüße ✓", "last"]);
+  });
+
+  it("reads an empty file as no lines", async () => {
+    const f = join(tmp, "empty.log");
+    writeFileSync(f, "");
+    const lines: string[] = [];
+    await readLogLines(f, (l) => lines.push(l));
+    expect(lines).toEqual([]);
+  });
+});
