@@ -54,6 +54,7 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
     hello,
     logger: moduleLogger("send"),
     maxInFlight: config.collector.maxInFlight,
+    keepaliveMs: config.collector.keepaliveMs,
     reconnectMinMs: config.collector.reconnectMinMs,
     reconnectMaxMs: config.collector.reconnectMaxMs,
     onAck: () => {
@@ -89,8 +90,7 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
     const now = Date.now();
     const interval = accumulator.drain(now);
     const seq = spool.nextSeq();
-    const evicted = spool.takeEvicted();
-    const batch = buildBatch({ hostId: host.hostId, epoch: spool.epoch, seq, nowMs: now, snapshots: [toSocketSnapshot(interval, config.sockets.source)], evicted });
+    const batch = buildBatch({ hostId: host.hostId, epoch: spool.epoch, seq, nowMs: now, snapshots: [toSocketSnapshot(interval, config.sockets.source)], evictedTotal: spool.evictedTotal });
     try {
       spool.append(seq, toBinary(BatchSchema, batch));
     } catch (error) {
@@ -99,7 +99,7 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
     }
     const newlyEvicted = spool.evictedTotal - evictedSeen;
     if (newlyEvicted > 0) {
-      // Reported to the collector in the next batch (takeEvicted above).
+      // The cumulative count goes to the collector in every later batch.
       evictedSeen = spool.evictedTotal;
       metrics.batchesEvicted.inc(newlyEvicted);
       logger.error({ evicted: newlyEvicted, spool_bytes: spool.bytes }, "spool full: oldest batches evicted");

@@ -27,10 +27,11 @@ export class CollectorMetrics {
     labelNames: ["code"] as const,
     registers: [this.registry],
   });
-  /** Batches probes reported evicted from their full spool (data lost at the probe). */
-  readonly evictedBatches = new Counter({
-    name: "spamtrace_collector_probe_evicted_batches_total",
-    help: "Batches probes evicted from a full spool, as they reported",
+  /** Batches each probe reported evicted from its full spool in its current epoch (data lost at the probe). */
+  readonly evictedBatches = new Gauge({
+    name: "spamtrace_collector_probe_evicted_batches",
+    help: "Batches a probe evicted from its full spool in its current spool epoch, as it reported",
+    labelNames: ["host_id"] as const,
     registers: [this.registry],
   });
   /** Time to store one batch, seconds. */

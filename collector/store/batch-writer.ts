@@ -70,7 +70,7 @@ export class BatchWriter {
         created_at: toClickHouseDateTime(Number(batch.createdAtUnixMs)),
         received_at: toClickHouseDateTime(Date.now()),
         socket_rows: sockets.length,
-        evicted_batches: batch.evictedBatches.toString(),
+        evicted_batches_total: batch.evictedBatchesTotal.toString(),
         collector_id: this.collectorId,
       },
     ]);

@@ -134,21 +134,21 @@ describe("toSocketSnapshot", () => {
 describe("buildBatch", () => {
   it("numbers the batch and survives the wire encoding", () => {
     const snapshot = create(SocketSnapshotSchema, { observedAtUnixMs: BigInt(T0), samples: 1 });
-    const batch = buildBatch({ hostId: "web1", epoch: 1_699_000_000_000n, seq: 2n ** 64n - 1n, nowMs: T0 + 5, snapshots: [snapshot], evicted: 3 });
+    const batch = buildBatch({ hostId: "web1", epoch: 1_699_000_000_000n, seq: 2n ** 64n - 1n, nowMs: T0 + 5, snapshots: [snapshot], evictedTotal: 3 });
     const decoded = fromBinary(BatchSchema, toBinary(BatchSchema, batch));
     expect({
       hostId: decoded.hostId,
       streamEpoch: decoded.streamEpoch,
       seq: decoded.seq,
       createdAtUnixMs: decoded.createdAtUnixMs,
-      evictedBatches: decoded.evictedBatches,
+      evictedBatchesTotal: decoded.evictedBatchesTotal,
       snapshots: decoded.socketSnapshots.map((s) => [s.observedAtUnixMs, s.samples]),
     }).toEqual({
       hostId: "web1",
       streamEpoch: 1_699_000_000_000n,
       seq: 18_446_744_073_709_551_615n,
       createdAtUnixMs: BigInt(T0 + 5),
-      evictedBatches: 3n,
+      evictedBatchesTotal: 3n,
       snapshots: [[BigInt(T0), 1]],
     });
   });

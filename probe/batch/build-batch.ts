@@ -62,13 +62,13 @@ function toSocket(r: SocketRecord, firstSeenMs: number, lastSeenMs: number): Soc
 }
 
 /** Builds the batch with sequence number `seq` of a stream. */
-export function buildBatch(fields: { hostId: string; epoch: bigint; seq: bigint; nowMs: number; snapshots: SocketSnapshot[]; evicted: number }): Batch {
+export function buildBatch(fields: { hostId: string; epoch: bigint; seq: bigint; nowMs: number; snapshots: SocketSnapshot[]; evictedTotal: number }): Batch {
   return create(BatchSchema, {
     hostId: fields.hostId,
     streamEpoch: fields.epoch,
     seq: fields.seq,
     createdAtUnixMs: BigInt(fields.nowMs),
     socketSnapshots: fields.snapshots,
-    evictedBatches: BigInt(fields.evicted),
+    evictedBatchesTotal: BigInt(fields.evictedTotal),
   });
 }

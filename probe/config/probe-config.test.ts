@@ -18,6 +18,7 @@ const DEFAULTS: ProbeConfig = {
   collector: {
     address: "127.0.0.1:7443",
     certsDir: "var/certs",
+    keepaliveMs: 15_000,
     insecure: false,
     maxInFlight: 16,
     reconnectMinMs: 500,

@@ -32,6 +32,8 @@ export const probeConfigSchema = z.strictObject({
       serverName: z.string().min(1).optional(),
       /** Plaintext without certificates. Never in production; logged as a warning. */
       insecure: z.boolean().default(false),
+      /** Interval of HTTP/2 keepalive pings, ms: a cut network is noticed after about twice this. */
+      keepaliveMs: z.number().int().min(1000).max(600_000).default(15_000),
       /** Most batches sent and not yet acknowledged. */
       maxInFlight: z.number().int().min(1).max(1024).default(16),
       /** First reconnect delay, ms. */

@@ -24,6 +24,8 @@ export interface GrpcSenderOptions {
   /** Builds the Hello for a new stream. */
   hello: () => Hello;
   logger: Logger;
+  /** HTTP/2 keepalive ping interval, ms. */
+  keepaliveMs: number;
   /** Batches sent but not yet acknowledged, at most. */
   maxInFlight: number;
   /** First reconnect delay, ms. */
@@ -56,8 +58,8 @@ export class GrpcSender {
     const channelCredentials: ChannelCredentials =
       opts.tls === "insecure" ? credentials.createInsecure() : credentials.createSsl(opts.tls.ca, opts.tls.key, opts.tls.cert);
     this.client = new IngestClient(opts.address, channelCredentials, {
-      "grpc.keepalive_time_ms": 15_000,
-      "grpc.keepalive_timeout_ms": 10_000,
+      "grpc.keepalive_time_ms": opts.keepaliveMs,
+      "grpc.keepalive_timeout_ms": opts.keepaliveMs,
       "grpc.keepalive_permit_without_calls": 1,
       "grpc.initial_reconnect_backoff_ms": opts.reconnectMinMs,
       "grpc.max_reconnect_backoff_ms": opts.reconnectMaxMs,

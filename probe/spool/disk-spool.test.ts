@@ -34,7 +34,7 @@ describe("DiskSpool", () => {
     });
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(files()).toEqual(["state.json"]);
-    expect(state()).toEqual({ epoch: String(T0), lastSeq: "0" });
+    expect(state()).toEqual({ epoch: String(T0), lastSeq: "0", evicted: "0" });
   });
 
   it("appends, lists pending after a seq, and deletes through an acknowledged seq", () => {
@@ -54,7 +54,7 @@ describe("DiskSpool", () => {
 
     spool.ackThrough(10n);
     expect({ size: spool.size, bytes: spool.bytes, next: spool.nextSeq() }).toEqual({ size: 0, bytes: 0, next: 4n });
-    expect(spool.takeEvicted()).toBe(0);
+    expect(spool.evictedTotal).toBe(0);
   });
 
   it("keeps its epoch and numbering when reopened", () => {
@@ -90,7 +90,7 @@ describe("DiskSpool", () => {
     expect({ next: second.nextSeq(), size: second.size, bytes: second.bytes }).toEqual({ next: 3n, size: 2, bytes: 36 });
     expect(pendingOf(second)).toEqual([[1n, 16, 1], [2n, 20, 2]]);
     expect(() => second.append(2n, bytes(9))).toThrow(new RangeError("spool append seq 2 must be 3"));
-    expect(state()).toEqual({ epoch: String(T0), lastSeq: "2" });
+    expect(state()).toEqual({ epoch: String(T0), lastSeq: "2", evicted: "0" });
   });
 
   it.each([
@@ -125,17 +125,13 @@ describe("DiskSpool", () => {
     expect(pendingOf(spool)).toEqual([[2n, size, 2], [3n, size, 3]]);
     expect({ bytes: spool.bytes, evictedTotal: spool.evictedTotal }).toEqual({ bytes: 800_000, evictedTotal: 1 });
     expect(files()).toEqual(["2.batch", "3.batch", "state.json"]);
-    expect(spool.takeEvicted()).toBe(1);
-    expect(spool.takeEvicted()).toBe(0);
+    // The count is cumulative and persisted with the epoch.
+    expect(new DiskSpool(dir, MIN_SPOOL_BYTES).evictedTotal).toBe(1);
 
     // One batch larger than the whole bound: everything older goes, the newest stays.
     spool.append(4n, bytes(4, 2 * MIN_SPOOL_BYTES));
     expect(pendingOf(spool)).toEqual([[4n, 2 * MIN_SPOOL_BYTES, 4]]);
-    expect({ bytes: spool.bytes, evictedTotal: spool.evictedTotal, taken: spool.takeEvicted() }).toEqual({
-      bytes: 2 * MIN_SPOOL_BYTES,
-      evictedTotal: 3,
-      taken: 2,
-    });
+    expect({ bytes: spool.bytes, evictedTotal: spool.evictedTotal }).toEqual({ bytes: 2 * MIN_SPOOL_BYTES, evictedTotal: 3 });
     expect(files()).toEqual(["4.batch", "state.json"]);
   });
 
@@ -143,7 +139,7 @@ describe("DiskSpool", () => {
     const spool = new DiskSpool(dir, MIN_SPOOL_BYTES);
     spool.append(1n, bytes(1, MIN_SPOOL_BYTES / 2));
     spool.append(2n, bytes(2, MIN_SPOOL_BYTES / 2));
-    expect({ size: spool.size, bytes: spool.bytes, evicted: spool.takeEvicted() }).toEqual({ size: 2, bytes: MIN_SPOOL_BYTES, evicted: 0 });
+    expect({ size: spool.size, bytes: spool.bytes, evicted: spool.evictedTotal }).toEqual({ size: 2, bytes: MIN_SPOOL_BYTES, evicted: 0 });
   });
 
   it.each([
@@ -166,9 +162,9 @@ describe("DiskSpool", () => {
       size: 0,
       bytes: 0,
     });
-    expect({ evictedTotal: second.evictedTotal, taken: second.takeEvicted() }).toEqual({ evictedTotal: 2, taken: 2 });
+    expect(second.evictedTotal).toBe(2);
     expect(files()).toEqual(["state.json"]);
-    expect(state()).toEqual({ epoch: String(T0 + 5_000), lastSeq: "0" });
+    expect(state()).toEqual({ epoch: String(T0 + 5_000), lastSeq: "0", evicted: "2" });
   });
 
   it("removes leftover .tmp files without counting them", () => {
@@ -179,7 +175,7 @@ describe("DiskSpool", () => {
 
     const second = new DiskSpool(dir, MIN_SPOOL_BYTES);
     expect(files()).toEqual(["1.batch", "state.json"]);
-    expect({ next: second.nextSeq(), size: second.size, evicted: second.takeEvicted() }).toEqual({ next: 2n, size: 1, evicted: 0 });
+    expect({ next: second.nextSeq(), size: second.size, evicted: second.evictedTotal }).toEqual({ next: 2n, size: 1, evicted: 0 });
   });
 
   it("skips a batch whose file disappeared", () => {

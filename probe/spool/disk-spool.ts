@@ -12,6 +12,8 @@ interface SpoolState {
   epoch: string;
   /** Last sequence number given out. */
   lastSeq: string;
+  /** Batches evicted in this epoch so far. */
+  evicted: string;
 }
 
 /** Spool sizes are at least this, so one batch always fits. */
@@ -29,10 +31,6 @@ export class DiskSpool {
   private state: SpoolState;
   private readonly entries = new Map<bigint, number>(); // seq -> bytes
   private totalBytes = 0;
-  /** Batches evicted and not yet reported by `takeEvicted()`. */
-  private evicted = 0;
-  /** Batches evicted since this spool was opened. */
-  evictedTotal = 0;
 
   constructor(
     private readonly dir: string,
@@ -41,14 +39,13 @@ export class DiskSpool {
     if (maxBytes < MIN_SPOOL_BYTES) throw new RangeError(`spool.maxBytes ${maxBytes} must be >= ${MIN_SPOOL_BYTES}`);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const saved = this.readState();
-    this.state = saved ?? { epoch: String(Date.now()), lastSeq: "0" };
+    this.state = saved ?? { epoch: String(Date.now()), lastSeq: "0", evicted: "0" };
     for (const name of readdirSync(dir)) {
       const match = /^(\d+)\.batch$/.exec(name);
       if (match && !saved) {
         // Batches of an epoch whose state is lost cannot be numbered again: count them as evicted.
         rmSync(join(dir, name), { force: true });
-        this.evicted++;
-        this.evictedTotal++;
+        this.countEviction();
       } else if (match) {
         const size = statSync(join(dir, name)).size;
         const seq = BigInt(match[1]!);
@@ -93,12 +90,14 @@ export class DiskSpool {
     this.writeState();
     this.entries.set(seq, bytes.byteLength);
     this.totalBytes += bytes.byteLength;
+    const evictedBefore = this.evictedTotal;
     while (this.totalBytes > this.maxBytes && this.entries.size > 1) {
       const oldest = this.sortedSeqs()[0]!;
       this.remove(oldest);
-      this.evicted++;
-      this.evictedTotal++;
+      this.countEviction();
     }
+    if (this.evictedTotal !== evictedBefore) this.writeState();
+
   }
 
   /** Batches with seq > `after`, oldest first. */
@@ -123,11 +122,13 @@ export class DiskSpool {
     }
   }
 
-  /** Returns and resets the count of evicted batches (reported in the next batch). */
-  takeEvicted(): number {
-    const n = this.evicted;
-    this.evicted = 0;
-    return n;
+  /** Batches evicted in this epoch so far (persisted; reported in every batch). */
+  get evictedTotal(): number {
+    return Number(this.state.evicted);
+  }
+
+  private countEviction(): void {
+    this.state.evicted = String(Number(this.state.evicted) + 1);
   }
 
   private remove(seq: bigint): void {
@@ -145,8 +146,9 @@ export class DiskSpool {
   private readState(): SpoolState | undefined {
     try {
       const parsed = JSON.parse(readFileSync(join(this.dir, "state.json"), "utf8")) as Partial<SpoolState>;
-      if (typeof parsed.epoch === "string" && /^\d+$/.test(parsed.epoch) && typeof parsed.lastSeq === "string" && /^\d+$/.test(parsed.lastSeq)) {
-        return { epoch: parsed.epoch, lastSeq: parsed.lastSeq };
+      const digits = (v: unknown): v is string => typeof v === "string" && /^\d+$/.test(v);
+      if (digits(parsed.epoch) && digits(parsed.lastSeq)) {
+        return { epoch: parsed.epoch, lastSeq: parsed.lastSeq, evicted: digits(parsed.evicted) ? parsed.evicted : "0" };
       }
     } catch {
       // Missing or corrupt state: a new epoch keeps old and new sequence numbers apart.

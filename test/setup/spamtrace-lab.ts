@@ -19,7 +19,9 @@ export interface LabOptions {
   ports: number[];
   /** Database name (unique per test when sharing a server). */
   database?: string;
-  /** Extra probe config keys, merged into the generated file. */
+  /** gRPC port of the collector (default: a free port). */
+  grpcPort?: number;
+  /** Extra probe config keys, deep-merged into the generated file. */
   probeExtra?: Record<string, unknown>;
 }
 
@@ -48,7 +50,7 @@ export async function makeLab(opts: LabOptions): Promise<Lab> {
   const dir = await mkdtemp(join(tmpdir(), "spamtrace-lab-"));
   const certsDir = join(dir, "certs");
   await certsInit({ dir: certsDir, probeHostIds: opts.probeHostIds });
-  const grpcPort = await freePort();
+  const grpcPort = opts.grpcPort ?? (await freePort());
   const adminPort = await freePort();
   const database = opts.database ?? `st_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   const collectorConfigFile = join(dir, "collector.json");
@@ -64,14 +66,18 @@ export async function makeLab(opts: LabOptions): Promise<Lab> {
   for (const hostId of opts.probeHostIds) {
     await writeFile(
       join(dir, `probe-${hostId}.json`),
-      JSON.stringify({
-        hostId,
-        collector: { address: `127.0.0.1:${grpcPort}`, certsDir, reconnectMinMs: 100, reconnectMaxMs: 1000, serverName: "localhost" },
-        sockets: { ports: opts.ports, sampleIntervalMs: 100, snapshotIntervalMs: 500 },
-        spool: { dir: join(dir, `spool-${hostId}`) },
-        metrics: { port: 0 },
-        ...opts.probeExtra,
-      }),
+      JSON.stringify(
+        mergeDeep(
+          {
+            hostId,
+            collector: { address: `127.0.0.1:${grpcPort}`, certsDir, reconnectMinMs: 100, reconnectMaxMs: 1000, serverName: "localhost" },
+            sockets: { ports: opts.ports, sampleIntervalMs: 100, snapshotIntervalMs: 500 },
+            spool: { dir: join(dir, `spool-${hostId}`) },
+            metrics: { port: 0 },
+          },
+          opts.probeExtra ?? {},
+        ),
+      ),
     );
   }
   const collectorConfig = loadCollectorConfig(collectorConfigFile, undefined, {});
@@ -103,4 +109,14 @@ export async function makeLab(opts: LabOptions): Promise<Lab> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+function mergeDeep(base: Record<string, unknown>, top: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(top)) {
+    const prior = out[key];
+    const bothObjects = [prior, value].every((v) => typeof v === "object" && v !== null && !Array.isArray(v));
+    out[key] = bothObjects ? mergeDeep(prior as Record<string, unknown>, value as Record<string, unknown>) : value;
+  }
+  return out;
 }

@@ -105,7 +105,10 @@ async function serveStream(call: ServerDuplexStream<StreamRequest, StreamRespons
         timer();
         metrics.batches.inc({ outcome: outcome.duplicate ? "duplicate" : "stored" });
         metrics.rowsWritten.inc({ table: "socket_snapshots" }, outcome.rows);
-        if (!outcome.duplicate) metrics.evictedBatches.inc(Number(batch.evictedBatches));
+        metrics.evictedBatches.set({ host_id: batch.hostId }, Number(batch.evictedBatchesTotal));
+        if (batch.evictedBatchesTotal > 0n && !outcome.duplicate) {
+          logger.error({ host_id: batch.hostId, evicted_batches_total: batch.evictedBatchesTotal.toString() }, "probe reports batches evicted from its full spool (data lost)");
+        }
         send(call, { case: "ack", value: create(AckSchema, { streamEpoch: batch.streamEpoch, seq: batch.seq, duplicate: outcome.duplicate }) });
       } else {
         throw new IngestError("invalid_argument", `undecodable stream request: ${decodeErrorOf(request) ?? "no hello or batch in it"}`);

@@ -59,7 +59,7 @@ ORDER BY host_id`,
   created_at DateTime('UTC'),
   received_at DateTime('UTC'),
   socket_rows UInt32,
-  evicted_batches UInt64,
+  evicted_batches_total UInt64,
   collector_id String
 ) ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(received_at)

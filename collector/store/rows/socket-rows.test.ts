@@ -101,9 +101,9 @@ describe("SocketRecord → batch → rows", () => {
     acc.add([SPAMMER, LISTENER, TIME_WAIT], T0 + 1000);
     acc.add([LISTENER], T0 + 1500);
     const snapshot = toSocketSnapshot(acc.drain(T0 + 10_999), "lsof");
-    const batch = buildBatch({ hostId: "web1.example.com", epoch: 1_699_000_000_000n, seq: 9_007_199_254_740_993n, nowMs: T0 + 11_000, snapshots: [snapshot], evicted: 2 });
+    const batch = buildBatch({ hostId: "web1.example.com", epoch: 1_699_000_000_000n, seq: 9_007_199_254_740_993n, nowMs: T0 + 11_000, snapshots: [snapshot], evictedTotal: 2 });
     const received = fromBinary(BatchSchema, toBinary(BatchSchema, batch));
-    expect(received.evictedBatches).toBe(2n);
+    expect(received.evictedBatchesTotal).toBe(2n);
     expect(received.createdAtUnixMs).toBe(BigInt(T0 + 11_000));
 
     const rows = socketRows(received);
