@@ -3,7 +3,18 @@ import { toClickHouseDateTime } from "./clickhouse/datetime.js";
 import { bindSql } from "./clickhouse/sql-literal.js";
 import type { ClickHouseStore } from "./clickhouse/store.js";
 import { hostRow } from "./rows/host-row.js";
+import { authWindowRows, logStatRows, mailWindowRows, queueRows } from "./rows/mta-rows.js";
 import { socketRows } from "./rows/socket-rows.js";
+import type { Row } from "./clickhouse/store.js";
+
+/** Data tables a batch fills, in insert order, with their row builders. */
+const BATCH_TABLES: readonly (readonly [string, (batch: Batch) => Row[]])[] = [
+  ["socket_snapshots", socketRows],
+  ["queue_snapshots", queueRows],
+  ["mail_windows", mailWindowRows],
+  ["auth_windows", authWindowRows],
+  ["log_read_stats", logStatRows],
+];
 
 /** Per-connection dedup state of one (host_id, stream_epoch). */
 export interface StreamCursor {
@@ -23,8 +34,8 @@ export interface StreamCursor {
 export interface StoreOutcome {
   /** True when the batch had been stored before and nothing was written. */
   duplicate: boolean;
-  /** Rows written to data tables. */
-  rows: number;
+  /** Rows written, per data table. */
+  rows: Record<string, number>;
 }
 
 /**
@@ -54,14 +65,22 @@ export class BatchWriter {
 
   /** Stores one batch unless it was stored before. */
   async storeBatch(cursor: StreamCursor, batch: Batch): Promise<StoreOutcome> {
-    if (batch.seq <= cursor.storedThrough) return { duplicate: true, rows: 0 };
-    const sockets = socketRows(batch);
-    let written = 0;
-    if (!(cursor.verifying && (await this.hasRows("socket_snapshots", batch)))) {
-      await this.store.insert("socket_snapshots", sockets);
-      written += sockets.length;
-      cursor.verifying = false;
+    if (batch.seq <= cursor.storedThrough) return { duplicate: true, rows: {} };
+    const built = BATCH_TABLES.map(([table, build]) => [table, build(batch)] as const);
+    const rows: Record<string, number> = {};
+    let skipped = false;
+    for (const [table, tableRows] of built) {
+      if (tableRows.length === 0) continue;
+      // Each table's INSERT is atomic, so a table holding rows of this batch holds all of them.
+      if (cursor.verifying && (await this.hasRows(table, batch))) {
+        skipped = true;
+        continue;
+      }
+      await this.store.insert(table, tableRows);
+      rows[table] = tableRows.length;
     }
+    if (!skipped) cursor.verifying = false;
+    const count = (table: string): number => built.find(([t]) => t === table)![1].length;
     await this.store.insert("ingest_batches", [
       {
         host_id: batch.hostId,
@@ -69,13 +88,16 @@ export class BatchWriter {
         batch_seq: batch.seq.toString(),
         created_at: toClickHouseDateTime(Number(batch.createdAtUnixMs)),
         received_at: toClickHouseDateTime(Date.now()),
-        socket_rows: sockets.length,
+        socket_rows: count("socket_snapshots"),
+        queue_rows: count("queue_snapshots"),
+        mail_window_rows: count("mail_windows"),
+        auth_window_rows: count("auth_windows"),
         evicted_batches_total: batch.evictedBatchesTotal.toString(),
         collector_id: this.collectorId,
       },
     ]);
     cursor.storedThrough = batch.seq;
-    return { duplicate: written === 0 && sockets.length > 0, rows: written };
+    return { duplicate: skipped && Object.keys(rows).length === 0, rows };
   }
 
   private async hasRows(table: string, batch: Batch): Promise<boolean> {

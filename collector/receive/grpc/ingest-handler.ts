@@ -104,7 +104,7 @@ async function serveStream(call: ServerDuplexStream<StreamRequest, StreamRespons
         });
         timer();
         metrics.batches.inc({ outcome: outcome.duplicate ? "duplicate" : "stored" });
-        metrics.rowsWritten.inc({ table: "socket_snapshots" }, outcome.rows);
+        for (const [table, n] of Object.entries(outcome.rows)) metrics.rowsWritten.inc({ table }, n);
         metrics.evictedBatches.set({ host_id: batch.hostId }, Number(batch.evictedBatchesTotal));
         if (batch.evictedBatchesTotal > 0n && !outcome.duplicate) {
           logger.error({ host_id: batch.hostId, evicted_batches_total: batch.evictedBatchesTotal.toString() }, "probe reports batches evicted from its full spool (data lost)");

@@ -41,6 +41,7 @@ export function validateBatch(batch: Batch, hello: Hello, limits: IngestLimits, 
   if (batch.streamEpoch !== hello.streamEpoch) throw invalid(`batch.stream_epoch ${batch.streamEpoch} differs from hello.stream_epoch ${hello.streamEpoch}`);
   if (batch.seq === 0n) throw invalid("batch.seq must be >= 1");
   checkTime("batch.created_at_unix_ms", batch.createdAtUnixMs, limits, nowMs);
+  validateMtaParts(batch, limits, nowMs);
   let sockets = 0;
   for (const snapshot of batch.socketSnapshots) {
     checkTime("socket_snapshot.observed_at_unix_ms", snapshot.observedAtUnixMs, limits, nowMs);
@@ -56,6 +57,28 @@ export function validateBatch(batch: Batch, hello: Hello, limits: IngestLimits, 
       if (p) checkStrings("socket.process", [p.user, p.comm, p.exe, p.cwd, p.exeSha256, ...p.argv], limits);
     }
   }
+}
+
+const IDENTITY_KINDS = new Set(["sasl_user", "local_user", "script", "client_ip", "envelope_sender"]);
+
+/** Checks the MTA parts of a batch: queue snapshots, windows, log stats. */
+function validateMtaParts(batch: Batch, limits: IngestLimits, nowMs: number): void {
+  const items = batch.queueSnapshots.length + batch.mailWindows.length + batch.authWindows.length + batch.logStats.length;
+  if (items > limits.maxSocketsPerBatch) throw invalid(`batch has more than ${limits.maxSocketsPerBatch} queue snapshots, windows and log stats`);
+  for (const q of batch.queueSnapshots) {
+    checkTime("queue_snapshot.observed_at_unix_ms", q.observedAtUnixMs, limits, nowMs);
+    checkStrings("queue_snapshot", [q.mta, q.source, ...[...q.byQueue, ...q.topSenders, ...q.topRecipientDomains].map((k) => k.key)], limits);
+  }
+  for (const w of batch.mailWindows) {
+    checkTime("mail_window.window_start_unix_ms", w.windowStartUnixMs, limits, nowMs);
+    if (!IDENTITY_KINDS.has(w.identityKind)) throw invalid(`mail_window.identity_kind ${JSON.stringify(w.identityKind.slice(0, 40))} must be one of ${[...IDENTITY_KINDS].join(", ")}`);
+    checkStrings("mail_window", [w.identity, ...w.sampleQueueIds, ...w.sampleMessageIds, ...w.sampleLines], limits);
+  }
+  for (const w of batch.authWindows) {
+    checkTime("auth_window.window_start_unix_ms", w.windowStartUnixMs, limits, nowMs);
+    checkStrings("auth_window", [w.clientIp, w.username, ...w.services, ...w.sampleLines], limits);
+  }
+  for (const l of batch.logStats) checkStrings("log_stats", [l.path], limits);
 }
 
 function checkTime(field: string, value: bigint, limits: IngestLimits, nowMs: number): void {

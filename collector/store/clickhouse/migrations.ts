@@ -59,6 +59,9 @@ ORDER BY host_id`,
   created_at DateTime('UTC'),
   received_at DateTime('UTC'),
   socket_rows UInt32,
+  queue_rows UInt32,
+  mail_window_rows UInt32,
+  auth_window_rows UInt32,
   evicted_batches_total UInt64,
   collector_id String
 ) ENGINE = ReplacingMergeTree
@@ -99,6 +102,86 @@ ${ttlClause(d, "received_at", o.retentionDays)}`,
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMMDD(observed_at)
 ORDER BY (host_id, observed_at, direction, inode)
+${ttlClause(d, "observed_at", o.retentionDays)}`,
+      ];
+    },
+  },
+  {
+    version: 2,
+    name: "queue_snapshots, mail_windows, auth_windows, log_read_stats",
+    statements: (d, o) => {
+      const db = quoteIdentifier(o.database);
+      const lc = lowCardinalityString(d);
+      const batchKey = `host_id ${lc},
+  stream_epoch UInt64,
+  batch_seq UInt64,`;
+      const counts = ["received", "delivered", "deferred", "bounced", "rejected", "relay_denied", "auth_failures", "auth_successes", "null_sender", "distinct_recipients", "distinct_recipient_domains", "distinct_client_ips"]
+        .map((c) => `  ${c} UInt32,`)
+        .join("\n");
+      return [
+        `CREATE TABLE IF NOT EXISTS ${db}.queue_snapshots (
+  ${batchKey}
+  observed_at DateTime('UTC'),
+  observed_at_unix_ms UInt64,
+  mta ${lc},
+  source ${lc},
+  complete UInt8,
+  total UInt32,
+  by_queue_names Array(String),
+  by_queue_counts Array(UInt32),
+  frozen_or_held UInt32,
+  oldest_age_seconds Int64,
+  null_sender UInt32,
+  recipients UInt32,
+  top_senders Array(String),
+  top_sender_counts Array(UInt32),
+  top_recipient_domains Array(String),
+  top_recipient_domain_counts Array(UInt32)
+) ENGINE = MergeTree
+PARTITION BY toYYYYMMDD(observed_at)
+ORDER BY (host_id, observed_at)
+${ttlClause(d, "observed_at", o.retentionDays)}`,
+        `CREATE TABLE IF NOT EXISTS ${db}.mail_windows (
+  ${batchKey}
+  window_start DateTime('UTC'),
+  window_start_unix_ms UInt64,
+  window_seconds UInt32,
+  identity_kind ${lc},
+  identity String,
+${counts}
+  sample_queue_ids Array(String),
+  sample_message_ids Array(String),
+  sample_lines Array(String)
+) ENGINE = MergeTree
+PARTITION BY toYYYYMMDD(window_start)
+ORDER BY (host_id, identity_kind, identity, window_start)
+${ttlClause(d, "window_start", o.retentionDays)}`,
+        `CREATE TABLE IF NOT EXISTS ${db}.auth_windows (
+  ${batchKey}
+  window_start DateTime('UTC'),
+  window_start_unix_ms UInt64,
+  window_seconds UInt32,
+  client_ip String,
+  username String,
+  failures UInt32,
+  successes UInt32,
+  services Array(String),
+  sample_lines Array(String)
+) ENGINE = MergeTree
+PARTITION BY toYYYYMMDD(window_start)
+ORDER BY (client_ip, username, window_start, host_id)
+${ttlClause(d, "window_start", o.retentionDays)}`,
+        `CREATE TABLE IF NOT EXISTS ${db}.log_read_stats (
+  ${batchKey}
+  observed_at DateTime('UTC'),
+  path String,
+  lines UInt64,
+  recognised UInt64,
+  unrecognised UInt64,
+  rotations UInt32
+) ENGINE = MergeTree
+PARTITION BY toYYYYMMDD(observed_at)
+ORDER BY (host_id, path, observed_at)
 ${ttlClause(d, "observed_at", o.retentionDays)}`,
       ];
     },

@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file spamtrace/v1/ingest.proto.
  */
 export const file_spamtrace_v1_ingest: GenFile = /*@__PURE__*/
-  fileDesc("ChlzcGFtdHJhY2UvdjEvaW5nZXN0LnByb3RvEgxzcGFtdHJhY2UudjEiYwoNU3RyZWFtUmVxdWVzdBIkCgVoZWxsbxgBIAEoCzITLnNwYW10cmFjZS52MS5IZWxsb0gAEiQKBWJhdGNoGAIgASgLMhMuc3BhbXRyYWNlLnYxLkJhdGNoSABCBgoEa2luZCJkCg5TdHJlYW1SZXNwb25zZRIoCgd3ZWxjb21lGAEgASgLMhUuc3BhbXRyYWNlLnYxLldlbGNvbWVIABIgCgNhY2sYAiABKAsyES5zcGFtdHJhY2UudjEuQWNrSABCBgoEa2luZCLIAQoFSGVsbG8SDwoHaG9zdF9pZBgBIAEoCRIQCghob3N0bmFtZRgCIAEoCRIUCgxpcF9hZGRyZXNzZXMYAyADKAkSCgoCb3MYBCABKAkSDgoGa2VybmVsGAUgASgJEhUKDXByb2JlX3ZlcnNpb24YBiABKAkSIgoDbXRhGAcgASgLMhUuc3BhbXRyYWNlLnYxLk10YUluZm8SGQoRYm9vdF90aW1lX3VuaXhfbXMYCCABKAMSFAoMc3RyZWFtX2Vwb2NoGAkgASgEImUKB010YUluZm8SDAoEa2luZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEhQKDGJpbmFyeV9wYXRocxgDIAMoCRIRCglsb2dfcGF0aHMYBCADKAkSEgoKcXVldWVfcGF0aBgFIAEoCSJZCgdXZWxjb21lEhoKEnN0b3JlZF90aHJvdWdoX3NlcRgBIAEoBBIZChFjb2xsZWN0b3JfdmVyc2lvbhgCIAEoCRIXCg9tYXhfYmF0Y2hfYnl0ZXMYAyABKA0irgEKBUJhdGNoEg8KB2hvc3RfaWQYASABKAkSFAoMc3RyZWFtX2Vwb2NoGAIgASgEEgsKA3NlcRgDIAEoBBIaChJjcmVhdGVkX2F0X3VuaXhfbXMYBCABKAMSNgoQc29ja2V0X3NuYXBzaG90cxgFIAMoCzIcLnNwYW10cmFjZS52MS5Tb2NrZXRTbmFwc2hvdBIdChVldmljdGVkX2JhdGNoZXNfdG90YWwYBiABKAQirQEKDlNvY2tldFNuYXBzaG90EhsKE29ic2VydmVkX2F0X3VuaXhfbXMYASABKAMSGgoSc3RhcnRlZF9hdF91bml4X21zGAIgASgDEioKBnNvdXJjZRgDIAEoDjIaLnNwYW10cmFjZS52MS5Tb2NrZXRTb3VyY2USDwoHc2FtcGxlcxgEIAEoDRIlCgdzb2NrZXRzGAUgAygLMhQuc3BhbXRyYWNlLnYxLlNvY2tldCK2AgoGU29ja2V0Eg0KBXByb3RvGAEgASgJEg0KBXN0YXRlGAIgASgJEjAKCWRpcmVjdGlvbhgDIAEoDjIdLnNwYW10cmFjZS52MS5Tb2NrZXREaXJlY3Rpb24SFQoNbG9jYWxfYWRkcmVzcxgEIAEoCRISCgpsb2NhbF9wb3J0GAUgASgNEhYKDnJlbW90ZV9hZGRyZXNzGAYgASgJEhMKC3JlbW90ZV9wb3J0GAcgASgNEg0KBWlub2RlGAggASgEEhoKEmZpcnN0X3NlZW5fdW5peF9tcxgJIAEoAxIZChFsYXN0X3NlZW5fdW5peF9tcxgKIAEoAxIqCgdwcm9jZXNzGAsgASgLMhkuc3BhbXRyYWNlLnYxLlByb2Nlc3NJbmZvEhIKCnNvY2tldF91aWQYDCABKA0ivgEKC1Byb2Nlc3NJbmZvEgsKA3BpZBgBIAEoDRIMCgRwcGlkGAIgASgNEgsKA3VpZBgDIAEoDRIMCgR1c2VyGAQgASgJEgwKBGNvbW0YBSABKAkSDAoEYXJndhgGIAMoCRILCgNleGUYByABKAkSEwoLZXhlX2RlbGV0ZWQYCCABKAgSCwoDY3dkGAkgASgJEhoKEnN0YXJ0X3RpbWVfdW5peF9tcxgKIAEoAxISCgpleGVfc2hhMjU2GAsgASgJIjsKA0FjaxIUCgxzdHJlYW1fZXBvY2gYASABKAQSCwoDc2VxGAIgASgEEhEKCWR1cGxpY2F0ZRgDIAEoCCpdCgxTb2NrZXRTb3VyY2USHQoZU09DS0VUX1NPVVJDRV9VTlNQRUNJRklFRBAAEhYKElNPQ0tFVF9TT1VSQ0VfUFJPQxABEhYKElNPQ0tFVF9TT1VSQ0VfTFNPRhACKo0BCg9Tb2NrZXREaXJlY3Rpb24SIAocU09DS0VUX0RJUkVDVElPTl9VTlNQRUNJRklFRBAAEhsKF1NPQ0tFVF9ESVJFQ1RJT05fTElTVEVOEAESHAoYU09DS0VUX0RJUkVDVElPTl9JTkJPVU5EEAISHQoZU09DS0VUX0RJUkVDVElPTl9PVVRCT1VORBADMlgKDUluZ2VzdFNlcnZpY2USRwoGU3RyZWFtEhsuc3BhbXRyYWNlLnYxLlN0cmVhbVJlcXVlc3QaHC5zcGFtdHJhY2UudjEuU3RyZWFtUmVzcG9uc2UoATABYgZwcm90bzM");
+  fileDesc("ChlzcGFtdHJhY2UvdjEvaW5nZXN0LnByb3RvEgxzcGFtdHJhY2UudjEiYwoNU3RyZWFtUmVxdWVzdBIkCgVoZWxsbxgBIAEoCzITLnNwYW10cmFjZS52MS5IZWxsb0gAEiQKBWJhdGNoGAIgASgLMhMuc3BhbXRyYWNlLnYxLkJhdGNoSABCBgoEa2luZCJkCg5TdHJlYW1SZXNwb25zZRIoCgd3ZWxjb21lGAEgASgLMhUuc3BhbXRyYWNlLnYxLldlbGNvbWVIABIgCgNhY2sYAiABKAsyES5zcGFtdHJhY2UudjEuQWNrSABCBgoEa2luZCLIAQoFSGVsbG8SDwoHaG9zdF9pZBgBIAEoCRIQCghob3N0bmFtZRgCIAEoCRIUCgxpcF9hZGRyZXNzZXMYAyADKAkSCgoCb3MYBCABKAkSDgoGa2VybmVsGAUgASgJEhUKDXByb2JlX3ZlcnNpb24YBiABKAkSIgoDbXRhGAcgASgLMhUuc3BhbXRyYWNlLnYxLk10YUluZm8SGQoRYm9vdF90aW1lX3VuaXhfbXMYCCABKAMSFAoMc3RyZWFtX2Vwb2NoGAkgASgEImUKB010YUluZm8SDAoEa2luZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEhQKDGJpbmFyeV9wYXRocxgDIAMoCRIRCglsb2dfcGF0aHMYBCADKAkSEgoKcXVldWVfcGF0aBgFIAEoCSJZCgdXZWxjb21lEhoKEnN0b3JlZF90aHJvdWdoX3NlcRgBIAEoBBIZChFjb2xsZWN0b3JfdmVyc2lvbhgCIAEoCRIXCg9tYXhfYmF0Y2hfYnl0ZXMYAyABKA0i8wIKBUJhdGNoEg8KB2hvc3RfaWQYASABKAkSFAoMc3RyZWFtX2Vwb2NoGAIgASgEEgsKA3NlcRgDIAEoBBIaChJjcmVhdGVkX2F0X3VuaXhfbXMYBCABKAMSNgoQc29ja2V0X3NuYXBzaG90cxgFIAMoCzIcLnNwYW10cmFjZS52MS5Tb2NrZXRTbmFwc2hvdBIdChVldmljdGVkX2JhdGNoZXNfdG90YWwYBiABKAQSNAoPcXVldWVfc25hcHNob3RzGAcgAygLMhsuc3BhbXRyYWNlLnYxLlF1ZXVlU25hcHNob3QSLgoMbWFpbF93aW5kb3dzGAggAygLMhguc3BhbXRyYWNlLnYxLk1haWxXaW5kb3cSLgoMYXV0aF93aW5kb3dzGAkgAygLMhguc3BhbXRyYWNlLnYxLkF1dGhXaW5kb3cSLQoJbG9nX3N0YXRzGAogAygLMhouc3BhbXRyYWNlLnYxLkxvZ1JlYWRTdGF0cyLVAgoNUXVldWVTbmFwc2hvdBIbChNvYnNlcnZlZF9hdF91bml4X21zGAEgASgDEgsKA210YRgCIAEoCRIOCgZzb3VyY2UYAyABKAkSEAoIY29tcGxldGUYBCABKAgSDQoFdG90YWwYBSABKA0SKAoIYnlfcXVldWUYBiADKAsyFi5zcGFtdHJhY2UudjEuS2V5Q291bnQSFgoOZnJvemVuX29yX2hlbGQYByABKA0SGgoSb2xkZXN0X2FnZV9zZWNvbmRzGAggASgDEhMKC251bGxfc2VuZGVyGAkgASgNEhIKCnJlY2lwaWVudHMYCiABKA0SKwoLdG9wX3NlbmRlcnMYCyADKAsyFi5zcGFtdHJhY2UudjEuS2V5Q291bnQSNQoVdG9wX3JlY2lwaWVudF9kb21haW5zGAwgAygLMhYuc3BhbXRyYWNlLnYxLktleUNvdW50IiYKCEtleUNvdW50EgsKA2tleRgBIAEoCRINCgVjb3VudBgCIAEoDSLJAwoKTWFpbFdpbmRvdxIcChR3aW5kb3dfc3RhcnRfdW5peF9tcxgBIAEoAxIWCg53aW5kb3dfc2Vjb25kcxgCIAEoDRIVCg1pZGVudGl0eV9raW5kGAMgASgJEhAKCGlkZW50aXR5GAQgASgJEhAKCHJlY2VpdmVkGAUgASgNEhEKCWRlbGl2ZXJlZBgGIAEoDRIQCghkZWZlcnJlZBgHIAEoDRIPCgdib3VuY2VkGAggASgNEhAKCHJlamVjdGVkGAkgASgNEhQKDHJlbGF5X2RlbmllZBgKIAEoDRIVCg1hdXRoX2ZhaWx1cmVzGAsgASgNEhYKDmF1dGhfc3VjY2Vzc2VzGAwgASgNEhMKC251bGxfc2VuZGVyGA0gASgNEhsKE2Rpc3RpbmN0X3JlY2lwaWVudHMYDiABKA0SIgoaZGlzdGluY3RfcmVjaXBpZW50X2RvbWFpbnMYDyABKA0SGwoTZGlzdGluY3RfY2xpZW50X2lwcxgQIAEoDRIYChBzYW1wbGVfcXVldWVfaWRzGBEgAygJEhoKEnNhbXBsZV9tZXNzYWdlX2lkcxgSIAMoCRIUCgxzYW1wbGVfbGluZXMYEyADKAkitAEKCkF1dGhXaW5kb3cSHAoUd2luZG93X3N0YXJ0X3VuaXhfbXMYASABKAMSFgoOd2luZG93X3NlY29uZHMYAiABKA0SEQoJY2xpZW50X2lwGAMgASgJEhAKCHVzZXJuYW1lGAQgASgJEhAKCGZhaWx1cmVzGAUgASgNEhEKCXN1Y2Nlc3NlcxgGIAEoDRIQCghzZXJ2aWNlcxgHIAMoCRIUCgxzYW1wbGVfbGluZXMYCCADKAkiaAoMTG9nUmVhZFN0YXRzEgwKBHBhdGgYASABKAkSDQoFbGluZXMYAiABKAQSEgoKcmVjb2duaXNlZBgDIAEoBBIUCgx1bnJlY29nbmlzZWQYBCABKAQSEQoJcm90YXRpb25zGAUgASgNIq0BCg5Tb2NrZXRTbmFwc2hvdBIbChNvYnNlcnZlZF9hdF91bml4X21zGAEgASgDEhoKEnN0YXJ0ZWRfYXRfdW5peF9tcxgCIAEoAxIqCgZzb3VyY2UYAyABKA4yGi5zcGFtdHJhY2UudjEuU29ja2V0U291cmNlEg8KB3NhbXBsZXMYBCABKA0SJQoHc29ja2V0cxgFIAMoCzIULnNwYW10cmFjZS52MS5Tb2NrZXQitgIKBlNvY2tldBINCgVwcm90bxgBIAEoCRINCgVzdGF0ZRgCIAEoCRIwCglkaXJlY3Rpb24YAyABKA4yHS5zcGFtdHJhY2UudjEuU29ja2V0RGlyZWN0aW9uEhUKDWxvY2FsX2FkZHJlc3MYBCABKAkSEgoKbG9jYWxfcG9ydBgFIAEoDRIWCg5yZW1vdGVfYWRkcmVzcxgGIAEoCRITCgtyZW1vdGVfcG9ydBgHIAEoDRINCgVpbm9kZRgIIAEoBBIaChJmaXJzdF9zZWVuX3VuaXhfbXMYCSABKAMSGQoRbGFzdF9zZWVuX3VuaXhfbXMYCiABKAMSKgoHcHJvY2VzcxgLIAEoCzIZLnNwYW10cmFjZS52MS5Qcm9jZXNzSW5mbxISCgpzb2NrZXRfdWlkGAwgASgNIr4BCgtQcm9jZXNzSW5mbxILCgNwaWQYASABKA0SDAoEcHBpZBgCIAEoDRILCgN1aWQYAyABKA0SDAoEdXNlchgEIAEoCRIMCgRjb21tGAUgASgJEgwKBGFyZ3YYBiADKAkSCwoDZXhlGAcgASgJEhMKC2V4ZV9kZWxldGVkGAggASgIEgsKA2N3ZBgJIAEoCRIaChJzdGFydF90aW1lX3VuaXhfbXMYCiABKAMSEgoKZXhlX3NoYTI1NhgLIAEoCSI7CgNBY2sSFAoMc3RyZWFtX2Vwb2NoGAEgASgEEgsKA3NlcRgCIAEoBBIRCglkdXBsaWNhdGUYAyABKAgqXQoMU29ja2V0U291cmNlEh0KGVNPQ0tFVF9TT1VSQ0VfVU5TUEVDSUZJRUQQABIWChJTT0NLRVRfU09VUkNFX1BST0MQARIWChJTT0NLRVRfU09VUkNFX0xTT0YQAiqNAQoPU29ja2V0RGlyZWN0aW9uEiAKHFNPQ0tFVF9ESVJFQ1RJT05fVU5TUEVDSUZJRUQQABIbChdTT0NLRVRfRElSRUNUSU9OX0xJU1RFThABEhwKGFNPQ0tFVF9ESVJFQ1RJT05fSU5CT1VORBACEh0KGVNPQ0tFVF9ESVJFQ1RJT05fT1VUQk9VTkQQAzJYCg1Jbmdlc3RTZXJ2aWNlEkcKBlN0cmVhbRIbLnNwYW10cmFjZS52MS5TdHJlYW1SZXF1ZXN0Ghwuc3BhbXRyYWNlLnYxLlN0cmVhbVJlc3BvbnNlKAEwAWIGcHJvdG8z");
 
 /**
  * StreamRequest is one message from the probe.
@@ -309,6 +309,34 @@ export type Batch = Message<"spamtrace.v1.Batch"> & {
    * @generated from field: uint64 evicted_batches_total = 6;
    */
   evictedBatchesTotal: bigint;
+
+  /**
+   * Queue snapshots taken since the previous batch.
+   *
+   * @generated from field: repeated spamtrace.v1.QueueSnapshot queue_snapshots = 7;
+   */
+  queueSnapshots: QueueSnapshot[];
+
+  /**
+   * Per-minute sender-identity aggregates of the MTA log, for closed windows.
+   *
+   * @generated from field: repeated spamtrace.v1.MailWindow mail_windows = 8;
+   */
+  mailWindows: MailWindow[];
+
+  /**
+   * Per-minute login aggregates per (client IP, username), for closed windows.
+   *
+   * @generated from field: repeated spamtrace.v1.AuthWindow auth_windows = 9;
+   */
+  authWindows: AuthWindow[];
+
+  /**
+   * Log reading counters since the previous batch, one per log file.
+   *
+   * @generated from field: repeated spamtrace.v1.LogReadStats log_stats = 10;
+   */
+  logStats: LogReadStats[];
 };
 
 /**
@@ -317,6 +345,399 @@ export type Batch = Message<"spamtrace.v1.Batch"> & {
  */
 export const BatchSchema: GenMessage<Batch> = /*@__PURE__*/
   messageDesc(file_spamtrace_v1_ingest, 5);
+
+/**
+ * QueueSnapshot summarises the MTA queue at one moment (mailq / postqueue -j
+ * / exim -bp / qmail-qstat).
+ *
+ * @generated from message spamtrace.v1.QueueSnapshot
+ */
+export type QueueSnapshot = Message<"spamtrace.v1.QueueSnapshot"> & {
+  /**
+   * When the queue was read, ms since the Unix epoch.
+   *
+   * @generated from field: int64 observed_at_unix_ms = 1;
+   */
+  observedAtUnixMs: bigint;
+
+  /**
+   * MTA kind whose queue this is.
+   *
+   * @generated from field: string mta = 2;
+   */
+  mta: string;
+
+  /**
+   * Command the data came from, e.g. "postqueue -j".
+   *
+   * @generated from field: string source = 3;
+   */
+  source: string;
+
+  /**
+   * False when only counts could be read.
+   *
+   * @generated from field: bool complete = 4;
+   */
+  complete: boolean;
+
+  /**
+   * Messages in the queue.
+   *
+   * @generated from field: uint32 total = 5;
+   */
+  total: number;
+
+  /**
+   * Messages per queue (Postfix active/deferred/hold/incoming/maildrop, Exim queued/frozen).
+   *
+   * @generated from field: repeated spamtrace.v1.KeyCount by_queue = 6;
+   */
+  byQueue: KeyCount[];
+
+  /**
+   * Messages held or frozen (no delivery attempted).
+   *
+   * @generated from field: uint32 frozen_or_held = 7;
+   */
+  frozenOrHeld: number;
+
+  /**
+   * Age of the oldest message, seconds; -1 when empty or unknown.
+   *
+   * @generated from field: int64 oldest_age_seconds = 8;
+   */
+  oldestAgeSeconds: bigint;
+
+  /**
+   * Messages with the null sender (bounces).
+   *
+   * @generated from field: uint32 null_sender = 9;
+   */
+  nullSender: number;
+
+  /**
+   * Recipients still to deliver, over all messages.
+   *
+   * @generated from field: uint32 recipients = 10;
+   */
+  recipients: number;
+
+  /**
+   * Senders with the most queued messages ("<>" for bounces), most first.
+   *
+   * @generated from field: repeated spamtrace.v1.KeyCount top_senders = 11;
+   */
+  topSenders: KeyCount[];
+
+  /**
+   * Recipient domains with the most pending recipients, most first.
+   *
+   * @generated from field: repeated spamtrace.v1.KeyCount top_recipient_domains = 12;
+   */
+  topRecipientDomains: KeyCount[];
+};
+
+/**
+ * Describes the message spamtrace.v1.QueueSnapshot.
+ * Use `create(QueueSnapshotSchema)` to create a new message.
+ */
+export const QueueSnapshotSchema: GenMessage<QueueSnapshot> = /*@__PURE__*/
+  messageDesc(file_spamtrace_v1_ingest, 6);
+
+/**
+ * KeyCount is one entry of a top-N list or a per-key count.
+ *
+ * @generated from message spamtrace.v1.KeyCount
+ */
+export type KeyCount = Message<"spamtrace.v1.KeyCount"> & {
+  /**
+   * The key (sender, domain, queue name).
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * How many.
+   *
+   * @generated from field: uint32 count = 2;
+   */
+  count: number;
+};
+
+/**
+ * Describes the message spamtrace.v1.KeyCount.
+ * Use `create(KeyCountSchema)` to create a new message.
+ */
+export const KeyCountSchema: GenMessage<KeyCount> = /*@__PURE__*/
+  messageDesc(file_spamtrace_v1_ingest, 7);
+
+/**
+ * MailWindow counts what one sender identity did in one window of the MTA log.
+ *
+ * @generated from message spamtrace.v1.MailWindow
+ */
+export type MailWindow = Message<"spamtrace.v1.MailWindow"> & {
+  /**
+   * Window start, ms since the Unix epoch.
+   *
+   * @generated from field: int64 window_start_unix_ms = 1;
+   */
+  windowStartUnixMs: bigint;
+
+  /**
+   * Window length, seconds.
+   *
+   * @generated from field: uint32 window_seconds = 2;
+   */
+  windowSeconds: number;
+
+  /**
+   * "sasl_user", "local_user", "script", "client_ip" or "envelope_sender".
+   *
+   * @generated from field: string identity_kind = 3;
+   */
+  identityKind: string;
+
+  /**
+   * The identity: user, uid:N, script path, IP, or address ("<>" for the null sender).
+   *
+   * @generated from field: string identity = 4;
+   */
+  identity: string;
+
+  /**
+   * Messages that entered the queue.
+   *
+   * @generated from field: uint32 received = 5;
+   */
+  received: number;
+
+  /**
+   * Successful deliveries, per recipient.
+   *
+   * @generated from field: uint32 delivered = 6;
+   */
+  delivered: number;
+
+  /**
+   * Deferred delivery attempts, per recipient per attempt.
+   *
+   * @generated from field: uint32 deferred = 7;
+   */
+  deferred: number;
+
+  /**
+   * Permanent delivery failures, per recipient.
+   *
+   * @generated from field: uint32 bounced = 8;
+   */
+  bounced: number;
+
+  /**
+   * Rejected clients, senders, recipients or messages.
+   *
+   * @generated from field: uint32 rejected = 9;
+   */
+  rejected: number;
+
+  /**
+   * Rejections because relaying was denied.
+   *
+   * @generated from field: uint32 relay_denied = 10;
+   */
+  relayDenied: number;
+
+  /**
+   * Failed logins.
+   *
+   * @generated from field: uint32 auth_failures = 11;
+   */
+  authFailures: number;
+
+  /**
+   * Successful logins (a message sent after SMTP AUTH counts one).
+   *
+   * @generated from field: uint32 auth_successes = 12;
+   */
+  authSuccesses: number;
+
+  /**
+   * Received messages with the null sender.
+   *
+   * @generated from field: uint32 null_sender = 13;
+   */
+  nullSender: number;
+
+  /**
+   * Distinct recipient addresses.
+   *
+   * @generated from field: uint32 distinct_recipients = 14;
+   */
+  distinctRecipients: number;
+
+  /**
+   * Distinct recipient domains.
+   *
+   * @generated from field: uint32 distinct_recipient_domains = 15;
+   */
+  distinctRecipientDomains: number;
+
+  /**
+   * Distinct client IPs.
+   *
+   * @generated from field: uint32 distinct_client_ips = 16;
+   */
+  distinctClientIps: number;
+
+  /**
+   * A few queue ids as evidence.
+   *
+   * @generated from field: repeated string sample_queue_ids = 17;
+   */
+  sampleQueueIds: string[];
+
+  /**
+   * A few Message-IDs as evidence.
+   *
+   * @generated from field: repeated string sample_message_ids = 18;
+   */
+  sampleMessageIds: string[];
+
+  /**
+   * A few raw log lines as evidence.
+   *
+   * @generated from field: repeated string sample_lines = 19;
+   */
+  sampleLines: string[];
+};
+
+/**
+ * Describes the message spamtrace.v1.MailWindow.
+ * Use `create(MailWindowSchema)` to create a new message.
+ */
+export const MailWindowSchema: GenMessage<MailWindow> = /*@__PURE__*/
+  messageDesc(file_spamtrace_v1_ingest, 8);
+
+/**
+ * AuthWindow counts logins of one (client IP, username) in one window.
+ *
+ * @generated from message spamtrace.v1.AuthWindow
+ */
+export type AuthWindow = Message<"spamtrace.v1.AuthWindow"> & {
+  /**
+   * Window start, ms since the Unix epoch.
+   *
+   * @generated from field: int64 window_start_unix_ms = 1;
+   */
+  windowStartUnixMs: bigint;
+
+  /**
+   * Window length, seconds.
+   *
+   * @generated from field: uint32 window_seconds = 2;
+   */
+  windowSeconds: number;
+
+  /**
+   * Client IP; empty when the log line did not say.
+   *
+   * @generated from field: string client_ip = 3;
+   */
+  clientIp: string;
+
+  /**
+   * Login name (lower-cased); empty when not logged.
+   *
+   * @generated from field: string username = 4;
+   */
+  username: string;
+
+  /**
+   * Failed attempts.
+   *
+   * @generated from field: uint32 failures = 5;
+   */
+  failures: number;
+
+  /**
+   * Successful logins.
+   *
+   * @generated from field: uint32 successes = 6;
+   */
+  successes: number;
+
+  /**
+   * Services seen ("smtp", "submission", "imap", ...).
+   *
+   * @generated from field: repeated string services = 7;
+   */
+  services: string[];
+
+  /**
+   * A few raw log lines as evidence.
+   *
+   * @generated from field: repeated string sample_lines = 8;
+   */
+  sampleLines: string[];
+};
+
+/**
+ * Describes the message spamtrace.v1.AuthWindow.
+ * Use `create(AuthWindowSchema)` to create a new message.
+ */
+export const AuthWindowSchema: GenMessage<AuthWindow> = /*@__PURE__*/
+  messageDesc(file_spamtrace_v1_ingest, 9);
+
+/**
+ * LogReadStats counts what the probe read from one log file.
+ *
+ * @generated from message spamtrace.v1.LogReadStats
+ */
+export type LogReadStats = Message<"spamtrace.v1.LogReadStats"> & {
+  /**
+   * Log file path.
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * Lines read.
+   *
+   * @generated from field: uint64 lines = 2;
+   */
+  lines: bigint;
+
+  /**
+   * Lines a parser understood.
+   *
+   * @generated from field: uint64 recognised = 3;
+   */
+  recognised: bigint;
+
+  /**
+   * Lines no parser understood (counted, never fatal).
+   *
+   * @generated from field: uint64 unrecognised = 4;
+   */
+  unrecognised: bigint;
+
+  /**
+   * Rotations followed (rename, copytruncate, compressed).
+   *
+   * @generated from field: uint32 rotations = 5;
+   */
+  rotations: number;
+};
+
+/**
+ * Describes the message spamtrace.v1.LogReadStats.
+ * Use `create(LogReadStatsSchema)` to create a new message.
+ */
+export const LogReadStatsSchema: GenMessage<LogReadStats> = /*@__PURE__*/
+  messageDesc(file_spamtrace_v1_ingest, 10);
 
 /**
  * SocketSnapshot is the set of SMTP sockets seen during one interval: the
@@ -366,7 +787,7 @@ export type SocketSnapshot = Message<"spamtrace.v1.SocketSnapshot"> & {
  * Use `create(SocketSnapshotSchema)` to create a new message.
  */
 export const SocketSnapshotSchema: GenMessage<SocketSnapshot> = /*@__PURE__*/
-  messageDesc(file_spamtrace_v1_ingest, 6);
+  messageDesc(file_spamtrace_v1_ingest, 11);
 
 /**
  * Socket is one TCP socket and the process that owns it.
@@ -464,7 +885,7 @@ export type Socket = Message<"spamtrace.v1.Socket"> & {
  * Use `create(SocketSchema)` to create a new message.
  */
 export const SocketSchema: GenMessage<Socket> = /*@__PURE__*/
-  messageDesc(file_spamtrace_v1_ingest, 7);
+  messageDesc(file_spamtrace_v1_ingest, 12);
 
 /**
  * ProcessInfo is what `lsof -Pnp PID` and /proc/PID tell about a process.
@@ -555,7 +976,7 @@ export type ProcessInfo = Message<"spamtrace.v1.ProcessInfo"> & {
  * Use `create(ProcessInfoSchema)` to create a new message.
  */
 export const ProcessInfoSchema: GenMessage<ProcessInfo> = /*@__PURE__*/
-  messageDesc(file_spamtrace_v1_ingest, 8);
+  messageDesc(file_spamtrace_v1_ingest, 13);
 
 /**
  * Ack acknowledges one stored batch.
@@ -590,7 +1011,7 @@ export type Ack = Message<"spamtrace.v1.Ack"> & {
  * Use `create(AckSchema)` to create a new message.
  */
 export const AckSchema: GenMessage<Ack> = /*@__PURE__*/
-  messageDesc(file_spamtrace_v1_ingest, 9);
+  messageDesc(file_spamtrace_v1_ingest, 14);
 
 /**
  * SocketSource says how a snapshot was read.
