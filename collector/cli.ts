@@ -1,11 +1,11 @@
 import { Command, InvalidArgumentError } from "commander";
 import { runCli, waitForShutdownSignal } from "../shared/cli/run-cli.js";
-import { moduleLogger } from "../shared/log/logger.js";
 import { SPAMTRACE_VERSION } from "../shared/version.js";
-import { certsInit } from "./certs/certs-init.js";
 import { loadCollectorConfig } from "./config/collector-config.js";
-import { formatRows, runSql } from "./query/run-sql.js";
-import { serveCollector } from "./serve.js";
+import { registerParseLogCommand } from "./parse-log/register-parse-log-command.js";
+
+// Commands import their heavy modules (ClickHouse engine, gRPC, forge) when
+// they run, so `spamtrace parse-log` starts fast.
 
 const program = new Command("spamtrace")
   .description("spamtrace: finds where spam leaves your servers (collector, analyst and admin commands)")
@@ -16,7 +16,10 @@ program
   .description("run the collector: receive probe streams over gRPC (mTLS) and store them in ClickHouse")
   .option("--config <file>", "YAML/JSON config file (see docs/configuration.md)")
   .action(async (opts: { config?: string }) => {
-    const collector = await serveCollector(loadCollectorConfig(opts.config));
+    const config = loadCollectorConfig(opts.config);
+    const { serveCollector } = await import("./serve.js");
+    const { moduleLogger } = await import("../shared/log/logger.js");
+    const collector = await serveCollector(config);
     const signal = await waitForShutdownSignal();
     moduleLogger("collector").info({ signal }, "shutting down");
     await collector.close();
@@ -29,7 +32,9 @@ program
   .option("--config <file>", "collector config file (to find the store or the running collector)")
   .option("--json", "print rows as JSON lines")
   .action(async (query: string, opts: { config?: string; json?: boolean }) => {
-    const rows = await runSql(loadCollectorConfig(opts.config), query);
+    const config = loadCollectorConfig(opts.config);
+    const { formatRows, runSql } = await import("./query/run-sql.js");
+    const rows = await runSql(config, query);
     process.stdout.write(opts.json ? rows.map((r) => JSON.stringify(r)).join("\n") + (rows.length ? "\n" : "") : formatRows(rows));
   });
 
@@ -43,6 +48,7 @@ certs
   .option("--days <n>", "validity in days", parseDays)
   .option("--force", "make a new CA and reissue every certificate in the folder")
   .action(async (opts: { dir: string; probe: string[]; serverName: string[]; days?: number; force?: boolean }) => {
+    const { certsInit } = await import("./certs/certs-init.js");
     const written = await certsInit({
       dir: opts.dir,
       probeHostIds: opts.probe,
@@ -58,5 +64,7 @@ function parseDays(value: string): number {
   if (!Number.isInteger(days) || days < 1 || days > 36500) throw new InvalidArgumentError(`--days ${value} must be an integer in 1..36500`);
   return days;
 }
+
+registerParseLogCommand(program);
 
 await runCli(program);

@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { fixtureLines, local, parseAll } from "../corpus.test-support.js";
+import { WindowAggregator, type IdentityCounts, type IdentityKind } from "./window-aggregator.js";
+
+const zero: IdentityCounts = {
+  received: 0, delivered: 0, deferred: 0, bounced: 0, rejected: 0, relay_denied: 0, auth_failures: 0, auth_successes: 0, null_sender: 0,
+  distinct_recipients: 0, distinct_recipient_domains: 0, distinct_client_ips: 0,
+};
+const row = (kind: IdentityKind, key: string, counts: Partial<IdentityCounts>) => ({ kind, key, ...zero, ...counts });
+
+function aggregate(windowMs: number) {
+  const agg = new WindowAggregator({ windowMs });
+  for (const e of parseAll(fixtureLines("postfix-submission-lab.log")).events) agg.add(e);
+  return agg;
+}
+
+describe("WindowAggregator", () => {
+  it("totals of the Postfix lab fixture, exact per identity", () => {
+    const { identities, auth } = aggregate(Infinity).drainAll();
+    expect(identities.map(({ window_start_unix_ms: _w, window_seconds: _ws, sample_queue_ids: _q, sample_message_ids: _m, sample_lines: _l, ...rest }) => rest)).toEqual([
+      row("sasl_user", "petra@example.org", { received: 1, deferred: 3, delivered: 2, auth_failures: 1, auth_successes: 1, distinct_recipients: 3, distinct_recipient_domains: 2, distinct_client_ips: 2 }),
+      row("local_user", "uid:33", { received: 1, bounced: 1, distinct_recipients: 1, distinct_recipient_domains: 1 }),
+      row("script", "33:mailer.php", { received: 1, bounced: 1, distinct_recipients: 1, distinct_recipient_domains: 1 }),
+      row("client_ip", "127.0.0.16", { received: 1, deferred: 3, delivered: 2, auth_successes: 1, distinct_recipients: 3, distinct_recipient_domains: 2, distinct_client_ips: 1 }),
+      row("client_ip", "127.0.0.41", { auth_failures: 2, distinct_client_ips: 1 }),
+      row("client_ip", "127.0.0.77", { rejected: 2, relay_denied: 2, distinct_recipients: 2, distinct_recipient_domains: 2, distinct_client_ips: 1 }),
+      row("envelope_sender", "<>", { received: 1, null_sender: 1, delivered: 1, distinct_recipients: 1, distinct_recipient_domains: 1 }),
+      row("envelope_sender", "ceo@bank.example", { received: 1, deferred: 3, delivered: 2, distinct_recipients: 3, distinct_recipient_domains: 2, distinct_client_ips: 1 }),
+      row("envelope_sender", "spammer@forged.example", { rejected: 2, relay_denied: 2, distinct_recipients: 2, distinct_recipient_domains: 2, distinct_client_ips: 1 }),
+      row("envelope_sender", "www-data@mail.example.org", { received: 1, bounced: 1, distinct_recipients: 1, distinct_recipient_domains: 1 }),
+    ]);
+    expect(identities.every((w) => w.window_start_unix_ms === 0 && w.window_seconds === 0)).toBe(true);
+    expect(auth.map(({ sample_lines: _s, ...rest }) => rest)).toEqual([
+      { window_start_unix_ms: 0, window_seconds: 0, client_ip: "127.0.0.16", username: "petra@example.org", failures: 0, successes: 1, services: ["submission"] },
+      { window_start_unix_ms: 0, window_seconds: 0, client_ip: "127.0.0.41", username: "", failures: 1, successes: 0, services: ["submission"] },
+      { window_start_unix_ms: 0, window_seconds: 0, client_ip: "127.0.0.41", username: "petra@example.org", failures: 1, successes: 0, services: ["submission"] },
+    ]);
+  });
+
+  it("keeps evidence: distinct queue ids and message-ids, raw lines, at most maxSamples", () => {
+    const { identities } = aggregate(Infinity).drainAll();
+    const petra = identities.find((w) => w.kind === "sasl_user")!;
+    expect(petra.sample_queue_ids).toEqual(["DD68719044E"]);
+    expect(petra.sample_message_ids).toEqual(["20261129070410.DD68719044E@mail.example.org"]);
+    expect(petra.sample_lines).toHaveLength(5);
+    expect(petra.sample_lines[0]).toContain("DD68719044E: client=unknown[127.0.0.16], sasl_method=LOGIN");
+    expect(petra.sample_lines[1]).toContain("DD68719044E: from=<ceo@bank.example>");
+  });
+
+  it("splits per minute: window start = floor(ts / 60 s); drainClosed returns only ended windows", () => {
+    const agg = aggregate(60_000);
+    const w0704 = local(2026, 11, 29, 7, 4, 0);
+    const closed = agg.drainClosed(local(2026, 11, 29, 7, 6, 0));
+    const petra = closed.identities.filter((w) => w.kind === "sasl_user").map((w) => ({ start: w.window_start_unix_ms, received: w.received, deferred: w.deferred, delivered: w.delivered, auth_failures: w.auth_failures, auth_successes: w.auth_successes }));
+    expect(petra).toEqual([
+      { start: w0704, received: 1, deferred: 2, delivered: 1, auth_failures: 0, auth_successes: 1 },
+      { start: w0704 + 60_000, received: 0, deferred: 0, delivered: 0, auth_failures: 1, auth_successes: 0 },
+    ]);
+    const rest = agg.drainAll();
+    expect([...new Set(rest.identities.map((w) => w.window_start_unix_ms))]).toEqual([6, 7, 9].map((m) => local(2026, 11, 29, 7, m, 0)));
+    const retry = rest.identities.find((w) => w.kind === "sasl_user")!;
+    expect(retry).toMatchObject({ window_start_unix_ms: local(2026, 11, 29, 7, 9, 0), window_seconds: 60, received: 0, deferred: 1, delivered: 1, distinct_recipients: 2 });
+    expect(agg.drainAll()).toEqual({ identities: [], auth: [] });
+  });
+
+  it("names uids with resolveUid when given", () => {
+    const agg = new WindowAggregator({ windowMs: Infinity, resolveUid: (uid) => (uid === 33 ? "www-data" : undefined) });
+    for (const e of parseAll(fixtureLines("postfix-submission-lab.log")).events) agg.add(e);
+    expect(agg.drainAll().identities.filter((w) => w.kind === "local_user").map((w) => w.key)).toEqual(["www-data"]);
+  });
+
+  it("rejects a window size of 0 with a message naming it", () => {
+    expect(() => new WindowAggregator({ windowMs: 0 })).toThrow("windowMs 0 must be > 0");
+  });
+});

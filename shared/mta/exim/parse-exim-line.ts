@@ -1,0 +1,480 @@
+import type { MailEventSink, MessageOrigin, RejectStage } from "../events/mail-event.js";
+import type { FamilyLineParser } from "../parse/family-line-parser.js";
+import { BoundedLruMap, DEFAULT_MAX_TRACKED_MESSAGES } from "../state/bounded-lru-map.js";
+import type { LogLinePrefix } from "../syslog/parse-syslog-prefix.js";
+import { classifyRejectReason } from "../text/classify-reject-reason.js";
+import { isLoopback, stripAngles, toInt } from "../text/mail-text.js";
+import { readEximHost } from "./read-exim-host.js";
+
+/** How long a `cwd=` line without pid may wait for the `<=` line of the same submission. */
+const CWD_MATCH_WINDOW_MS = 2_000;
+
+/** Lines with a message id that are understood but not counted. */
+const ID_INFO_PREFIXES = ["Completed", "Frozen", "Unfrozen", "removed", "Message is frozen", "SA: ", "DKIM: ", "DKIM-", "cancelled", "Spool file", "Sender identification", "Warning:", "error ignored", "no immediate delivery", "SMTP connection from", "*> ", ">> ", "ARC: ", "DMARC", "SPF", "event ", "spam acl", "Unable to", "tls session", "proxy ", "Start queue run", "Message ", "H=", "F=", "remote ", "closing connection"];
+
+/** Lines without a message id that are understood but not counted. */
+const INFO_PREFIXES = [
+  "SMTP connection from ",
+  "no host name found for IP address",
+  "no IP address found for host",
+  "Start queue run",
+  "End queue run",
+  "exim ",
+  "pid ",
+  "SMTP protocol ",
+  "SMTP call from ",
+  "SMTP command timeout",
+  "SMTP data timeout",
+  "SMTP syntax error",
+  "SMTP connection lost",
+  "no MAIL in SMTP connection",
+  "unexpected disconnection",
+  "TLS error on connection",
+  "TLS session",
+  "TLS recv error",
+  "TLS send error",
+  "Connection from ",
+  "Connection refused",
+  "Failed to get ",
+  "host name alias list",
+  "daemon started",
+  "Spool file",
+  "DKIM: ",
+  "SPF ",
+  "spf_result",
+  "DMARC",
+  "rcpt for ",
+  "ETRN ",
+  "Warning: ",
+  "SIGHUP",
+  "queue run",
+  "tls session",
+  "proxy ",
+  "remote ",
+  "max ",
+  "Transaction ",
+  "Remote ",
+  "Authentication-Results",
+  "LOG: ",
+];
+
+/** What the parser remembers about one message id. */
+interface EximMessage {
+  origin: MessageOrigin;
+}
+
+interface PendingCwd {
+  dir: string;
+  pid: number | null;
+  ts_unix_ms: number;
+}
+
+/** Message id length at `i` (old 6-6-2 or 4.97+ 6-11-4 form) when followed by a space or the end, else 0. */
+export function eximMessageIdLength(s: string, i: number): number {
+  if (s.charCodeAt(i + 6) !== 45) return 0;
+  let len = 0;
+  if (s.charCodeAt(i + 13) === 45 && (s.length === i + 16 || s.charCodeAt(i + 16) === 32)) len = 16;
+  else if (s.charCodeAt(i + 18) === 45 && (s.length === i + 23 || s.charCodeAt(i + 23) === 32)) len = 23;
+  else return 0;
+  for (let j = i; j < i + len; j++) {
+    const c = s.charCodeAt(j);
+    const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45;
+    if (!ok) return 0;
+  }
+  return len;
+}
+
+/** Exim's `I=[ip]:port` tells which listener: 587 is submission, 465 smtps. */
+function serviceFromListener(s: string, from: number): string {
+  const at = s.indexOf(" I=[", from);
+  if (at < 0) return "smtp";
+  const close = s.indexOf("]:", at);
+  if (close < 0) return "smtp";
+  const port = toInt(/^\d+/.exec(s.slice(close + 2, close + 8))?.[0] ?? null);
+  return port === 587 ? "submission" : port === 465 ? "smtps" : "smtp";
+}
+
+/** Key=value fields of a `<=`, `=>`, `==` or `**` line, read left to right (quoted values may hold spaces). */
+interface EximFields {
+  H: ReturnType<typeof readEximHost> | null;
+  values: Map<string, string>;
+  /** Recipients after ` for ` (log_selector +received_recipients). */
+  for: string[];
+  /** Index of the first `: ` outside fields (the error text of `**` and `==` lines), or -1. */
+  textAt: number;
+}
+
+function readFields(s: string, start: number): EximFields {
+  const values = new Map<string, string>();
+  let H: EximFields["H"] = null;
+  const forList: string[] = [];
+  let textAt = -1;
+  let i = start;
+  const n = s.length;
+  while (i < n) {
+    while (s.charCodeAt(i) === 32) i++;
+    if (i >= n) break;
+    if (s.startsWith("for ", i)) {
+      for (const r of s.slice(i + 4).split(" ")) if (r.length > 0) forList.push(stripAngles(r));
+      break;
+    }
+    if (s.charCodeAt(i) === 58 /* : */) {
+      textAt = i + 1;
+      break;
+    }
+    let k = i;
+    while (k < n) {
+      const c = s.charCodeAt(k);
+      if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95) k++;
+      else break;
+    }
+    if (k > i && s.charCodeAt(k) === 61 /* = */) {
+      const key = s.slice(i, k);
+      if (key === "H") {
+        H = readEximHost(s, k + 1);
+        i = H.end;
+        continue;
+      }
+      let v = k + 1;
+      let value: string;
+      if (s.charCodeAt(v) === 34 /* " */) {
+        let j = v + 1;
+        while (j < n && !(s.charCodeAt(j) === 34 && s.charCodeAt(j - 1) !== 92)) j++;
+        value = s.slice(v + 1, j);
+        v = j + 1;
+      } else {
+        let j = s.indexOf(" ", v);
+        if (j < 0) j = n;
+        value = s.slice(v, j);
+        v = j;
+      }
+      if (value.endsWith(":") && s.charCodeAt(v) === 32 && key !== "A") {
+        // "H=x [ip]: SMTP error": a field glued to the error text.
+        value = value.slice(0, -1);
+        textAt = v;
+        values.set(key, value);
+        break;
+      }
+      values.set(key, value);
+      i = v;
+      continue;
+    }
+    // A bare word ("defer", "(-46)", "L", "routing"): skip; a trailing ':' starts the text.
+    let j = s.indexOf(" ", i);
+    if (j < 0) j = n;
+    if (s.charCodeAt(j - 1) === 58) {
+      textAt = j;
+      break;
+    }
+    i = j;
+  }
+  return { H, values, for: forList, textAt };
+}
+
+/**
+ * Exim mainlog parser (also Exim lines relayed through syslog). The `<=` line
+ * carries nearly everything about a message (sender, client, `A=` login, `U=`
+ * local user, `P=` protocol, `S=` size, `id=` message-id); `=>`, `->`, `==`
+ * and `**` lines are joined to it by message id. A preceding `cwd=` line
+ * (log_selector +arguments) is attached to the next local submission as its
+ * script directory, except Exim's own spool directory.
+ */
+export class EximLineParser implements FamilyLineParser {
+  private readonly messages: BoundedLruMap<string, EximMessage>;
+  private readonly cwdByPid = new BoundedLruMap<number, PendingCwd>(4096);
+  private lastCwd: PendingCwd | null = null;
+
+  constructor(options: { maxTrackedMessages?: number } = {}) {
+    this.messages = new BoundedLruMap(options.maxTrackedMessages ?? DEFAULT_MAX_TRACKED_MESSAGES);
+  }
+
+  /** Message ids currently remembered. */
+  get trackedMessages(): number {
+    return this.messages.size;
+  }
+
+  /** Parses the text after the timestamp (mainlog) or after `exim[pid]: ` (syslog). */
+  parse(p: LogLinePrefix, raw: string, emit: MailEventSink): boolean {
+    const s = p.message;
+    let i = 0;
+    let pid = p.pid;
+    if (s.charCodeAt(0) === 91 /* [pid] */) {
+      const close = s.indexOf("] ");
+      const n = close > 0 ? toInt(s.slice(1, close)) : null;
+      if (n !== null) {
+        pid = n;
+        i = close + 2;
+      }
+    }
+    const idLen = eximMessageIdLength(s, i);
+    if (idLen === 0) return this.withoutId(s, i, pid, p, raw, emit);
+    const id = s.slice(i, i + idLen);
+    const r = i + idLen + 1;
+    const c1 = s.charCodeAt(r);
+    const c2 = s.charCodeAt(r + 1);
+    const spaced = s.charCodeAt(r + 2) === 32;
+    if (spaced && c1 === 60 && c2 === 61) return this.received(id, s, r + 3, pid, p, raw, emit);
+    if (spaced && ((c1 === 61 && c2 === 62) || (c1 === 45 && c2 === 62))) return this.delivery("delivered", id, s, r + 3, p, raw, emit);
+    if (spaced && c1 === 61 && c2 === 61) return this.delivery("deferred", id, s, r + 3, p, raw, emit);
+    if (spaced && c1 === 42 && c2 === 42) return this.delivery("bounced", id, s, r + 3, p, raw, emit);
+    if (s.startsWith("Completed", r)) {
+      this.messages.delete(id);
+      return true;
+    }
+    if (s.indexOf(" rejected ", r) >= 0) return this.rejected(s, r, id, p, raw, emit);
+    for (const prefix of ID_INFO_PREFIXES) if (s.startsWith(prefix, r)) return true;
+    return s.startsWith("frozen by ", r) || s.startsWith("unfrozen by ", r);
+  }
+
+  private withoutId(s: string, i: number, pid: number | null, p: LogLinePrefix, raw: string, emit: MailEventSink): boolean {
+    if (s.startsWith("cwd=", i)) {
+      const argsAt = s.indexOf(" args: ", i);
+      const countAt = argsAt > 0 ? s.lastIndexOf(" ", argsAt - 1) : -1;
+      const dir = countAt > i ? s.slice(i + 4, countAt) : s.slice(i + 4);
+      const pending = { dir, pid, ts_unix_ms: p.ts_unix_ms };
+      this.lastCwd = pending;
+      if (pid !== null) this.cwdByPid.set(pid, pending);
+      return true;
+    }
+    const authAt = s.indexOf(" authenticator failed for ", i);
+    if (authAt > i) return this.authFailure(s, i, authAt, p, raw, emit);
+    if (s.indexOf(" rejected ", i) >= 0 || s.startsWith("rejected ", i)) {
+      if (this.rejected(s, i, null, p, raw, emit)) return true;
+    }
+    for (const prefix of INFO_PREFIXES) if (s.startsWith(prefix, i)) return true;
+    if (s.startsWith("U=", i)) return s.includes(" sender verify ", i) || s.includes(" ignoring AUTH", i) || s.includes(" Warning: ", i);
+    if (s.startsWith("H=", i)) {
+      // ACL warn lines and sender verification notes: "H=x [ip] Warning: ...", "H=x [ip] sender verify fail for <a>: ..."
+      const h = readEximHost(s, i + 2);
+      const after = s.slice(h.end, h.end + 40);
+      return /^ (Warning: |sender verify |F=|X=|I=|incomplete transaction|SMTP |dropped|temporarily)/.test(after) || after.startsWith(" ");
+    }
+    return false;
+  }
+
+  private received(id: string, s: string, start: number, pid: number | null, p: LogLinePrefix, raw: string, emit: MailEventSink): boolean {
+    let senderEnd = s.indexOf(" ", start);
+    if (senderEnd < 0) senderEnd = s.length;
+    const sender = stripAngles(s.slice(start, senderEnd));
+    const f = readFields(s, senderEnd);
+    const protocol = f.values.get("P") ?? null;
+    const local = protocol !== null && protocol.startsWith("local");
+    const clientIp = f.H?.ip ?? null;
+    const auth = f.values.get("A") ?? null;
+    let saslUser: string | null = null;
+    let saslMethod: string | null = null;
+    if (auth !== null) {
+      const colon = auth.indexOf(":");
+      saslMethod = colon < 0 ? auth : auth.slice(0, colon);
+      if (colon >= 0) {
+        const next = auth.indexOf(":", colon + 1);
+        saslUser = auth.slice(colon + 1, next < 0 ? auth.length : next);
+        if (saslUser.length === 0) saslUser = null;
+      }
+    }
+    const caller = f.values.get("U") ?? null;
+    // U= is the calling user for local submissions, an ident answer otherwise: trust it only from this host.
+    const localUser = caller !== null && (local || f.H === null || isLoopback(clientIp)) ? caller : null;
+    let script: string | null = null;
+    if (local) {
+      const pending = (pid !== null ? this.cwdByPid.peek(pid) : undefined) ?? this.lastCwd;
+      if (pending !== null && (pending.pid === pid || (pending.pid === null || pid === null)) && p.ts_unix_ms - pending.ts_unix_ms <= CWD_MATCH_WINDOW_MS) {
+        if (!pending.dir.startsWith("/var/spool/") && pending.dir !== "/") script = pending.dir;
+        if (pid !== null) this.cwdByPid.delete(pid);
+        if (this.lastCwd === pending) this.lastCwd = null;
+      }
+    }
+    const messageId = f.values.get("id") ?? null;
+    const origin: MessageOrigin = {
+      queue_id: id,
+      sender,
+      client_ip: clientIp,
+      client_host: f.H?.host ?? null,
+      sasl_user: saslUser,
+      local_user: localUser,
+      local_uid: null,
+      script,
+      message_id: messageId,
+    };
+    this.messages.set(id, { origin });
+    if (saslUser !== null) {
+      emit({
+        type: "auth_success",
+        ts_unix_ms: p.ts_unix_ms,
+        source: "exim",
+        raw,
+        client_ip: clientIp,
+        username: saslUser,
+        mechanism: saslMethod,
+        service: serviceFromListener(s, senderEnd),
+        reason: null,
+        attempts: 1,
+      });
+    }
+    emit({
+      type: "received",
+      ts_unix_ms: p.ts_unix_ms,
+      source: "exim",
+      raw,
+      ...origin,
+      null_sender: sender.length === 0,
+      size_bytes: toInt(f.values.get("S")),
+      nrcpt: null,
+      sasl_method: saslMethod,
+      protocol,
+      bounce_of: f.values.get("R") ?? null,
+      recipients: f.for,
+    });
+    return true;
+  }
+
+  private delivery(type: "delivered" | "deferred" | "bounced", id: string, s: string, start: number, p: LogLinePrefix, raw: string, emit: MailEventSink): boolean {
+    let end = s.indexOf(" ", start);
+    if (end < 0) end = s.length;
+    let recipient = s.slice(start, end);
+    let fieldsFrom = end;
+    let textAt = -1;
+    if (recipient.endsWith(":")) {
+      // "** x@y: Unrouteable address"
+      recipient = recipient.slice(0, -1);
+      textAt = end;
+    }
+    let orig: string | null = null;
+    if (textAt < 0 && s.charCodeAt(end + 1) === 60) {
+      const close = s.indexOf(">", end + 1);
+      if (close > 0) {
+        orig = s.slice(end + 2, close);
+        fieldsFrom = close + 1;
+      }
+    }
+    const f = textAt < 0 ? readFields(s, fieldsFrom) : null;
+    if (f !== null) textAt = f.textAt;
+    let relay: string | null = null;
+    if (f !== null) {
+      if (f.H !== null) relay = f.H.ip !== null ? `${f.H.host ?? ""} [${f.H.ip}]`.trim() : f.H.host;
+      else relay = f.values.get("T") ?? null;
+    }
+    let text: string | null = null;
+    if (type === "delivered") text = f?.values.get("C") ?? null;
+    else if (textAt >= 0) text = s.slice(textAt).trim();
+    else if (type === "deferred") {
+      const d = s.indexOf("defer (", fieldsFrom);
+      if (d >= 0) text = s.slice(d);
+    }
+    const m = this.messages.get(id);
+    emit({
+      type,
+      ts_unix_ms: p.ts_unix_ms,
+      source: "exim",
+      raw,
+      queue_id: id,
+      recipient: stripAngles(recipient),
+      orig_recipient: orig,
+      relay,
+      dsn: null,
+      status_text: text,
+      origin: m === undefined ? null : m.origin,
+    });
+    return true;
+  }
+
+  /** `<auth> authenticator failed for <host> (helo) [ip]:port I=[ip]:port: 535 Incorrect authentication data (set_id=user)`. */
+  private authFailure(s: string, i: number, authAt: number, p: LogLinePrefix, raw: string, emit: MailEventSink): boolean {
+    const name = s.slice(s.lastIndexOf(" ", authAt - 1) + 1, authAt);
+    const h = readEximHost(s, authAt + 26);
+    const setId = s.indexOf("(set_id=", h.end);
+    const close = setId < 0 ? -1 : s.indexOf(")", setId);
+    const username = setId >= 0 && close > setId ? s.slice(setId + 8, close) : null;
+    const colon = s.indexOf(": ", h.end);
+    let reason = colon < 0 ? null : s.slice(colon + 2, setId > colon ? setId : s.length).trim();
+    if (reason !== null && reason.length === 0) reason = null;
+    emit({
+      type: "auth_failure",
+      ts_unix_ms: p.ts_unix_ms,
+      source: "exim",
+      raw,
+      client_ip: h.ip,
+      username: username !== null && username.length > 0 ? username : null,
+      mechanism: name.length > 0 ? name : null,
+      service: serviceFromListener(s, i),
+      reason,
+      attempts: 1,
+    });
+    return true;
+  }
+
+  /**
+   * `H=host [ip] F=<sender> rejected RCPT <rcpt>: reason`, `rejected MAIL <s>: ...`,
+   * `rejected connection in "connect" ACL: ...`, `rejected EHLO or HELO x: ...`,
+   * `rejected after DATA: ...`, `rejected by local_scan(): ...` (with or without message id).
+   */
+  private rejected(s: string, start: number, id: string | null, p: LogLinePrefix, raw: string, emit: MailEventSink): boolean {
+    if (s.startsWith("SMTP ", start)) return false; // protocol errors ("rejected connection from H=...") are notes, not refusals
+    const at = s.startsWith("rejected ", start) ? start - 1 : s.indexOf(" rejected ", start);
+    if (at < start - 1) return false;
+    const head = s.slice(start, at + 1);
+    const hAt = head.startsWith("H=") ? 0 : head.indexOf(" H=");
+    const h = hAt < 0 ? null : readEximHost(head, hAt === 0 ? 2 : hAt + 3);
+    let sender: string | null = null;
+    const fAt = head.startsWith("F=") ? 0 : head.indexOf(" F=");
+    if (fAt >= 0) {
+      const v = fAt === 0 ? 2 : fAt + 3;
+      let e = head.indexOf(" ", v);
+      if (e < 0) e = head.length;
+      sender = stripAngles(head.slice(v, e));
+    }
+    const what = s.slice(at + 10);
+    let stage: RejectStage = "other";
+    let recipient: string | null = null;
+    let reasonFrom = -1;
+    if (what.startsWith("RCPT ")) {
+      stage = "rcpt";
+      const colon = what.indexOf(": ", 5);
+      recipient = stripAngles(what.slice(5, colon < 0 ? what.length : colon));
+      reasonFrom = colon < 0 ? what.length : colon + 2;
+    } else if (what.startsWith("MAIL ")) {
+      stage = "mail";
+      const colon = what.indexOf(": ", 5);
+      if (sender === null) sender = stripAngles(what.slice(5, colon < 0 ? what.length : colon));
+      reasonFrom = colon < 0 ? what.length : colon + 2;
+    } else if (what.startsWith("connection")) {
+      stage = "connect";
+      const colon = what.indexOf(": ");
+      reasonFrom = colon < 0 ? what.length : colon + 2;
+    } else if (what.startsWith("EHLO") || what.startsWith("HELO")) {
+      stage = "helo";
+      const colon = what.indexOf(": ");
+      reasonFrom = colon < 0 ? what.length : colon + 2;
+    } else if (what.startsWith("after DATA") || what.startsWith("by local_scan()") || what.startsWith("by non-SMTP ACL") || what.startsWith("after ")) {
+      stage = "data";
+      const colon = what.indexOf(": ");
+      reasonFrom = colon < 0 ? what.length : colon + 2;
+    } else if (what.startsWith("\"") && s.startsWith("SMTP protocol synchronization error", start)) {
+      return false;
+    } else {
+      return false;
+    }
+    let reason = what.slice(reasonFrom).trim();
+    if (reason.startsWith("\"") && reason.endsWith("\"")) reason = reason.slice(1, -1);
+    const m = id !== null ? this.messages.peek(id) : undefined;
+    emit({
+      type: "rejected",
+      ts_unix_ms: p.ts_unix_ms,
+      source: "exim",
+      raw,
+      queue_id: id,
+      stage,
+      reason_class: classifyRejectReason(reason),
+      reason,
+      smtp_code: null,
+      dsn: null,
+      client_ip: h?.ip ?? m?.origin.client_ip ?? null,
+      client_host: h?.host ?? m?.origin.client_host ?? null,
+      sender,
+      recipient,
+      helo: h?.helo ?? null,
+      sasl_user: m?.origin.sasl_user ?? null,
+    });
+    return true;
+  }
+}

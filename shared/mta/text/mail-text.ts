@@ -1,0 +1,57 @@
+/** Small string helpers shared by the MTA parsers; all are total (never throw). */
+
+/** Drops an IPv4-mapped IPv6 prefix (`::ffff:1.2.3.4` → `1.2.3.4`) so one client has one key. */
+export function normalizeIp(ip: string): string {
+  if (ip.length > 7 && (ip.startsWith("::ffff:") || ip.startsWith("::FFFF:")) && ip.indexOf(".") > 0) return ip.slice(7);
+  if (ip.startsWith("IPv6:")) return ip.slice(5).toLowerCase();
+  return ip;
+}
+
+/** `<a@b>` → `a@b`; `<>` → ""; text without brackets is returned as is. */
+export function stripAngles(address: string): string {
+  if (address.length >= 2 && address.charCodeAt(0) === 60 && address.charCodeAt(address.length - 1) === 62) {
+    return address.slice(1, -1);
+  }
+  return address;
+}
+
+/** Lower-cased domain part of an address (after the last `@`), or "" when there is none. */
+export function domainOf(address: string): string {
+  const at = address.lastIndexOf("@");
+  return at < 0 ? "" : address.slice(at + 1).toLowerCase();
+}
+
+/**
+ * Value of `key=` (key includes the `=`) in `text`, from `from` on: the text
+ * up to the next `end` character (default ","), or to the end of the text.
+ * Returns null when the key is absent. An angle-bracketed value (`from=<a,b>`)
+ * is read up to its closing `>` and returned without brackets.
+ */
+export function fieldValue(text: string, key: string, from = 0, end = ","): string | null {
+  const k = text.indexOf(key, from);
+  if (k < 0) return null;
+  const start = k + key.length;
+  if (text.charCodeAt(start) === 60) {
+    const close = text.indexOf(">", start);
+    if (close > 0) return text.slice(start + 1, close);
+  }
+  const stop = text.indexOf(end, start);
+  return stop < 0 ? text.slice(start) : text.slice(start, stop);
+}
+
+/** Parses a non-negative decimal integer, or null. */
+export function toInt(text: string | null | undefined): number | null {
+  if (text === null || text === undefined || text.length === 0 || text.length > 15) return null;
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** True for `127.0.0.0/8` and `::1`: ident answers from these come from this host and name a local user. */
+export function isLoopback(ip: string | null): boolean {
+  return ip !== null && (ip.startsWith("127.") || ip === "::1");
+}
