@@ -8,6 +8,11 @@ export const EXIT_FAILURE = 1;
 
 /** Parses argv and runs the chosen command; errors print one line to stderr and set the exit status. */
 export async function runCli(program: Command, argv: readonly string[] = process.argv): Promise<void> {
+  // `spamtrace parse-log big.log | head`: a closed pipe ends the command quietly.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
   try {
     await program.parseAsync([...argv]);
   } catch (error) {
