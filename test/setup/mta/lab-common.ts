@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, readFile, stat } from "node:fs/promises";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { waitFor } from "../wait-for.js";
 
@@ -9,6 +10,11 @@ export const TEMPLATE_DIR = fileURLToPath(new URL("../../../deploy/dev/mta/", im
 
 /** Root of the labs' default working folders: under /var so Postfix's maillog_file_prefixes and non-root users can reach it. */
 export const LAB_ROOT = "/var/lib/spamtrace-test";
+
+/** Prints a timestamped step when SPAMTRACE_LAB_TRACE is set: to see where a slow lab start spends its time. */
+export function traceStep(what: string): void {
+  if (process.env.SPAMTRACE_LAB_TRACE) process.stderr.write(`[mta-lab ${new Date().toISOString().slice(11, 23)}] ${what}\n`);
+}
 
 /** Result of a finished command. */
 export interface RunResult {
@@ -25,6 +31,12 @@ export interface RunOptions {
   input?: string;
   /** Return the result instead of throwing on a non-zero exit. */
   allowFailure?: boolean;
+  /**
+   * Send stdout/stderr to this file instead of pipes: for commands that start
+   * a daemon, which would otherwise inherit our pipes (and die of SIGPIPE, or
+   * keep them open) after we stop reading.
+   */
+  outputFile?: string;
 }
 
 /**
@@ -33,31 +45,41 @@ export interface RunOptions {
  */
 export async function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
+  const commandLine = `${cmd} ${args.join(" ")}`;
+  traceStep(`run ${commandLine}`);
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+    const out = opts.outputFile === undefined ? undefined : openSync(opts.outputFile, "a");
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["pipe", out ?? "pipe", out ?? "pipe"] });
+    if (out !== undefined) closeSync(out);
     let stdout = "";
     let stderr = "";
-    let timedOut = false;
+    let settled = false;
+    const settle = (error: Error | undefined, code: number): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      // A daemon that forks may keep our pipes open forever: stop listening.
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      if (opts.outputFile !== undefined) stderr = readFileSync(opts.outputFile, "utf8").slice(-4000);
+      if (error) reject(error);
+      else if (code !== 0 && !opts.allowFailure) reject(new Error(`${commandLine} exited ${code}: ${(stderr || stdout).slice(-2000)}`));
+      else resolve({ stdout, stderr, code });
+    };
     const timer = setTimeout(() => {
-      timedOut = true;
       child.kill("SIGKILL");
+      settle(new Error(`${commandLine} timed out after ${timeoutMs} ms; output: ${(stderr || stdout).slice(-1000)}`), 128);
     }, timeoutMs);
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      reject(new Error(`${cmd} ${args.join(" ")}: ${error.message}`));
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      const result = { stdout, stderr, code: code ?? (signal ? 128 : 1) };
-      if (timedOut) reject(new Error(`${cmd} ${args.join(" ")} timed out after ${timeoutMs} ms; stderr: ${stderr.slice(-1000)}`));
-      else if (result.code !== 0 && !opts.allowFailure) {
-        reject(new Error(`${cmd} ${args.join(" ")} exited ${result.code}: ${(stderr || stdout).slice(-2000)}`));
-      } else resolve(result);
-    });
-    child.stdin.on("error", () => undefined); // the command may exit before reading its input
-    child.stdin.end(opts.input ?? "");
+    child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", (error) => settle(new Error(`${commandLine}: ${error.message}`), 127));
+    const exitCode = (code: number | null, signal: NodeJS.Signals | null): number => code ?? (signal ? 128 : 1);
+    child.on("close", (code, signal) => settle(undefined, exitCode(code, signal)));
+    // "exit" comes before "close"; give the pipes a moment to drain, then settle
+    // even if a forked daemon still holds them.
+    child.on("exit", (code, signal) => setTimeout(() => settle(undefined, exitCode(code, signal)), 300).unref());
+    child.stdin?.on("error", () => undefined); // the command may exit before reading its input
+    child.stdin?.end(opts.input ?? "");
   });
 }
 
@@ -96,7 +118,8 @@ export async function ensureWebUser(name: string): Promise<{ uid: number; gid: n
     if (!user) throw new Error(`could not create user ${name}: ${r.stderr}`);
   }
   await mkdir(`${user.home}/public_html`, { recursive: true });
-  await run("chown", ["-R", `${user.uid}:${user.gid}`, user.home]);
+  // The web server (and the MTA's setuid binaries) must be able to reach the web root.
+  await run("chown", [`${user.uid}:${user.gid}`, user.home, `${user.home}/public_html`]);
   await run("chmod", ["755", user.home, `${user.home}/public_html`]);
   return user;
 }
@@ -118,6 +141,15 @@ export function pidAlive(pid: number): boolean {
     return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
   } catch {
     return false;
+  }
+}
+
+/** A process's short name (/proc/<pid>/comm), or "" once it has exited. */
+export function processName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return "";
   }
 }
 
@@ -148,10 +180,19 @@ export async function killAndWait(pid: number, timeoutMs = 10_000): Promise<void
   }
 }
 
-/** Pids of processes whose command line contains `needle` (used to find a lab's own daemons by its unique path). */
-export async function pidsWithArg(needle: string): Promise<number[]> {
-  const r = await run("pgrep", ["-f", "--", needle], { allowFailure: true });
-  return r.stdout.split("\n").map(Number).filter((n) => Number.isInteger(n) && n > 0 && n !== process.pid);
+/** Pids of live processes with `arg` as one of their arguments (a lab's own binary path); reads /proc, so procps need not be installed. */
+export async function pidsWithArg(arg: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (args.includes(arg) && pidAlive(Number(entry))) pids.push(Number(entry));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return pids;
 }
 
 /** Waits until a text file contains something matching `pattern`; returns the first matching line. */
@@ -210,4 +251,72 @@ export async function stopProcessTree(pid: number, timeoutMs = 10_000): Promise<
   const children = descendants(pid);
   await killAndWait(pid, timeoutMs);
   for (const child of children) await killAndWait(child, 5_000);
+}
+
+/**
+ * Prepares a lab's working folder. Each test process gets its own folder
+ * (`<LAB_ROOT>/<kind>-<pid>`) so labs of concurrent runs never meet; folders
+ * whose owning process has died are stopped with `stopLab` and deleted here,
+ * so a crashed run cleans up after itself on the next start. A folder is only
+ * ever wiped if it carries this kind's marker file.
+ */
+export async function prepareLabDir(kind: string, labDir: string, stopLab: (dir: string) => Promise<void>): Promise<void> {
+  const marker = `.spamtrace-${kind}`;
+  await mkdir(LAB_ROOT, { recursive: true });
+  for (const entry of await readdir(LAB_ROOT)) {
+    const dir = `${LAB_ROOT}/${entry}`;
+    if (dir === labDir || !entry.startsWith(`${kind}-`) || !existsSync(`${dir}/${marker}`)) continue;
+    const owner = Number((await readFile(`${dir}/${marker}`, "utf8")).trim());
+    if (Number.isInteger(owner) && owner > 0 && pidAlive(owner)) continue;
+    await stopLab(dir);
+    await rm(dir, { recursive: true, force: true });
+  }
+  if (existsSync(labDir)) {
+    if (!existsSync(`${labDir}/${marker}`) && (await readdir(labDir)).length > 0) {
+      throw new Error(`${labDir} exists and was not made by the ${kind}; refusing to wipe it`);
+    }
+    await stopLab(labDir);
+    await rm(labDir, { recursive: true, force: true });
+  }
+  await mkdir(labDir, { recursive: true });
+  await writeFile(`${labDir}/${marker}`, `${process.pid}\n`);
+}
+
+/** A SASL account of a lab (Dovecot passwd-file for Postfix, lsearch file for Exim). */
+export interface LabUser {
+  name: string;
+  password: string;
+}
+
+/** Default SASL accounts: known passwords so tests can log in right and wrong. */
+export const DEFAULT_LAB_USERS: readonly LabUser[] = [
+  { name: "alice", password: "alice-pass" },
+  { name: "bob", password: "bob-pass" },
+];
+
+/** Waits until an SMTP server answers with a 220 greeting. */
+export async function waitForBanner(host: string, port: number, timeoutMs = 20_000): Promise<void> {
+  await waitFor(
+    `SMTP banner on ${host}:${port}`,
+    () =>
+      new Promise<true | undefined>((resolve) => {
+        const socket = net.connect({ host, port });
+        let data = "";
+        const done = (ok: boolean): void => {
+          socket.destroy();
+          resolve(ok ? true : undefined);
+        };
+        socket.setTimeout(3_000, () => done(false));
+        socket.on("error", () => done(false));
+        socket.on("data", (d) => {
+          data += d.toString();
+          if (data.includes("\n")) {
+            socket.write("QUIT\r\n");
+            done(data.startsWith("220"));
+          }
+        });
+      }),
+    timeoutMs,
+    150,
+  );
 }

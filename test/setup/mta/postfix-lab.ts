@@ -10,39 +10,34 @@
 // directory from a non-root caller unless it is listed there, and local
 // submissions from a web user go through postdrop.
 import { existsSync } from "node:fs";
-import { chmod, chown, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import net from "node:net";
+import { chmod, chown, mkdir, readFile, writeFile } from "node:fs/promises";
 import { ensureDebianPackages } from "../apt-packages.js";
 import { freePort } from "../free-port.js";
 import { waitFor } from "../wait-for.js";
 import {
+  DEFAULT_LAB_USERS,
   LAB_ROOT,
+  type LabUser,
+  descendants,
+  prepareLabDir,
   ensureWebUser,
   fileSize,
   lookupUser,
   pidAlive,
+  processName,
   readPidFile,
   renderTemplate,
   requireRoot,
   run,
   stopProcessTree,
+  waitForBanner,
 } from "./lab-common.js";
 
-/** A SASL account of a lab (Dovecot passwd-file for Postfix, lsearch file for Exim). */
-export interface LabUser {
-  name: string;
-  password: string;
-}
-
-/** Default SASL accounts: known passwords so tests can log in right and wrong. */
-export const DEFAULT_LAB_USERS: readonly LabUser[] = [
-  { name: "alice", password: "alice-pass" },
-  { name: "bob", password: "bob-pass" },
-];
+export { DEFAULT_LAB_USERS, type LabUser };
 
 /** Options of {@link startPostfixLab}; every field has a working default. */
 export interface PostfixLabOptions {
-  /** Working folder (wiped and rebuilt at each start). Default /var/lib/spamtrace-test/postfix-lab. */
+  /** Working folder (wiped and rebuilt at each start). Default /var/lib/spamtrace-test/postfix-lab-<pid>. */
   labDir?: string;
   /** Loopback address the instance listens on. Default 127.0.0.26. */
   smtpHost?: string;
@@ -87,9 +82,10 @@ export interface PostfixLab {
   setOpenRelay(open: boolean): Promise<void>;
   /** `postqueue -j` output of the lab instance (one JSON object per line). */
   postqueueJson(): Promise<string>;
+  /** Pids of every live process of the lab (Postfix master + children, Dovecot + children): for socket/process tests and leak checks. */
+  daemonPids(): Promise<number[]>;
 }
 
-const MARKER = ".spamtrace-postfix-lab";
 const DEFAULT_MAIN_CF = "/etc/postfix/main.cf";
 
 /** Installs Postfix (without configuring the default instance), Dovecot and swaks if missing. */
@@ -115,7 +111,7 @@ export async function startPostfixLab(opts: PostfixLabOptions = {}): Promise<Pos
   requireRoot("the Postfix lab");
   await installPostfixLabPackages();
 
-  const labDir = opts.labDir ?? `${LAB_ROOT}/postfix-lab`;
+  const labDir = opts.labDir ?? `${LAB_ROOT}/postfix-lab-${process.pid}`;
   const smtpHost = opts.smtpHost ?? "127.0.0.26";
   const domain = opts.domain ?? "lab.test";
   const users = [...(opts.users ?? DEFAULT_LAB_USERS)];
@@ -134,8 +130,7 @@ export async function startPostfixLab(opts: PostfixLabOptions = {}): Promise<Pos
   const saslPath = `${doveDir}/sasl-auth`;
 
   await ensureWebUser(webUser);
-  await stopStaleLab(labDir);
-  await resetLabDir(labDir);
+  await prepareLabDir("postfix-lab", labDir, stopLabInDir);
 
   const [smtpPort, submissionPort, deadEndPort] = await distinctFreePorts(3);
   const postfix = await lookupUser("postfix");
@@ -143,6 +138,7 @@ export async function startPostfixLab(opts: PostfixLabOptions = {}): Promise<Pos
 
   await mkdir(configDir, { recursive: true });
   await mkdir(dataDir, { recursive: true });
+  await mkdir(queueDir, { recursive: true });
   await mkdir(`${doveDir}/state`, { recursive: true });
   await mkdir(mailDir, { recursive: true });
   // local(8) creates each user's mailbox as that user, like /var/mail.
@@ -173,10 +169,13 @@ export async function startPostfixLab(opts: PostfixLabOptions = {}): Promise<Pos
     "# Log PHP's mail() script header: the only script attribution Postfix can give.\n/^X-PHP-Originating-Script:/ WARN\n",
   );
   await writeFile(`${doveDir}/users`, users.map((u) => `${u.name}:{PLAIN}${u.password}\n`).join(""), { mode: 0o640 });
+  // Dovecot's auth process runs as the dovecot user.
+  const dovecot = await lookupUser("dovecot");
+  if (!dovecot) throw new Error("the dovecot-core package did not create the dovecot user");
+  await chown(`${doveDir}/users`, 0, dovecot.gid);
   await writeFile(
     doveConf,
     await renderTemplate("dovecot.conf", {
-      INSTANCE: `spamtrace-${labDir.replace(/[^A-Za-z0-9]+/g, "-")}`,
       BASE_DIR: doveBase,
       STATE_DIR: `${doveDir}/state`,
       LOG_PATH: dovecotLogPath,
@@ -199,12 +198,11 @@ export async function startPostfixLab(opts: PostfixLabOptions = {}): Promise<Pos
   };
 
   try {
-    await run("dovecot", ["-c", doveConf], { timeoutMs: 20_000 });
+    await run("dovecot", ["-c", doveConf], { timeoutMs: 20_000, outputFile: `${labDir}/daemon-start.log` });
     await waitFor("Dovecot's SASL socket", async () => (existsSync(saslPath) ? true : undefined), 15_000, 100);
 
-    // `postfix check` creates the queue directories with Postfix's owners and modes.
-    await run("postfix", ["-c", configDir, "check"], { timeoutMs: 30_000 });
-    await run("postfix", ["-c", configDir, "start"], { timeoutMs: 30_000 });
+    // `postfix start` creates the queue directories (post-install create-missing) itself.
+    await run("postfix", ["-c", configDir, "start"], { timeoutMs: 30_000, outputFile: `${labDir}/daemon-start.log` });
     await waitForBanner(smtpHost, smtpPort!);
     await waitForBanner(smtpHost, submissionPort!);
   } catch (error) {
@@ -230,8 +228,12 @@ export async function startPostfixLab(opts: PostfixLabOptions = {}): Promise<Pos
     stop,
     async setOpenRelay(open: boolean): Promise<void> {
       const before = await fileSize(logPath);
+      const master = await readPidFile(`${queueDir}/pid/master.pid`);
+      if (master === undefined || !pidAlive(master)) throw new Error("Postfix lab master is not running");
+      // smtpd processes started before the reload keep the old mynetworks until they exit.
+      const oldSmtpd = descendants(master).filter((pid) => processName(pid) === "smtpd");
       await run("postconf", ["-c", configDir, "-e", `mynetworks = ${open ? "0.0.0.0/0" : baseMynetworks}`]);
-      await run("postfix", ["-c", configDir, "reload"], { timeoutMs: 20_000 });
+      await run("postfix", ["-c", configDir, "reload"], { timeoutMs: 20_000, outputFile: `${labDir}/daemon-start.log` });
       // master logs the reload once it has re-read main.cf; new smtpd processes get the new value.
       await waitFor(
         "Postfix reload",
@@ -239,9 +241,18 @@ export async function startPostfixLab(opts: PostfixLabOptions = {}): Promise<Pos
         15_000,
         100,
       );
+      await waitFor("pre-reload smtpd processes to exit", async () => (oldSmtpd.some(pidAlive) ? undefined : true), 15_000, 100);
     },
     async postqueueJson(): Promise<string> {
       return (await run("postqueue", ["-c", configDir, "-j"], { timeoutMs: 20_000 })).stdout;
+    },
+    async daemonPids(): Promise<number[]> {
+      const pids: number[] = [];
+      for (const pidFile of [`${queueDir}/pid/master.pid`, `${doveBase}/master.pid`]) {
+        const pid = await readPidFile(pidFile);
+        if (pid !== undefined && pidAlive(pid)) pids.push(pid, ...descendants(pid));
+      }
+      return pids.filter(pidAlive);
     },
   };
 }
@@ -253,49 +264,11 @@ async function distinctFreePorts(count: number): Promise<number[]> {
   return [...ports];
 }
 
-/** Waits until an SMTP server answers with a 220 greeting. */
-export async function waitForBanner(host: string, port: number, timeoutMs = 20_000): Promise<void> {
-  await waitFor(
-    `SMTP banner on ${host}:${port}`,
-    () =>
-      new Promise<true | undefined>((resolve) => {
-        const socket = net.connect({ host, port });
-        let data = "";
-        const done = (ok: boolean): void => {
-          socket.destroy();
-          resolve(ok ? true : undefined);
-        };
-        socket.setTimeout(3_000, () => done(false));
-        socket.on("error", () => done(false));
-        socket.on("data", (d) => {
-          data += d.toString();
-          if (data.includes("\n")) {
-            socket.write("QUIT\r\n");
-            done(data.startsWith("220"));
-          }
-        });
-      }),
-    timeoutMs,
-    150,
-  );
-}
-
-/** Stops whatever a previous run left in this lab dir (a crashed test must not block the next start). */
-async function stopStaleLab(labDir: string): Promise<void> {
-  if (existsSync(`${labDir}/etc/main.cf`)) await stopPostfixInstance(`${labDir}/etc`, `${labDir}/queue`);
+/** Stops the Postfix and Dovecot of a lab folder (this one before a restart, or one a dead test run left). */
+async function stopLabInDir(labDir: string): Promise<void> {
+  await stopPostfixInstance(`${labDir}/etc`, `${labDir}/queue`);
   await stopDovecot(`${labDir}/dovecot/run`);
-}
-
-/** Wipes the lab dir, refusing to delete a folder that a lab did not create. */
-async function resetLabDir(labDir: string): Promise<void> {
-  if (existsSync(labDir)) {
-    if (!existsSync(`${labDir}/${MARKER}`)) {
-      if ((await readdir(labDir)).length > 0) throw new Error(`${labDir} exists and was not made by the Postfix lab; refusing to wipe it`);
-    }
-    await rm(labDir, { recursive: true, force: true });
-  }
-  await mkdir(labDir, { recursive: true });
-  await writeFile(`${labDir}/${MARKER}`, "made by test/setup/mta/postfix-lab.ts\n");
+  await disallowAlternateConfigDir(`${labDir}/etc`);
 }
 
 async function stopPostfixInstance(configDir: string, queueDir: string): Promise<void> {
