@@ -10,6 +10,11 @@ import { SocketAccumulator } from "./collect/sockets/accumulate-sockets.js";
 import { openSocketSource } from "./collect/sockets/open-socket-source.js";
 import type { ProbeConfig } from "./config/probe-config.js";
 import { ProbeMetrics } from "./metrics/probe-metrics.js";
+import { toAuthWindow, toLogReadStats, toMailWindow, toQueueSnapshot } from "./batch/build-mta-parts.js";
+import { MailLogCollector, type MailLogHarvest } from "./collect/mail-log/mail-log-collector.js";
+import { resolveMta } from "./collect/mta/resolve-mta.js";
+import { readQueueSnapshot } from "./collect/queue/read-queue-snapshot.js";
+import type { QueueSnapshot } from "./collect/queue/queue-snapshot.js";
 import { GrpcSender, type ClientTls } from "./send/grpc-sender.js";
 import { DiskSpool } from "./spool/disk-spool.js";
 
@@ -35,6 +40,24 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
   const spool = new DiskSpool(config.spool.dir, config.spool.maxBytes);
   const metrics = new ProbeMetrics();
   const readSockets = openSocketSource(config.sockets.source, config.sockets.ports);
+  // The MTA's own commands (postqueue, exim -bp) inherit this environment.
+  Object.assign(process.env, config.mta.commandEnv);
+  const mta = await resolveMta(config.mta);
+  logger.info({ mta: mta.kind, version: mta.version, logs: mta.logPaths, queue: mta.queuePath, evidence: mta.evidence }, "MTA");
+  const mailLog =
+    mta.logPaths.length > 0
+      ? new MailLogCollector({
+          paths: mta.logPaths,
+          stateDir: join(config.spool.dir, "cursors"),
+          mta: mta.kind === "postfix" || mta.kind === "exim" || mta.kind === "sendmail" || mta.kind === "qmail" ? mta.kind : "auto",
+          windowMs: config.mta.windowMs,
+          closeDelayMs: config.mta.closeDelayMs,
+          startAt: config.mta.logStartAt,
+          maxPollsPerCollect: 64,
+          onWarning: (message) => logger.warn({ module: "logs" }, message),
+        })
+      : undefined;
+  const queued: QueueSnapshot[] = [];
   const hello = (): Hello =>
     create(HelloSchema, {
       hostId: host.hostId,
@@ -43,7 +66,7 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
       os: host.os,
       kernel: host.kernel,
       probeVersion: SPAMTRACE_VERSION,
-      mta: create(MtaInfoSchema, { kind: "unknown" }),
+      mta: create(MtaInfoSchema, { kind: mta.kind, version: mta.version, binaryPaths: mta.binaryPaths, logPaths: mta.logPaths, queuePath: mta.queuePath }),
       bootTimeUnixMs: BigInt(host.bootTimeUnixMs),
       streamEpoch: spool.epoch,
     });
@@ -83,20 +106,44 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
   }, config.sockets.sampleIntervalMs);
 
   let evictedSeen = 0;
-  const flush = (): void => {
+  let flushing = false;
+  /** Builds a batch of everything gathered since the last one, spools it, then commits log cursors. */
+  const flush = async (final = false): Promise<void> => {
     // A loaded host can make one sample outlast a snapshot interval: an empty
     // snapshot would claim no sockets, so the interval is extended instead.
-    if (accumulator.sampleCount === 0) return;
+    if (accumulator.sampleCount === 0 && !final) return;
     const now = Date.now();
+    let harvest: MailLogHarvest | undefined;
+    try {
+      harvest = mailLog && (final ? await mailLog.drainAll() : await mailLog.collect(now));
+    } catch (error) {
+      logger.warn({ err: (error as Error).message }, "reading the MTA logs failed");
+    }
     const interval = accumulator.drain(now);
     const seq = spool.nextSeq();
-    const batch = buildBatch({ hostId: host.hostId, epoch: spool.epoch, seq, nowMs: now, snapshots: [toSocketSnapshot(interval, config.sockets.source)], evictedTotal: spool.evictedTotal });
+    const batch = buildBatch({
+      hostId: host.hostId,
+      epoch: spool.epoch,
+      seq,
+      nowMs: now,
+      snapshots: interval.samples > 0 ? [toSocketSnapshot(interval, config.sockets.source)] : [],
+      evictedTotal: spool.evictedTotal,
+    });
+    batch.queueSnapshots = queued.splice(0).map(toQueueSnapshot);
+    if (harvest) {
+      batch.mailWindows = harvest.identities.map(toMailWindow);
+      batch.authWindows = harvest.auth.map(toAuthWindow);
+      batch.logStats = harvest.stats.filter((s) => s.lines > 0 || s.rotations > 0).map(toLogReadStats);
+    }
+    const empty = batch.socketSnapshots.length + batch.queueSnapshots.length + batch.mailWindows.length + batch.authWindows.length + batch.logStats.length === 0;
+    if (final && empty) return;
     try {
       spool.append(seq, toBinary(BatchSchema, batch));
     } catch (error) {
       logger.error({ err: (error as Error).message }, "cannot write batch to spool: snapshot lost");
       return;
     }
+    await harvest?.commit();
     const newlyEvicted = spool.evictedTotal - evictedSeen;
     if (newlyEvicted > 0) {
       // The cumulative count goes to the collector in every later batch.
@@ -108,7 +155,24 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
     metrics.spoolBytes.set(spool.bytes);
     sender.kick();
   };
-  const snapshotTimer = setInterval(flush, config.sockets.snapshotIntervalMs);
+  const flushSerially = (final = false): Promise<void> => {
+    if (flushing && !final) return Promise.resolve();
+    flushing = true;
+    return flush(final).finally(() => {
+      flushing = false;
+    });
+  };
+  const queueTimer =
+    config.mta.queueIntervalMs > 0 && mta.kind !== "none" && mta.kind !== "unknown"
+      ? setInterval(() => {
+          readQueueSnapshot(mta)
+            .then((snapshot) => {
+              if (snapshot) queued.push(snapshot);
+            })
+            .catch((error: unknown) => logger.warn({ err: (error as Error).message }, "queue snapshot failed"));
+        }, config.mta.queueIntervalMs)
+      : undefined;
+  const snapshotTimer = setInterval(() => void flushSerially(), config.sockets.snapshotIntervalMs);
   const connectedTimer = setInterval(() => metrics.connected.set(sender.connected ? 1 : 0), 1000);
 
   const metricsServer = config.metrics.port >= 0 ? await metrics.listen(config.metrics.host, config.metrics.port) : undefined;
@@ -124,6 +188,11 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
       clearInterval(sampleTimer);
       clearInterval(snapshotTimer);
       clearInterval(connectedTimer);
+      clearInterval(queueTimer);
+      // Open windows go out now rather than being re-read after the restart.
+      while (flushing) await new Promise((resolve) => setTimeout(resolve, 20));
+      await flushSerially(true);
+      await mailLog?.close();
       await sender.stop();
       metricsServer?.server.close();
     },

@@ -55,6 +55,26 @@ export const probeConfigSchema = z.strictObject({
       snapshotIntervalMs: z.number().int().min(100).max(3_600_000).default(DEFAULT_SNAPSHOT_INTERVAL_MS),
     })
     .prefault({}),
+  mta: z
+    .strictObject({
+      /** "auto" detects the MTA (processes, binaries, config); a kind forces it. */
+      kind: z.enum(["auto", "postfix", "exim", "sendmail", "qmail", "opensmtpd", "none"]).default("auto"),
+      /** Log files to follow instead of the detected one (the first detected existing log). */
+      logPaths: z.array(z.string().min(1)).optional(),
+      /** Extra executables that belong to the MTA (e.g. a second Postfix instance's binaries). */
+      binaryPaths: z.array(z.string().min(1)).default([]),
+      /** Environment for the MTA's own commands, e.g. MAIL_CONFIG for a Postfix instance's postqueue. */
+      commandEnv: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).default({}),
+      /** Aggregation window of log events, ms (the design's one minute by default). */
+      windowMs: z.number().int().min(1000).max(3_600_000).default(60_000),
+      /** A window is sent once it ended this long ago, so late lines still land in it, ms. */
+      closeDelayMs: z.number().int().min(0).max(600_000).default(5_000),
+      /** Where a log without a saved cursor is read from: "end" (new lines only) or "start". */
+      logStartAt: z.enum(["start", "end"]).default("end"),
+      /** Interval between queue snapshots, ms; 0 turns them off. */
+      queueIntervalMs: z.number().int().min(0).max(86_400_000).default(60_000),
+    })
+    .prefault({}),
   spool: z
     .strictObject({
       /** Folder of the on-disk spool. */

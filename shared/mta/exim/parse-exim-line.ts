@@ -231,7 +231,9 @@ export class EximLineParser implements FamilyLineParser {
       const argsAt = s.indexOf(" args: ", i);
       const countAt = argsAt > 0 ? s.lastIndexOf(" ", argsAt - 1) : -1;
       const dir = countAt > i ? s.slice(i + 4, countAt) : s.slice(i + 4);
-      const pending = { dir, pid, ts_unix_ms: p.ts_unix_ms };
+      // Exim re-executing itself (delivery -Mc, bounce -E<id>, queue runs -q) logs its spool folder, wherever that is: not a script.
+      const selfRun = argsAt > 0 && / -(?:Mc|E\S*|q\S*|bd|bp\S*)(?: |$)/.test(s.slice(argsAt + 6));
+      const pending = { dir: selfRun ? "/" : dir, pid, ts_unix_ms: p.ts_unix_ms };
       this.lastCwd = pending;
       if (pid !== null) this.cwdByPid.set(pid, pending);
       return true;
