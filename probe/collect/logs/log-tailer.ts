@@ -1,0 +1,556 @@
+import { stat } from "node:fs/promises";
+import { dirname } from "node:path";
+import { headMatches, headOf, HEAD_BYTES, type FileHead } from "./file-head.js";
+import { GzipLogSource, PlainLogSource, readGzipHead, type LogSource } from "./log-source.js";
+import { listRotationCandidates, type RotationCandidate } from "./rotated-files.js";
+import { splitLines } from "./split-lines.js";
+import { loadTailerState, saveTailerState, type LogCursor } from "./tailer-state-file.js";
+
+/** Options of a LogTailer. */
+export interface LogTailerOptions {
+  /** The log file to follow, e.g. /var/log/mail.log. */
+  path: string;
+  /** JSON file holding the committed cursor; its folder must exist and be writable. */
+  statePath: string;
+  /** Most bytes read per poll, so a large backlog is worked off in bounded steps; default DEFAULT_MAX_BYTES_PER_POLL. */
+  maxBytesPerPoll?: number;
+  /**
+   * After the followed file was renamed away, keep reading it this long (ms)
+   * before moving to the new file: syslog writes to the old file until it
+   * reopens. Default DEFAULT_ROTATION_GRACE_MS.
+   */
+  rotationGraceMs?: number;
+  /** Where to begin when there is no state file at all: "end" (default: only new lines) or "start" (the whole current file). */
+  startAt?: "start" | "end";
+  /** Clock in ms; default Date.now. */
+  now?: () => number;
+  /** Told about lost data and odd states (the caller logs them). */
+  onWarning?: (message: string) => void;
+}
+
+/** Lines read by one poll: at-least-once until committed. */
+export interface LogBatch {
+  /** Complete lines, in file order, without "\n". */
+  lines: string[];
+  /** File the lines came from (its path when opened). */
+  sourcePath: string;
+  /** Position after these lines; null before any file was found. */
+  cursor: LogCursor | null;
+  /** True when the poll stopped at maxBytesPerPoll: more is ready, poll again without waiting. */
+  more: boolean;
+  /**
+   * Persists cursor, so a restarted tailer resumes after these lines. Call it
+   * once the lines are safe (spooled): committing a batch also commits every
+   * earlier one, and a commit older than one already made is ignored.
+   */
+  commit(): Promise<void>;
+}
+
+/** Counters since the tailer was created. */
+export interface LogTailerStats {
+  /** Lines returned by poll. */
+  lines: number;
+  /** Bytes those lines took in the files. */
+  bytes: number;
+  /** Moves from one file to the next (rename rotation, end of a rotated file). */
+  rotations: number;
+  /** Times the followed file was found truncated (copytruncate) or replaced in place. */
+  truncations: number;
+  /** Saved cursors whose file could not be found again: the unread rest of that file is lost. */
+  lostCursors: number;
+  /** Lines longer than maxBytesPerPoll, returned in pieces. */
+  oversizedLines: number;
+}
+
+/** Default bytes read per poll (1 MiB). */
+export const DEFAULT_MAX_BYTES_PER_POLL = 1024 * 1024;
+/** Default time to keep reading a renamed log before switching to the new one, in ms. */
+export const DEFAULT_ROTATION_GRACE_MS = 1000;
+/** How far back from the end "startAt: end" looks for the start of the last line. */
+const LINE_START_SEARCH_BYTES = 64 * 1024;
+/** File changes one poll may walk through (finish a rotated file, open the next…). */
+const MAX_HOPS_PER_POLL = 16;
+
+/** Device, inode and birth time of path, decimal; null when it does not exist. */
+async function identityOf(path: string): Promise<{ dev: string; ino: string; birth: string } | null> {
+  try {
+    const info = await stat(path, { bigint: true });
+    return { dev: info.dev.toString(), ino: info.ino.toString(), birth: info.birthtimeNs.toString() };
+  } catch (error) {
+    if (isMissing(error)) return null;
+    throw error;
+  }
+}
+
+/**
+ * True when path exists and is the file identified by dev, ino and birth
+ * time. Birth times are compared only where both are known: ext4 hands a
+ * freed inode number to the next new file, such as the next rotated log.
+ */
+async function sameInode(path: string, file: { dev: string; ino: string; birth: string }): Promise<boolean> {
+  const id = await identityOf(path);
+  if (id === null || id.dev !== file.dev || id.ino !== file.ino) return false;
+  return id.birth === "0" || file.birth === "0" || id.birth === file.birth;
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === "ENOENT" || code === "ENOTDIR";
+}
+
+/** Heads of finished files remembered (and saved) to place an unidentifiable empty file in the rotation chain. */
+const FINISHED_HEADS_KEPT = 32;
+/** Slack for comparing file modification times with the clock of the cursor. */
+const MTIME_SLACK_MS = 2000;
+
+/**
+ * Follows one log file across rotations, returning complete lines and
+ * persisting its cursor only when the consumer commits. Poll it every
+ * second or so (sooner while batch.more).
+ *
+ * - Rename rotation: the open descriptor keeps reading the renamed file
+ *   until it has been at its end for rotationGraceMs after a newer file
+ *   appeared, then moves to the next file.
+ * - Copytruncate: noticed when the file is shorter than the cursor or its
+ *   first bytes changed; the unread rest is taken from the copy (found by its
+ *   first bytes among mail.log.1, mail.log-YYYYMMDD, …, gzipped or not), then
+ *   the file is read from 0. Lines written between logrotate's copy and its
+ *   truncate are in neither file and are lost: that window is inherent to
+ *   copytruncate.
+ * - Probe down across rotations: the saved file is found again by inode, or
+ *   by its first bytes in a copy or a .gz; its rest is read, then every newer
+ *   rotated file, then the live one.
+ * - Missing file: polls return nothing until it appears.
+ */
+export class LogTailer {
+  /** Counters since creation. */
+  readonly stats: LogTailerStats = { lines: 0, bytes: 0, rotations: 0, truncations: 0, lostCursors: 0, oversizedLines: 0 };
+  private readonly path: string;
+  private readonly statePath: string;
+  private readonly maxBytes: number;
+  private readonly graceMs: number;
+  private readonly startAt: "start" | "end";
+  private readonly now: () => number;
+  private readonly warn: (message: string) => void;
+  private started = false;
+  private src: LogSource | null = null;
+  private pos = 0;
+  private srcHead: FileHead | null = null;
+  private rotationSeenAt: number | null = null;
+  private finishedHeads: FileHead[] = [];
+  private dirCheckedMtimeMs: number | null = null;
+  private missingBaseline: FileHead[] | null = null;
+  private emptySinceMs: number | null = null;
+  private committed: LogCursor | null = null;
+  private seq = 0;
+  private committedSeq = 0;
+  private firstValidSeq = 1;
+  private commitChain: Promise<void> = Promise.resolve();
+
+  /** Creates a tailer; nothing is opened until the first poll. */
+  constructor(options: LogTailerOptions) {
+    this.path = options.path;
+    this.statePath = options.statePath;
+    this.maxBytes = Math.max(1, options.maxBytesPerPoll ?? DEFAULT_MAX_BYTES_PER_POLL);
+    this.graceMs = options.rotationGraceMs ?? DEFAULT_ROTATION_GRACE_MS;
+    this.startAt = options.startAt ?? "end";
+    this.now = options.now ?? Date.now;
+    this.warn = options.onWarning ?? (() => undefined);
+  }
+
+  /** Reads what is new, up to maxBytesPerPoll; an empty batch when nothing is. Rejects only on unexpected I/O errors (EACCES…). */
+  async poll(): Promise<LogBatch> {
+    if (!this.started) await this.start();
+    for (let hop = 0; hop < MAX_HOPS_PER_POLL; hop += 1) {
+      if (this.src === null && !(await this.openLive())) return this.batch([], false);
+      const src = this.src as LogSource;
+      if (!src.compressed && (await this.truncated(src))) continue;
+      const data = await src.read(this.pos, this.maxBytes);
+      const full = data.length >= this.maxBytes;
+      if (data.length > 0) {
+        const split = splitLines(data, { final: false, chunkIsFull: full });
+        if (split.lines.length > 0) return this.take(split, full);
+      }
+      // At the end of the file, maybe with a line still being written: is anything coming after it?
+      if (!(await this.finished(src))) return this.batch([], false);
+      if (data.length > 0) return this.take(splitLines(data, { final: true, chunkIsFull: full }), true);
+      await this.advance(src);
+    }
+    return this.batch([], true);
+  }
+
+  /** Forgets what was read but not committed: the next poll starts again from the committed cursor. */
+  async rewind(): Promise<void> {
+    await this.closeSource();
+    this.started = false;
+    this.firstValidSeq = this.seq + 1;
+  }
+
+  /** Closes the open file; pending commits still complete. */
+  async close(): Promise<void> {
+    await this.closeSource();
+    await this.commitChain;
+  }
+
+  private async closeSource(): Promise<void> {
+    const src = this.src;
+    this.src = null;
+    this.srcHead = null;
+    this.rotationSeenAt = null;
+    await src?.close();
+  }
+
+  private use(src: LogSource, pos: number): void {
+    this.src = src;
+    this.pos = pos;
+    this.srcHead = null;
+    this.rotationSeenAt = null;
+    this.emptySinceMs = null;
+  }
+
+  private take(split: ReturnType<typeof splitLines>, more: boolean): Promise<LogBatch> {
+    this.pos += split.consumed;
+    this.stats.lines += split.lines.length;
+    this.stats.bytes += split.consumed;
+    this.stats.oversizedLines += split.oversized;
+    return this.batch(split.lines, more);
+  }
+
+  private rememberFinished(head: FileHead): void {
+    if (head.length === 0 || this.finishedHeads.some((h) => h.sha256 === head.sha256 && h.length === head.length)) return;
+    this.finishedHeads = [...this.finishedHeads, head].slice(-FINISHED_HEADS_KEPT);
+  }
+
+  private async start(): Promise<void> {
+    this.started = true;
+    this.pos = 0;
+    const loaded = await loadTailerState(this.statePath);
+    let state = loaded.state;
+    if (state !== null && state.path !== this.path) {
+      this.warn(`${this.statePath} is for ${state.path}, not ${this.path}; ignoring it`);
+      state = null;
+    }
+    if (state === null) {
+      const problem = loaded.state === null ? loaded.problem : "other path";
+      // Unreadable state: reading the file again (duplicates) beats skipping what was never read.
+      const startAt = problem === "missing" || problem === "other path" ? this.startAt : "start";
+      if (problem !== "missing" && problem !== "other path") this.warn(`${problem}; reading ${this.path} from its start`);
+      if ((await this.openLive()) && startAt === "end") this.pos = await this.lastLineStart(this.src as LogSource);
+      return;
+    }
+    this.committed = state.cursor;
+    this.finishedHeads = state.finished.slice(-FINISHED_HEADS_KEPT);
+    const candidates = await listRotationCandidates(this.path);
+    const found = await this.locate(state.cursor, candidates);
+    if (found !== null) {
+      this.use(found.src, found.offset);
+      return;
+    }
+    if (state.cursor.offset > 0) {
+      this.stats.lostCursors += 1;
+      this.warn(
+        `cannot find ${state.cursor.sourcePath} (inode ${state.cursor.ino}) or a copy of it; ` +
+          `the lines after offset ${state.cursor.offset} are lost; continuing with the files rotated after it, then ${this.path}`,
+      );
+    }
+    const unread = await this.firstUnread(candidates, null, state.cursor.observedAtUnixMs - MTIME_SLACK_MS);
+    if (unread !== null) this.use(unread, 0);
+  }
+
+  /**
+   * Opens the live path at 0. While it is missing, remembers the heads of the
+   * rotated files that exist: when it appears, rotated files not among them
+   * were created, filled and rotated between two polls, and are read first.
+   */
+  private async openLive(): Promise<boolean> {
+    let live: LogSource;
+    try {
+      live = await PlainLogSource.open(this.path);
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+      if (this.missingBaseline === null) {
+        this.missingBaseline = [];
+        for (const candidate of await listRotationCandidates(this.path)) {
+          if (!candidate.live) this.missingBaseline.push(headOf(await this.candidateHead(candidate)));
+        }
+      }
+      return false;
+    }
+    const baseline = this.missingBaseline;
+    this.missingBaseline = null;
+    if (baseline !== null) {
+      for (const candidate of await listRotationCandidates(this.path)) {
+        if (candidate.live) continue;
+        const head = await this.candidateHead(candidate);
+        if (head.length === 0 || baseline.some((known) => headMatches(known, head))) continue;
+        const src = await this.openCandidate(candidate);
+        if (src === null) continue;
+        await live.close();
+        this.use(src, 0);
+        return true;
+      }
+    }
+    this.use(live, 0);
+    return true;
+  }
+
+  private async lastLineStart(src: LogSource): Promise<number> {
+    const size = (await src.size()) ?? 0;
+    const from = Math.max(0, size - LINE_START_SEARCH_BYTES);
+    const tail = await src.read(from, size - from);
+    const nl = tail.lastIndexOf(0x0a);
+    return nl >= 0 ? from + nl + 1 : from === 0 ? 0 : size;
+  }
+
+  /**
+   * Finds the file a saved cursor points into: the same inode with the same
+   * first bytes, else any rotated copy with those bytes. A cursor on an empty
+   * live file cannot tell whether lines came and were copytruncated away
+   * meanwhile: rotated files newer than the last finished one are read first.
+   */
+  private async locate(cursor: LogCursor, candidates: readonly RotationCandidate[]): Promise<{ src: LogSource; offset: number } | null> {
+    const head: FileHead = { length: cursor.headLength, sha256: cursor.headSha256 };
+    for (const candidate of candidates) {
+      if (candidate.compressed || !(await sameInode(candidate.path, cursor))) continue;
+      const src = await this.openCandidate(candidate);
+      if (src === null) continue;
+      // The same inode with other first bytes was truncated (copytruncate) or reused: its copy is searched below.
+      const intact = cursor.headLength === 0 || headMatches(head, await src.head());
+      if (intact && ((await src.size()) ?? 0) >= cursor.offset) {
+        if (cursor.headLength === 0 && candidate.live) {
+          const unread = await this.firstUnread(candidates, src, cursor.observedAtUnixMs - MTIME_SLACK_MS);
+          if (unread !== null) {
+            await src.close();
+            return { src: unread, offset: 0 };
+          }
+        }
+        return { src, offset: cursor.offset };
+      }
+      await src.close();
+    }
+    if (cursor.headLength === 0) return null;
+    for (const candidate of candidates) {
+      const src = await this.openIfHeadMatches(candidate, head, cursor.offset);
+      if (src !== null) return { src, offset: cursor.offset };
+    }
+    return null;
+  }
+
+  /** Opens candidate when it starts with head and (plain) holds at least minSize bytes. */
+  private async openIfHeadMatches(candidate: RotationCandidate, head: FileHead, minSize: number): Promise<LogSource | null> {
+    if (candidate.compressed && !headMatches(head, await readGzipHead(candidate.path))) return null;
+    const src = await this.openCandidate(candidate);
+    if (src === null) return null;
+    if ((src.compressed || ((await src.size()) ?? 0) >= minSize) && headMatches(head, await src.head())) return src;
+    await src.close();
+    return null;
+  }
+
+  private async openCandidate(candidate: RotationCandidate): Promise<LogSource | null> {
+    try {
+      return candidate.compressed ? await GzipLogSource.open(candidate.path) : await PlainLogSource.open(candidate.path);
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
+  }
+
+  private async candidateHead(candidate: RotationCandidate): Promise<Buffer> {
+    if (candidate.compressed) return readGzipHead(candidate.path);
+    try {
+      const src = await PlainLogSource.open(candidate.path);
+      try {
+        return await src.head();
+      } finally {
+        await src.close();
+      }
+    } catch {
+      return Buffer.alloc(0);
+    }
+  }
+
+  /** Index of the newest rotated candidate read to its end before (by the remembered heads); -1 when none is known. */
+  private async lastFinishedIndex(candidates: readonly RotationCandidate[]): Promise<number> {
+    if (this.finishedHeads.length === 0) return -1;
+    for (let i = candidates.length - 1; i >= 0; i -= 1) {
+      const candidate = candidates[i] as RotationCandidate;
+      if (candidate.live) continue;
+      const head = await this.candidateHead(candidate);
+      if (this.finishedHeads.some((known) => headMatches(known, head))) return i;
+    }
+    return -1;
+  }
+
+  /**
+   * The oldest rotated file after the last finished one that may hold unread
+   * lines: not empty, not itself finished, and (when minMtimeMs is given)
+   * modified no earlier than that. Null when none, when except (the file
+   * being read) comes first, or when no finished file is known and
+   * minMtimeMs is not given.
+   */
+  private async firstUnread(candidates: readonly RotationCandidate[], except: LogSource | null, minMtimeMs?: number): Promise<LogSource | null> {
+    const last = await this.lastFinishedIndex(candidates);
+    if (last < 0 && minMtimeMs === undefined) return null;
+    for (const candidate of candidates.slice(last + 1)) {
+      if (candidate.live) continue;
+      // except itself comes first: it was rotated with unread lines in it, and its descriptor still reads them.
+      if (except !== null && !candidate.compressed && (await sameInode(candidate.path, except))) return null;
+      const head = await this.candidateHead(candidate);
+      if (head.length === 0 || this.finishedHeads.some((known) => headMatches(known, head))) continue;
+      if (minMtimeMs !== undefined && ((await stat(candidate.path).catch(() => null))?.mtimeMs ?? 0) < minMtimeMs) continue;
+      const src = await this.openCandidate(candidate);
+      if (src !== null) return src;
+    }
+    return null;
+  }
+
+  /** Detects copytruncate (or the file replaced in place); on detection switches to the copy or restarts at 0. */
+  private async truncated(src: LogSource): Promise<boolean> {
+    const size = (await src.size()) ?? 0;
+    // One 256-byte read per poll: a truncated file that regrew past the cursor between two polls has other first bytes.
+    const head = await src.head();
+    const known = this.srcHead;
+    if (this.pos === 0 && (known === null || known.length === 0) && (await this.switchedToUnread(src))) return true;
+    if (size >= this.pos && (known === null || known.length === 0 || headMatches(known, head))) {
+      this.srcHead = headOf(head);
+      this.emptySinceMs = this.pos === 0 && this.srcHead.length === 0 ? (this.emptySinceMs ?? this.now()) : null;
+      return false;
+    }
+    this.stats.truncations += 1;
+    const oldPos = this.pos;
+    const copy = known === null || oldPos === 0 ? null : await this.findCopy(known, oldPos, src);
+    if (copy !== null) {
+      await this.closeSource();
+      this.use(copy, oldPos);
+      return true;
+    }
+    if (known !== null) this.rememberFinished(known);
+    if (oldPos > 0) this.warn(`${this.path} was truncated at offset ${oldPos} and no copy of it was found; reading it from its start`);
+    this.pos = 0;
+    this.srcHead = null;
+    return true;
+  }
+
+  private async findCopy(head: FileHead, offset: number, except: LogSource): Promise<LogSource | null> {
+    for (const candidate of await listRotationCandidates(this.path)) {
+      if (candidate.live || (!candidate.compressed && (await sameInode(candidate.path, except)))) continue;
+      const src = await this.openIfHeadMatches(candidate, head, offset);
+      if (src !== null) return src;
+    }
+    return null;
+  }
+
+  /**
+   * While a file is empty no head identifies it, so lines written to it and
+   * copytruncated away between two polls would go unnoticed. When the folder
+   * changed since the last look, rotated files newer than the last finished
+   * one, or modified since the file was first seen empty, are unread: switch
+   * to the oldest of them.
+   */
+  private async switchedToUnread(src: LogSource): Promise<boolean> {
+    const dirMtimeMs = (await stat(dirname(this.path)).catch(() => null))?.mtimeMs ?? null;
+    if (dirMtimeMs === null || dirMtimeMs === this.dirCheckedMtimeMs) return false;
+    this.dirCheckedMtimeMs = dirMtimeMs;
+    const since = this.emptySinceMs === null ? undefined : this.emptySinceMs - MTIME_SLACK_MS;
+    const unread = await this.firstUnread(await listRotationCandidates(this.path), src, since);
+    if (unread === null) return false;
+    await this.closeSource();
+    this.use(unread, 0);
+    return true;
+  }
+
+  /**
+   * True when src will not grow any more: it is compressed; or a newer file
+   * exists and src is not the newest rotated file (a writer reopens its log
+   * at rotation, so only the file rotated last may still be written); or it
+   * is that file and rotationGraceMs has passed since we saw it rotated.
+   */
+  private async finished(src: LogSource): Promise<boolean> {
+    if (src.compressed) return true;
+    const live = await identityOf(this.path);
+    if (live !== null && live.dev === src.dev && live.ino === src.ino && live.birth === src.birth) {
+      this.rotationSeenAt = null;
+      return false;
+    }
+    const candidates = await listRotationCandidates(this.path);
+    const index = await this.indexOf(src, candidates);
+    const newerRotated = index >= 0 && candidates.slice(index + 1).some((candidate) => !candidate.live);
+    if (index < 0 || newerRotated) return true;
+    // src is the newest rotated file; with no live file yet, the writer has not reopened: keep reading.
+    if (live === null) return false;
+    const now = this.now();
+    this.rotationSeenAt ??= now;
+    return now - this.rotationSeenAt >= this.graceMs;
+  }
+
+  /** Position of src among candidates: by inode, else (compressed or deleted since it was opened) by its first bytes; -1 when gone. */
+  private async indexOf(src: LogSource, candidates: readonly RotationCandidate[]): Promise<number> {
+    for (let i = 0; i < candidates.length; i += 1) {
+      const candidate = candidates[i] as RotationCandidate;
+      if (candidate.compressed === src.compressed && (await sameInode(candidate.path, src))) return i;
+    }
+    const head = headOf(await src.head());
+    for (let i = 0; i < candidates.length; i += 1) {
+      if (headMatches(head, await this.candidateHead(candidates[i] as RotationCandidate))) return i;
+    }
+    return -1;
+  }
+
+  /** Closes the finished src and opens the file that followed it (none: the live path on the next hop). */
+  private async advance(src: LogSource): Promise<void> {
+    const head = headOf(await src.head());
+    this.rememberFinished(head);
+    const candidates = await listRotationCandidates(this.path);
+    const index = await this.indexOf(src, candidates);
+    let next: LogSource | null = null;
+    if (index >= 0) {
+      for (const candidate of candidates.slice(index + 1)) {
+        if (!candidate.compressed && (await sameInode(candidate.path, src))) continue;
+        next = await this.openCandidate(candidate);
+        if (next !== null) break;
+      }
+    } else {
+      // src was compressed or deleted since it was opened and no head identifies it (empty): the
+      // files after it are those after the last finished one, written since src was last modified.
+      if (head.length > 0) this.warn(`${src.path} is no longer among the rotated files of ${this.path}; continuing with the newer ones`);
+      next = await this.firstUnread(candidates, src, await src.mtimeMs());
+    }
+    await this.closeSource();
+    this.stats.rotations += 1;
+    if (next !== null) this.use(next, 0);
+  }
+
+  private async batch(lines: string[], more: boolean): Promise<LogBatch> {
+    const src = this.src;
+    let cursor = this.committed;
+    if (src !== null) {
+      if (this.srcHead === null || this.srcHead.length < HEAD_BYTES) this.srcHead = headOf(await src.head());
+      cursor = {
+        sourcePath: src.path,
+        dev: src.dev,
+        ino: src.ino,
+        birth: src.birth,
+        compressed: src.compressed,
+        offset: this.pos,
+        headLength: this.srcHead.length,
+        headSha256: this.srcHead.sha256,
+        observedAtUnixMs: this.now(),
+      };
+    }
+    const seq = ++this.seq;
+    const finished = this.finishedHeads;
+    return { lines, sourcePath: src?.path ?? this.path, cursor, more, commit: () => this.commit(seq, cursor, finished) };
+  }
+
+  private commit(seq: number, cursor: LogCursor | null, finished: FileHead[]): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (cursor === null || seq <= this.committedSeq || seq < this.firstValidSeq) return;
+      await saveTailerState(this.statePath, { version: 1, path: this.path, cursor, finished, updatedAtUnixMs: this.now() });
+      this.committedSeq = seq;
+      this.committed = cursor;
+    };
+    const done = this.commitChain.then(run);
+    this.commitChain = done.catch(() => undefined);
+    return done;
+  }
+}

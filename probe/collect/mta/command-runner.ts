@@ -1,0 +1,118 @@
+import { spawn } from "node:child_process";
+
+/** What a finished MTA command produced. */
+export interface CommandOutput {
+  /** Exit status, or null when the command was killed (timeout) or died by a signal. */
+  code: number | null;
+  /** Everything written to stdout, as UTF-8; empty when the caller asked for lines (onStdoutLine). */
+  stdout: string;
+  /** Everything written to stderr, as UTF-8 (capped at STDERR_MAX_BYTES). */
+  stderr: string;
+  /** True when the command was killed because it ran longer than timeoutMs. */
+  timedOut?: boolean;
+}
+
+/** Per-call options of a CommandRunner. */
+export interface CommandRunOptions {
+  /** Kill the command (SIGKILL) after this many ms. */
+  timeoutMs: number;
+  /**
+   * Receive stdout line by line (without "\n") instead of buffered: queue
+   * listings of a spam surge can be hundreds of MB, more than the probe may hold.
+   */
+  onStdoutLine?: (line: string) => void;
+}
+
+/**
+ * Runs one program without a shell. Resolves whatever the exit status;
+ * rejects only when the program cannot be started (ENOENT, EACCES) or its
+ * buffered stdout exceeds STDOUT_MAX_BYTES. Tests pass a fake one.
+ */
+export type CommandRunner = (cmd: string, args: readonly string[], opts: CommandRunOptions) => Promise<CommandOutput>;
+
+/** Largest buffered stdout accepted (64 MiB); stream with onStdoutLine for more. */
+export const STDOUT_MAX_BYTES = 64 * 1024 * 1024;
+/** stderr kept per command (64 KiB); MTAs print one-line diagnostics there. */
+export const STDERR_MAX_BYTES = 64 * 1024;
+
+/**
+ * The real CommandRunner: spawn (no shell, stdin closed, LC_ALL=C so messages
+ * are not translated), SIGKILL at the timeout.
+ */
+export const runMtaCommand: CommandRunner = (cmd, args, opts) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(cmd, [...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, LC_ALL: "C" },
+      windowsHide: true,
+    });
+    const stdoutChunks: Buffer[] = [];
+    let stdoutBytes = 0;
+    let lineCarry = "";
+    let stderr = "";
+    let timedOut = false;
+    let failed = false;
+    const decoder = new TextDecoder("utf-8");
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, opts.timeoutMs);
+
+    child.stdout.on("data", (chunk: Buffer) => {
+      if (failed) return;
+      if (opts.onStdoutLine !== undefined) {
+        const text = lineCarry + decoder.decode(chunk, { stream: true });
+        const lines = text.split("\n");
+        lineCarry = lines.pop() ?? "";
+        try {
+          for (const line of lines) opts.onStdoutLine(line);
+        } catch (error) {
+          failed = true;
+          child.kill("SIGKILL");
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+        return;
+      }
+      stdoutBytes += chunk.length;
+      if (stdoutBytes > STDOUT_MAX_BYTES) {
+        failed = true;
+        child.kill("SIGKILL");
+        reject(new Error(`${cmd} wrote more than ${STDOUT_MAX_BYTES} bytes to stdout`));
+        return;
+      }
+      stdoutChunks.push(chunk);
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      if (stderr.length < STDERR_MAX_BYTES) stderr += chunk.toString("utf8").slice(0, STDERR_MAX_BYTES - stderr.length);
+    });
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      if (failed) return;
+      failed = true;
+      reject(new Error(`cannot run ${cmd}: ${error.message}`, { cause: error }));
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (failed) return;
+      if (opts.onStdoutLine !== undefined) {
+        const rest = lineCarry + decoder.decode();
+        try {
+          if (rest !== "") opts.onStdoutLine(rest);
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
+      }
+      resolve({
+        code,
+        stdout: opts.onStdoutLine === undefined ? Buffer.concat(stdoutChunks).toString("utf8") : "",
+        stderr,
+        ...(timedOut ? { timedOut } : {}),
+      });
+    });
+  });
+
+/** First line of a command's stderr, for error messages ("" when none). */
+export function firstStderrLine(output: CommandOutput): string {
+  return output.stderr.split("\n").find((line) => line.trim() !== "")?.trim() ?? "";
+}
