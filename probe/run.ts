@@ -51,7 +51,6 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
           stateDir: join(config.spool.dir, "cursors"),
           mta: mta.kind === "postfix" || mta.kind === "exim" || mta.kind === "sendmail" || mta.kind === "qmail" ? mta.kind : "auto",
           windowMs: config.mta.windowMs,
-          closeDelayMs: config.mta.closeDelayMs,
           startAt: config.mta.logStartAt,
           maxPollsPerCollect: 64,
           onWarning: (message) => logger.warn({ module: "logs" }, message),
@@ -115,7 +114,7 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
     const now = Date.now();
     let harvest: MailLogHarvest | undefined;
     try {
-      harvest = mailLog && (final ? await mailLog.drainAll() : await mailLog.collect(now));
+      harvest = await mailLog?.collect();
     } catch (error) {
       logger.warn({ err: (error as Error).message }, "reading the MTA logs failed");
     }

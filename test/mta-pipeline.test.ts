@@ -32,7 +32,7 @@ describe("MTA logs and queues to ClickHouse (Postfix + Dovecot, Exim)", () => {
 
   beforeAll(async () => {
     [server, postfix, exim] = await Promise.all([startClickHouseServer(), startPostfixLab(), startEximLab()]);
-    const mtaCommon = { windowMs: 2000, closeDelayMs: 500, logStartAt: "start", queueIntervalMs: 1000 };
+    const mtaCommon = { windowMs: 2000, logStartAt: "start", queueIntervalMs: 1000 };
     lab = await makeLab({
       store: server,
       probeHostIds: ["pf-host", "ex-host"],

@@ -25,7 +25,7 @@ const DEFAULTS: ProbeConfig = {
     reconnectMaxMs: 30_000,
   },
   sockets: { ports: [25, 465, 587], source: "proc", sampleIntervalMs: 500, snapshotIntervalMs: 10_000 },
-  mta: { kind: "auto", binaryPaths: [], commandEnv: {}, windowMs: 60_000, closeDelayMs: 5_000, logStartAt: "end", queueIntervalMs: 60_000 },
+  mta: { kind: "auto", binaryPaths: [], commandEnv: {}, windowMs: 60_000, logStartAt: "end", queueIntervalMs: 60_000 },
   spool: { dir: "var/spool", maxBytes: 256 * 1024 * 1024 },
   metrics: { host: "127.0.0.1", port: 7445 },
 };

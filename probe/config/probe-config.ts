@@ -67,8 +67,6 @@ export const probeConfigSchema = z.strictObject({
       commandEnv: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).default({}),
       /** Aggregation window of log events, ms (the design's one minute by default). */
       windowMs: z.number().int().min(1000).max(3_600_000).default(60_000),
-      /** A window is sent once it ended this long ago, so late lines still land in it, ms. */
-      closeDelayMs: z.number().int().min(0).max(600_000).default(5_000),
       /** Where a log without a saved cursor is read from: "end" (new lines only) or "start". */
       logStartAt: z.enum(["start", "end"]).default("end"),
       /** Interval between queue snapshots, ms; 0 turns them off. */

@@ -1,4 +1,6 @@
+import { appendFile, copyFile, rename, truncate, writeFile } from "node:fs/promises";
 import net from "node:net";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startClickHouseServer, type ClickHouseServer } from "../setup/clickhouse-server.js";
 import type { CliProcess } from "../setup/cli-process.js";
@@ -13,7 +15,7 @@ import { waitFor } from "../setup/wait-for.js";
 // afterwards counts every batch: stored, still spooled, evicted (reported),
 // duplicated, silently lost. Summary table printed at the end.
 
-const summary: (DeliveryLedger & { scenario: string })[] = [];
+const summary: (Omit<DeliveryLedger, "empty"> & { scenario: string })[] = [];
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("fault injection", () => {
@@ -35,6 +37,7 @@ describe("fault injection", () => {
     await new Promise((resolve) => smtp?.close(resolve));
     await server?.stop();
     const header = ["scenario", "sent", "stored", "in spool", "evicted (reported)", "duplicates", "lost"];
+    // Units: batches, except the log rotation row, which counts log lines.
     const rows = summary.map((r) => [r.scenario, r.sent, r.stored, r.inSpool, r.evictedReported, r.duplicates, r.lost].map(String));
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
     const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
@@ -133,6 +136,71 @@ describe("fault injection", () => {
       );
     } finally {
       await proxy?.close();
+    }
+  });
+
+  it("log rotation (rename and copytruncate) during the stream: every line counted exactly once", { timeout: 180_000 }, async () => {
+    const hostId = "fault-logs";
+    const lab = await makeLab({
+      store: server,
+      probeHostIds: [hostId],
+      ports: [smtpPort],
+      probeExtra: { sockets: { snapshotIntervalMs: 200 } },
+    });
+    const log = join(lab.dir, "mail.log");
+    await writeFile(log, "");
+    const { readFile } = await import("node:fs/promises");
+    const file = lab.probeConfigFile(hostId);
+    const config = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+    await writeFile(
+      file,
+      JSON.stringify({ ...config, mta: { kind: "postfix", logPaths: [log], windowMs: 1000, logStartAt: "start", queueIntervalMs: 0 } }),
+    );
+    try {
+      await lab.startCollector();
+      let probe = await lab.startProbe(hostId);
+      const LINES = 3000;
+      const line = (i: number): string => {
+        const t = new Date();
+        const stamp = `${t.toLocaleString("en-US", { month: "short", timeZone: "UTC" })} ${String(t.getUTCDate()).padStart(2, " ")} ${t.toISOString().slice(11, 19)}`;
+        return `${stamp} mx1 postfix/smtpd[4242]: NOQUEUE: reject: RCPT from unknown[192.0.2.77]: 554 5.7.1 <rcpt${i}@example.com>: Relay access denied; from=<spam@example.org> to=<rcpt${i}@example.com> proto=ESMTP helo=<x>\n`;
+      };
+      for (let i = 0; i < LINES; i += 25) {
+        await appendFile(log, Array.from({ length: 25 }, (_, k) => line(i + k)).join(""));
+        const step = i / 25;
+        if (step === 30) {
+          // logrotate's default: rename, and the daemon reopens a new file.
+          await rename(log, `${log}.1`).catch(() => {});
+          await writeFile(log, "");
+        } else if (step === 60) {
+          // logrotate copytruncate: copy, then truncate in place.
+          await rename(`${log}.1`, `${log}.2`);
+          await copyFile(log, `${log}.1`);
+          await truncate(log, 0);
+        } else if (step === 75) {
+          // The probe restarts (SIGKILL) in the middle of the stream.
+          await probe.kill("SIGKILL");
+          probe = await lab.startProbe(hostId);
+        }
+        await sleep(20);
+      }
+      const counted = async (): Promise<{ rejected: number; lines: number }> => {
+        const [w] = await lab.sql<{ n: number }>(
+          `SELECT sum(rejected) AS n FROM ${lab.database}.mail_windows WHERE host_id = '${hostId}' AND identity_kind = 'client_ip' AND identity = '192.0.2.77'`,
+        );
+        const [l] = await lab.sql<{ n: number }>(`SELECT sum(lines) AS n FROM ${lab.database}.log_read_stats WHERE host_id = '${hostId}'`);
+        return { rejected: Number(w?.n ?? 0), lines: Number(l?.n ?? 0) };
+      };
+      await waitFor("every line in ClickHouse", async () => ((await counted()).rejected >= LINES ? true : undefined), 60_000, 250).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}; probe said:\n${probe.output().slice(-3000)}`);
+      });
+      await sleep(1500); // anything counted twice would arrive by now
+      await probe.kill("SIGTERM");
+      const final = await counted();
+      summary.push({ scenario: "log rotation (rename x2, copytruncate, probe kill -9)", sent: LINES, stored: final.rejected, inSpool: 0, evictedReported: 0, duplicates: Math.max(0, final.rejected - LINES), lost: Math.max(0, LINES - final.rejected) });
+      expect(final.rejected).toBe(LINES);
+    } finally {
+      await lab.close();
     }
   });
 

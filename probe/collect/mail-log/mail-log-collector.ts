@@ -17,8 +17,6 @@ export interface MailLogCollectorOptions {
   mta: "auto" | MtaFamily;
   /** Window length, ms. */
   windowMs: number;
-  /** A window is emitted once it ended this long ago (late lines still land in it), ms. */
-  closeDelayMs: number;
   /** Where a log without a saved cursor is read from. */
   startAt: "start" | "end";
   /** Most polls per file per collect call (each at most 1 MiB). */
@@ -38,41 +36,34 @@ export interface LogFileStats {
 
 /** What one collect call produced. */
 export interface MailLogHarvest {
-  /** Closed identity windows. */
+  /** Identity windows (whole, or the part seen since the previous collect). */
   identities: IdentityWindow[];
-  /** Closed auth windows. */
+  /** Auth windows (whole, or the part seen since the previous collect). */
   auth: AuthWindow[];
   /** Per-file counters since the previous collect. */
   stats: LogFileStats[];
   /**
-   * Commits the log cursors of every line whose events are all in the
-   * windows above. Call it after those windows are safely spooled: a crash
-   * before the commit re-reads (and re-counts) at most those lines.
+   * Commits the log cursors of every line counted in the windows above. Call
+   * it once those windows are spooled: a crash in between re-reads (and
+   * re-counts) only the lines of this one collect.
    */
   commit(): Promise<void>;
-}
-
-interface PendingPoll {
-  commit: () => Promise<void>;
-  /** Latest event time in the poll, ms; -Infinity when it had no events. */
-  maxEventMs: number;
 }
 
 interface FollowedLog {
   path: string;
   tailer: LogTailer;
   parser: MailLogParser;
-  pending: PendingPoll[];
-  /** Latest event time of the poll being parsed. */
-  currentMaxMs: number;
   counted: { lines: number; recognised: number; rotations: number };
 }
 
 /**
  * Tails the MTA logs, parses every line into events and folds them into
- * per-minute windows per sender identity. A line's cursor is committed only
- * once every window its events fell into has been emitted and spooled, so a
- * probe restart neither skips nor re-counts lines.
+ * per-minute windows per sender identity. Every collect hands over all it
+ * counted, open windows included, with the cursors of exactly those lines:
+ * holding back open windows while committing some of their lines is what
+ * would re-count lines after a crash. A window can therefore arrive in
+ * several parts; storage sums them.
  */
 export class MailLogCollector {
   private readonly aggregator: WindowAggregator;
@@ -91,31 +82,26 @@ export class MailLogCollector {
           startAt: opts.startAt,
           onWarning: opts.onWarning,
         }),
-        parser: undefined as unknown as MailLogParser,
-        pending: [],
-        currentMaxMs: -Infinity,
+        parser: new MailLogParser((event: MailEvent) => this.aggregator.add(event), { mta: opts.mta }),
         counted: { lines: 0, recognised: 0, rotations: 0 },
       };
-      log.parser = new MailLogParser((event: MailEvent) => {
-        this.aggregator.add(event);
-        if (event.ts_unix_ms > log.currentMaxMs) log.currentMaxMs = event.ts_unix_ms;
-      }, { mta: opts.mta });
       return log;
     });
   }
 
-  /** Reads what the logs gained, and returns the windows closed by `nowMs`. */
-  async collect(nowMs: number): Promise<MailLogHarvest> {
+  /** Reads what the logs gained and returns it as windows. */
+  async collect(): Promise<MailLogHarvest> {
     const stats: LogFileStats[] = [];
+    const commits: (() => Promise<void>)[] = [];
     for (const log of this.logs) {
+      let last: (() => Promise<void>) | undefined;
       for (let i = 0; i < this.opts.maxPollsPerCollect; i++) {
         const batch = await log.tailer.poll();
-        log.currentMaxMs = -Infinity;
         for (const line of batch.lines) log.parser.parseLine(line);
-        // Events stamped in the future (clock skew) must not hold the cursor back forever.
-        log.pending.push({ commit: batch.commit, maxEventMs: Math.min(log.currentMaxMs, nowMs) });
+        last = batch.commit;
         if (!batch.more) break;
       }
+      if (last) commits.push(last);
       const parsed = log.parser.stats;
       const rotations = log.tailer.stats.rotations + log.tailer.stats.truncations;
       stats.push({
@@ -127,34 +113,13 @@ export class MailLogCollector {
       });
       log.counted = { lines: parsed.lines, recognised: parsed.recognised, rotations };
     }
-    const watermark = Math.floor((nowMs - this.opts.closeDelayMs) / this.opts.windowMs) * this.opts.windowMs;
-    const closed = this.aggregator.drainClosed(watermark);
-    const commits = this.logs.map((log) => {
-      // Polls are in file order; commit the longest prefix whose events are all emitted.
-      let n = 0;
-      while (n < log.pending.length && log.pending[n]!.maxEventMs < watermark) n++;
-      return log.pending.splice(0, n).at(-1)?.commit;
-    });
+    const windows = this.aggregator.drainAll();
     return {
-      identities: closed.identities,
-      auth: closed.auth,
+      identities: windows.identities,
+      auth: windows.auth,
       stats,
       commit: async () => {
-        for (const commit of commits) await commit?.();
-      },
-    };
-  }
-
-  /** At shutdown: every window, open ones included, and commits for everything read. */
-  async drainAll(): Promise<MailLogHarvest> {
-    const all = this.aggregator.drainAll();
-    const commits = this.logs.map((log) => log.pending.splice(0).at(-1)?.commit);
-    return {
-      identities: all.identities,
-      auth: all.auth,
-      stats: [],
-      commit: async () => {
-        for (const commit of commits) await commit?.();
+        for (const commit of commits) await commit();
       },
     };
   }
