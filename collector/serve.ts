@@ -9,6 +9,7 @@ import type { CollectorConfig } from "./config/collector-config.js";
 import { startGrpcServer, type ServerTls } from "./receive/grpc/grpc-server.js";
 import { normaliseCertificateId } from "./receive/grpc/ingest-handler.js";
 import { BatchWriter } from "./store/batch-writer.js";
+import { InsertBatcher } from "./store/insert-batcher.js";
 import { migrate } from "./store/clickhouse/migrate.js";
 import type { ClickHouseStore } from "./store/clickhouse/store.js";
 import { openStore } from "./store/open-store.js";
@@ -39,7 +40,7 @@ export async function serveCollector(config: CollectorConfig): Promise<RunningCo
     const grpc = await startGrpcServer(
       { host: config.grpc.host, port: config.grpc.port, tls, logger: moduleLogger("grpc") },
       {
-        writer: new BatchWriter(store, config.collectorId),
+        writer: new BatchWriter(store, config.collectorId, new InsertBatcher(store, { maxRows: config.store.insertMaxRows })),
         metrics,
         limits: config.limits,
         collectorVersion: SPAMTRACE_VERSION,

@@ -18,7 +18,7 @@ const DEFAULTS: CollectorConfig = {
   collectorId: hostname(),
   grpc: { host: "0.0.0.0", port: 7443, certsDir: "var/certs", insecure: false, revokedCertificates: [] },
   admin: { host: "127.0.0.1", port: 7444, tokenFile: "var/admin.token" },
-  store: { username: "default", database: "spamtrace", dataDir: "var/clickhouse", requestTimeoutMs: 30_000, retentionDays: 180 },
+  store: { username: "default", database: "spamtrace", dataDir: "var/clickhouse", requestTimeoutMs: 30_000, insertMaxRows: 50_000, retentionDays: 180 },
   limits: { maxMessageBytes: 8 * 1024 * 1024, maxSocketsPerBatch: 50_000, maxStringChars: 4096, maxStreams: 10_000, maxClockSkewMs: 600_000 },
 };
 

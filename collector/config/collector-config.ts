@@ -62,6 +62,8 @@ export const collectorConfigSchema = z.strictObject({
       dataDir: z.string().min(1).default("var/clickhouse"),
       /** ClickHouse request timeout, ms. */
       requestTimeoutMs: z.number().int().min(1000).max(600_000).default(DEFAULT_STORE_REQUEST_TIMEOUT_MS),
+      /** Rows of concurrent probe batches merged into one INSERT per table, at most. */
+      insertMaxRows: z.number().int().min(1).max(1_000_000).default(50_000),
       /** Rows older than this many days are dropped. */
       retentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
     })

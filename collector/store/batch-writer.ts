@@ -2,6 +2,7 @@ import type { Batch, Hello } from "../../shared/gen/spamtrace/v1/ingest_pb.js";
 import { toClickHouseDateTime } from "./clickhouse/datetime.js";
 import { bindSql } from "./clickhouse/sql-literal.js";
 import type { ClickHouseStore } from "./clickhouse/store.js";
+import type { InsertBatcher } from "./insert-batcher.js";
 import { hostRow } from "./rows/host-row.js";
 import { authWindowRows, logStatRows, mailWindowRows, queueRows } from "./rows/mta-rows.js";
 import { socketRows } from "./rows/socket-rows.js";
@@ -49,6 +50,8 @@ export class BatchWriter {
     private readonly store: ClickHouseStore,
     /** Name of this collector instance, stored with every row it writes. */
     private readonly collectorId: string,
+    /** Merges rows of concurrent streams into large inserts. */
+    private readonly batcher: InsertBatcher,
   ) {}
 
   /** Records the host and opens a cursor for its stream, reading what is already stored. */
@@ -69,6 +72,7 @@ export class BatchWriter {
     const built = BATCH_TABLES.map(([table, build]) => [table, build(batch)] as const);
     const rows: Record<string, number> = {};
     let skipped = false;
+    const writes: Promise<void>[] = [];
     for (const [table, tableRows] of built) {
       if (tableRows.length === 0) continue;
       // Each table's INSERT is atomic, so a table holding rows of this batch holds all of them.
@@ -76,12 +80,14 @@ export class BatchWriter {
         skipped = true;
         continue;
       }
-      await this.store.insert(table, tableRows);
+      writes.push(this.batcher.write(table, tableRows));
       rows[table] = tableRows.length;
     }
+    // The marker goes in only after every data row is stored: it is what tells a reconnecting probe to skip the batch.
+    await Promise.all(writes);
     if (!skipped) cursor.verifying = false;
     const count = (table: string): number => built.find(([t]) => t === table)![1].length;
-    await this.store.insert("ingest_batches", [
+    await this.batcher.write("ingest_batches", [
       {
         host_id: batch.hostId,
         stream_epoch: batch.streamEpoch.toString(),

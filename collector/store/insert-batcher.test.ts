@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import type { ClickHouseStore, Row } from "./clickhouse/store.js";
+import { InsertBatcher } from "./insert-batcher.js";
+
+/** A store that records inserts and fails the ones whose table is listed. */
+function recordingStore(failing: Set<string> = new Set()): ClickHouseStore & { inserts: { table: string; rows: readonly Row[] }[] } {
+  const inserts: { table: string; rows: readonly Row[] }[] = [];
+  return {
+    kind: "embedded",
+    database: "t",
+    inserts,
+    version: async () => "26.7",
+    command: async () => {},
+    query: async () => [],
+    close: async () => {},
+    insert: async (table, rows) => {
+      if (failing.has(table)) throw new Error(`insert into ${table} failed`);
+      inserts.push({ table, rows });
+    },
+  };
+}
+
+describe("InsertBatcher", () => {
+  it("merges writes for one table issued together into one insert", async () => {
+    const store = recordingStore();
+    const batcher = new InsertBatcher(store, { maxRows: 1000 });
+    await Promise.all([batcher.write("a", [{ x: 1 }]), batcher.write("a", [{ x: 2 }, { x: 3 }]), batcher.write("b", [{ y: 1 }])]);
+    expect(store.inserts).toEqual([
+      { table: "a", rows: [{ x: 1 }, { x: 2 }, { x: 3 }] },
+      { table: "b", rows: [{ y: 1 }] },
+    ]);
+  });
+
+  it("merges writes that arrive while an insert runs into the next one, up to maxRows", async () => {
+    const store = recordingStore();
+    const batcher = new InsertBatcher(store, { maxRows: 3 });
+    const first = batcher.write("a", [{ x: 1 }]);
+    await new Promise((resolve) => setImmediate(resolve)); // the first insert is now running
+    await Promise.all([first, batcher.write("a", [{ x: 2 }, { x: 3 }]), batcher.write("a", [{ x: 4 }]), batcher.write("a", [{ x: 5 }, { x: 6 }])]);
+    expect(store.inserts.map((i) => i.rows.map((r) => r.x))).toEqual([[1], [2, 3, 4], [5, 6]]);
+  });
+
+  it("rejects every writer of a failed insert, and resolves an empty write at once", async () => {
+    const store = recordingStore(new Set(["a"]));
+    const batcher = new InsertBatcher(store, { maxRows: 1000 });
+    const results = await Promise.allSettled([batcher.write("a", [{ x: 1 }]), batcher.write("a", [{ x: 2 }]), batcher.write("a", [])]);
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "fulfilled"]);
+    expect((results[0] as PromiseRejectedResult).reason).toEqual(new Error("insert into a failed"));
+  });
+});
