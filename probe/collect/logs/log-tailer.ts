@@ -1,4 +1,5 @@
 import { stat } from "node:fs/promises";
+import { identityOf, isMissing, sameInode } from "./file-identity.js";
 import { dirname } from "node:path";
 import { headMatches, headOf, HEAD_BYTES, type FileHead } from "./file-head.js";
 import { GzipLogSource, PlainLogSource, readGzipHead, type LogSource } from "./log-source.js";
@@ -17,7 +18,7 @@ export interface LogTailerOptions {
   /**
    * After the followed file was renamed away, keep reading it this long (ms)
    * before moving to the new file: syslog writes to the old file until it
-   * reopens. Default DEFAULT_ROTATION_GRACE_MS.
+   * reopens (HUP), so this must exceed that delay. Default DEFAULT_ROTATION_GRACE_MS.
    */
   rotationGraceMs?: number;
   /** Where to begin when there is no state file at all: "end" (default: only new lines) or "start" (the whole current file). */
@@ -71,33 +72,6 @@ const LINE_START_SEARCH_BYTES = 64 * 1024;
 /** File changes one poll may walk through (finish a rotated file, open the next…). */
 const MAX_HOPS_PER_POLL = 16;
 
-/** Device, inode and birth time of path, decimal; null when it does not exist. */
-async function identityOf(path: string): Promise<{ dev: string; ino: string; birth: string } | null> {
-  try {
-    const info = await stat(path, { bigint: true });
-    return { dev: info.dev.toString(), ino: info.ino.toString(), birth: info.birthtimeNs.toString() };
-  } catch (error) {
-    if (isMissing(error)) return null;
-    throw error;
-  }
-}
-
-/**
- * True when path exists and is the file identified by dev, ino and birth
- * time. Birth times are compared only where both are known: ext4 hands a
- * freed inode number to the next new file, such as the next rotated log.
- */
-async function sameInode(path: string, file: { dev: string; ino: string; birth: string }): Promise<boolean> {
-  const id = await identityOf(path);
-  if (id === null || id.dev !== file.dev || id.ino !== file.ino) return false;
-  return id.birth === "0" || file.birth === "0" || id.birth === file.birth;
-}
-
-function isMissing(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === "ENOENT" || code === "ENOTDIR";
-}
-
 /** Heads of finished files remembered (and saved) to place an unidentifiable empty file in the rotation chain. */
 const FINISHED_HEADS_KEPT = 32;
 /** Slack for comparing file modification times with the clock of the cursor. */
@@ -108,19 +82,24 @@ const MTIME_SLACK_MS = 2000;
  * persisting its cursor only when the consumer commits. Poll it every
  * second or so (sooner while batch.more).
  *
- * - Rename rotation: the open descriptor keeps reading the renamed file
- *   until it has been at its end for rotationGraceMs after a newer file
- *   appeared, then moves to the next file.
+ * - Rename rotation: the open descriptor keeps reading the renamed file; once
+ *   a newer file exists and rotationGraceMs has passed (the writer reopens on
+ *   HUP), the next file is read. Older rotated files are finished at once.
  * - Copytruncate: noticed when the file is shorter than the cursor or its
  *   first bytes changed; the unread rest is taken from the copy (found by its
- *   first bytes among mail.log.1, mail.log-YYYYMMDD, …, gzipped or not), then
- *   the file is read from 0. Lines written between logrotate's copy and its
- *   truncate are in neither file and are lost: that window is inherent to
- *   copytruncate.
- * - Probe down across rotations: the saved file is found again by inode, or
- *   by its first bytes in a copy or a .gz; its rest is read, then every newer
- *   rotated file, then the live one.
+ *   first bytes among mail.log.1, mail.log-YYYYMMDD, mail.log.YYYYMMDD-HHMMSS,
+ *   gzipped or not), then the file is read from 0. Lines written between
+ *   logrotate's copy and its truncate are in neither file and are lost: that
+ *   window is inherent to copytruncate.
+ * - Probe down across rotations: the saved file is found again by inode (and
+ *   birth time), or by its first bytes in a copy or a .gz; its rest is read,
+ *   then every newer rotated file, then the live one. An empty file has no
+ *   first bytes: it is placed after the last file read to its end (their
+ *   heads are saved too) and by modification times.
  * - Missing file: polls return nothing until it appears.
+ *
+ * Not followed: rotated files compressed other than with gzip, multilog's
+ * @<tai64n>.s names, and date-stamped live names (Exim's %D log paths).
  */
 export class LogTailer {
   /** Counters since creation. */

@@ -28,20 +28,23 @@ export interface RotatedName {
   name: string;
   /** True for ".gz". */
   compressed: boolean;
-  /** Naming scheme: logrotate dateext ("-YYYYMMDD") or numbered (".N"). */
+  /** Naming scheme: dated (logrotate dateext "-YYYYMMDD", Postfix ".YYYYMMDD-HHMMSS") or numbered (".N"). */
   scheme: "date" | "number";
 }
 
 /**
  * Orders the rotated siblings of a log file, oldest first, from directory
- * entry names, per naming scheme: dateext names by date, numbered names by
- * number descending (mail.log.9 … mail.log.1, mail.log.0: higher is older).
+ * entry names, per naming scheme: dated names (logrotate dateext
+ * mail.log-20261129, Postfix's mail.log.20261129-100457) by date, numbered
+ * names by number descending (mail.log.9 … mail.log.1, mail.log.0: higher
+ * is older).
  * When a slot has both a plain and a ".gz" file (compression in progress),
  * only the plain one is listed: it is the same content. Other compressions
  * (.bz2, .xz, .zst) are not listed: the probe cannot read them.
  */
 export function orderRotatedNames(base: string, names: readonly string[]): { date: RotatedName[]; number: RotatedName[] } {
-  const pattern = new RegExp(`^${escapeRegExp(base)}(?:\\.(\\d+)|-(\\d{8,10}))(\\.gz)?$`);
+  // .N (logrotate), -YYYYMMDD[HH] or -YYYYMMDD-<n> (logrotate dateext), .YYYYMMDD-HHMMSS (Postfix's `postfix logrotate`).
+  const pattern = new RegExp(`^${escapeRegExp(base)}(?:\\.(\\d{1,3})|[.-](\\d{8}(?:\\d{2}|-\\d{1,10})?))(\\.gz)?$`);
   const slots = new Map<string, Slot & { scheme: "date" | "number" }>();
   for (const name of names) {
     const match = pattern.exec(name);

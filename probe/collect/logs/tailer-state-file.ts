@@ -44,21 +44,18 @@ export interface TailerState {
 /** Result of reading a state file: the state, or why there is none. */
 export type LoadedTailerState = { state: TailerState } | { state: null; problem: "missing" | string };
 
-function isCursor(value: unknown): value is LogCursor {
+function isCursor(value: unknown): value is Omit<LogCursor, "birth" | "observedAtUnixMs"> & Partial<LogCursor> {
   if (typeof value !== "object" || value === null) return false;
   const c = value as Record<string, unknown>;
   return (
     typeof c.sourcePath === "string" &&
     typeof c.dev === "string" &&
     typeof c.ino === "string" &&
-    typeof c.birth === "string" &&
-    typeof c.birth === "string" &&
     typeof c.compressed === "boolean" &&
     Number.isSafeInteger(c.offset) &&
     (c.offset as number) >= 0 &&
     Number.isSafeInteger(c.headLength) &&
-    typeof c.headSha256 === "string" &&
-    typeof c.observedAtUnixMs === "number"
+    typeof c.headSha256 === "string"
   );
 }
 
@@ -84,7 +81,13 @@ export async function loadTailerState(statePath: string): Promise<LoadedTailerSt
   const finished = Array.isArray(s.finished)
     ? s.finished.filter((h): h is { length: number; sha256: string } => Number.isSafeInteger(h?.length) && typeof h?.sha256 === "string")
     : [];
-  return { state: { version: 1, path: s.path, cursor: s.cursor, finished, updatedAtUnixMs: Number(s.updatedAtUnixMs) || 0 } };
+  // Cursors written before birth and observedAtUnixMs existed: unknown birth ("0") and the epoch (every file is newer).
+  const cursor: LogCursor = {
+    ...s.cursor,
+    birth: typeof s.cursor.birth === "string" ? s.cursor.birth : "0",
+    observedAtUnixMs: typeof s.cursor.observedAtUnixMs === "number" ? s.cursor.observedAtUnixMs : 0,
+  };
+  return { state: { version: 1, path: s.path, cursor, finished, updatedAtUnixMs: Number(s.updatedAtUnixMs) || 0 } };
 }
 
 let tmpCounter = 0;

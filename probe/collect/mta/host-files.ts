@@ -25,15 +25,6 @@ export class HostFiles {
     }
   }
 
-  /** True when the host path is a directory. */
-  async isDirectory(hostPath: string): Promise<boolean> {
-    try {
-      return (await stat(this.local(hostPath))).isDirectory();
-    } catch {
-      return false;
-    }
-  }
-
   /** True when the host path is a regular file with an execute bit (following symlinks). */
   async isExecutable(hostPath: string): Promise<boolean> {
     try {

@@ -19,8 +19,11 @@ export interface YearlessTime {
   month: string;
   /** Day of month. */
   day: number;
+  /** Hour, 0–23. */
   hour: number;
+  /** Minute, 0–59. */
   minute: number;
+  /** Second, 0–59 (0 when the listing shows none). */
   second: number;
 }
 
