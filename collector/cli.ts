@@ -2,7 +2,9 @@ import { Command, InvalidArgumentError } from "commander";
 import { runCli, waitForShutdownSignal } from "../shared/cli/run-cli.js";
 import { SPAMTRACE_VERSION } from "../shared/version.js";
 import { loadCollectorConfig } from "./config/collector-config.js";
+import { registerIncidentsCommand } from "./incidents/register-incidents-command.js";
 import { registerParseLogCommand } from "./parse-log/register-parse-log-command.js";
+import { registerRelayCheckCommand } from "./relay-check/register-relay-check-command.js";
 
 // Commands import their heavy modules (ClickHouse engine, gRPC, forge) when
 // they run, so `spamtrace parse-log` starts fast.
@@ -66,5 +68,7 @@ function parseDays(value: string): number {
 }
 
 registerParseLogCommand(program);
+registerIncidentsCommand(program);
+registerRelayCheckCommand(program, { loadRelayCheckConfig: (file) => loadCollectorConfig(file).relayCheck });
 
 await runCli(program);

@@ -6,6 +6,7 @@ import { startAdminServer } from "./admin/admin-server.js";
 import { ensureAdminToken } from "./admin/admin-token.js";
 import { CollectorMetrics } from "./admin/metrics.js";
 import type { CollectorConfig } from "./config/collector-config.js";
+import { startDetection } from "./detect/start-detection.js";
 import { startGrpcServer, type ServerTls } from "./receive/grpc/grpc-server.js";
 import { normaliseCertificateId } from "./receive/grpc/ingest-handler.js";
 import { BatchWriter } from "./store/batch-writer.js";
@@ -56,12 +57,21 @@ export async function serveCollector(config: CollectorConfig): Promise<RunningCo
       metrics,
       logger: moduleLogger("admin"),
     });
+    const detection = startDetection({
+      store,
+      collectorId: config.collectorId,
+      detect: config.detect,
+      alert: config.alert,
+      relayCheck: config.relayCheck,
+      registry: metrics.registry,
+    });
     logger.info({ grpc_port: grpc.port, admin_port: admin.port, admin_host: config.admin.host }, "collector listening");
     return {
       grpcPort: grpc.port,
       adminPort: admin.port,
       store,
       close: async () => {
+        await detection.stop();
         await grpc.stop();
         await admin.close();
         await store.close();

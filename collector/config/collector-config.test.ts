@@ -4,6 +4,9 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../shared/config/config-error.js";
 import { loadCollectorConfig, type CollectorConfig } from "./collector-config.js";
+import { alertConfigSchema } from "../alert/alert-config.js";
+import { detectConfigSchema } from "../detect/detect-config.js";
+import { relayCheckConfigSchema } from "../relay-check/relay-check-config.js";
 
 const dir = mkdtempSync(join(tmpdir(), "spamtrace-collector-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,6 +23,9 @@ const DEFAULTS: CollectorConfig = {
   admin: { host: "127.0.0.1", port: 7444, tokenFile: "var/admin.token" },
   store: { username: "default", database: "spamtrace", dataDir: "var/clickhouse", requestTimeoutMs: 30_000, insertMaxRows: 50_000, retentionDays: 180 },
   limits: { maxMessageBytes: 8 * 1024 * 1024, maxSocketsPerBatch: 50_000, maxStringChars: 4096, maxStreams: 10_000, maxClockSkewMs: 600_000 },
+  detect: detectConfigSchema.parse({}),
+  alert: alertConfigSchema.parse({}),
+  relayCheck: relayCheckConfigSchema.parse({}),
 };
 
 const yamlFile = file(

@@ -3,7 +3,10 @@ import { z } from "zod";
 import { idString } from "../../shared/config/id-string.js";
 import { loadConfig } from "../../shared/config/load-config.js";
 import { DEFAULT_COLLECTOR_GRPC_PORT } from "../../shared/grpc/ingest-service.js";
+import { alertConfigSchema } from "../alert/alert-config.js";
+import { detectConfigSchema } from "../detect/detect-config.js";
 import { DEFAULT_INGEST_LIMITS } from "../receive/grpc/validate-message.js";
+import { relayCheckConfigSchema } from "../relay-check/relay-check-config.js";
 
 /** Default admin/metrics HTTP port. */
 export const DEFAULT_ADMIN_PORT = 7444;
@@ -82,6 +85,12 @@ export const collectorConfigSchema = z.strictObject({
       maxClockSkewMs: z.number().int().min(0).default(DEFAULT_INGEST_LIMITS.maxClockSkewMs),
     })
     .prefault({}),
+  /** Detectors: run interval, trusted networks, thresholds per rule (collector/detect/README.md). */
+  detect: detectConfigSchema.prefault({}),
+  /** Incident notifications: webhooks, e-mail, per-rule severity and routing, rate limit, retries. */
+  alert: alertConfigSchema.prefault({}),
+  /** The opt-in active open-relay check (`spamtrace relay-check`, relayCheck.schedule). */
+  relayCheck: relayCheckConfigSchema.prefault({}),
 });
 
 /** Validated collector configuration. */

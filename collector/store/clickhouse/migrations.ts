@@ -1,4 +1,5 @@
 import { lowCardinalityString, ttlClause, type Dialect } from "./dialect.js";
+import { ALERTS_MIGRATION } from "./migrations-alerts.js";
 import { quoteIdentifier } from "./sql-literal.js";
 
 /** Options that shape the schema. */
@@ -186,4 +187,5 @@ ${ttlClause(d, "observed_at", o.retentionDays)}`,
       ];
     },
   },
+  ALERTS_MIGRATION,
 ];

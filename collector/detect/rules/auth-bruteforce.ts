@@ -1,0 +1,95 @@
+import { sqlLiteral } from "../../store/clickhouse/sql-literal.js";
+import type { RuleConfigs } from "../detect-config.js";
+import { lookbackStart } from "../detect-context.js";
+import type { Detector } from "../detector.js";
+import { uniqueStrings, type Finding } from "../finding.js";
+import { dateTimeAt, num, strings } from "../sql.js";
+
+type Config = RuleConfigs["authBruteforce"];
+
+/** Failed logins of one client IP, on one host (hostId set) or over the fleet (hostId ""). */
+export interface FailureTotals {
+  hostId: string;
+  clientIp: string;
+  failures: number;
+  successes: number;
+  users: string[];
+  hosts: string[];
+  services: string[];
+  firstMs: number;
+  lastMs: number;
+  lines: string[];
+}
+
+/**
+ * auth-bruteforce: at least minFailures failed logins from one outside client
+ * IP on one host within the lookback (host incident), or fleetMinFailures
+ * summed over at least fleetMinHosts hosts (fleet incident, even when each
+ * host alone stays under its threshold). Names the IP, the hosts and the
+ * users tried.
+ */
+export function authBruteforceDetector(config: Config): Detector {
+  return {
+    name: "auth-bruteforce/failures",
+    rule: "auth-bruteforce",
+    async detect(ctx) {
+      const fromMs = lookbackStart(ctx, config.lookbackMinutes);
+      const select = (groupByHost: boolean, having: string): string => `SELECT ${groupByHost ? "any(host_id)" : "''"} AS scope_host, client_ip,
+  sum(failures) AS failure_count, sum(successes) AS success_count,
+  arraySlice(groupUniqArray(username), 1, 50) AS users, groupUniqArray(host_id) AS hosts,
+  arraySlice(groupUniqArrayArray(services), 1, 10) AS services,
+  min(window_start_unix_ms) AS first_ms, max(window_start_unix_ms + window_seconds * 1000) AS last_ms,
+  arraySlice(groupUniqArrayArray(sample_lines), 1, 20) AS lines
+FROM ${ctx.table("auth_windows")}
+WHERE client_ip != ${sqlLiteral("")} AND window_start >= ${dateTimeAt(fromMs)} AND window_start <= ${dateTimeAt(ctx.nowMs)}
+GROUP BY ${groupByHost ? "host_id, " : ""}client_ip
+HAVING ${having}`;
+      const perHost = await ctx.store.query<Record<string, unknown>>(select(true, `failure_count >= ${Math.floor(config.minFailures)}`));
+      const fleet = await ctx.store.query<Record<string, unknown>>(
+        select(false, `failure_count >= ${Math.floor(config.fleetMinFailures)} AND uniqExact(host_id) >= ${Math.floor(config.fleetMinHosts)}`),
+      );
+      return evaluateAuthBruteforce([...perHost, ...fleet].map(toTotals), config, ctx.isFleetAddress);
+    },
+  };
+}
+
+function toTotals(r: Record<string, unknown>): FailureTotals {
+  return {
+    hostId: String(r.scope_host),
+    clientIp: String(r.client_ip),
+    failures: num(r.failure_count),
+    successes: num(r.success_count),
+    users: strings(r.users).sort(),
+    hosts: strings(r.hosts).sort(),
+    services: strings(r.services).sort(),
+    firstMs: num(r.first_ms),
+    lastMs: num(r.last_ms),
+    lines: strings(r.lines),
+  };
+}
+
+/** Pure part: failure totals → findings (host ones have hostId, fleet ones hostId ""). */
+export function evaluateAuthBruteforce(totals: readonly FailureTotals[], config: Config, isFleetAddress: (ip: string) => boolean): Finding[] {
+  return totals
+    .filter((t) => !isFleetAddress(t.clientIp))
+    .map((t) => {
+      const fleet = t.hostId === "";
+      const bar = fleet ? config.fleetMinFailures : config.minFailures;
+      const users = t.users.filter((u) => u !== "");
+      return {
+        rule: "auth-bruteforce" as const,
+        scope: fleet ? ("fleet" as const) : ("host" as const),
+        scopeHost: t.hostId,
+        subject: t.clientIp,
+        check: fleet ? "fleet-failures" : "host-failures",
+        hosts: fleet ? t.hosts : [t.hostId],
+        severityBoost: t.failures >= config.escalateMultiplier * bar ? 1 : 0,
+        firstSeenMs: t.firstMs,
+        lastSeenMs: t.lastMs,
+        summary: `client ${t.clientIp} failed ${t.failures} logins in ${config.lookbackMinutes} min${fleet ? ` on ${t.hosts.length} hosts` : ""} trying ${users.length} users (${users.slice(0, 5).join(", ") || "names not logged"})${t.successes > 0 ? `, ${t.successes} successful` : ""}`,
+        counts: { failures: t.failures, successes: t.successes, users_tried: users.length, hosts: t.hosts.length },
+        details: { client_ip: t.clientIp, users_tried: users, services: t.services, hosts: t.hosts },
+        evidence: { rows: [], sample_lines: uniqueStrings(t.lines, 20), queue_ids: [], message_ids: [] },
+      };
+    });
+}

@@ -1,0 +1,161 @@
+import { aboveBaseline, baselineKey, windowBaselines, type Baseline } from "../baseline.js";
+import { classifyDeliveryLine, domainOfAddress } from "../classify-delivery-line.js";
+import type { RuleConfigs } from "../detect-config.js";
+import { lookbackStart } from "../detect-context.js";
+import type { Detector } from "../detector.js";
+import { mergeEvidence, uniqueStrings, type Finding } from "../finding.js";
+import { latestQueueSnapshots, queueBaselines, type QueueBaseline, type QueueSnapshot } from "../queue-snapshots.js";
+import { dateTimeAt, num, strings } from "../sql.js";
+
+type Config = RuleConfigs["backscatter"];
+
+/** A host's null-sender mail over the lookback (envelope_sender = "<>" windows). */
+export interface BounceTotals {
+  hostId: string;
+  /** All messages received (every envelope sender). */
+  receivedAll: number;
+  /** Null-sender messages received (bounces generated or passing through). */
+  bounces: number;
+  delivered: number;
+  deferred: number;
+  bounced: number;
+  firstMs: number;
+  lastMs: number;
+  lines: string[];
+  queueIds: string[];
+  messageIds: string[];
+}
+
+/**
+ * backscatter: the host generates null-sender mail (bounces) far above
+ * normal — at least minBounces in the lookback, at least minShare of all its
+ * received mail and above baselineMultiplier × its own baseline — and those
+ * bounces go to remote addresses (remote delivery lines among their samples;
+ * inbound DSNs for local users are delivered locally and stay silent). Queue
+ * variant: the null-sender count in the newest queue snapshot above
+ * minQueueBounces, minQueueShare of the queue and its baseline.
+ */
+export function backscatterDetector(config: Config, filterRelayPorts: readonly number[]): Detector {
+  return {
+    name: "backscatter/null-sender",
+    rule: "backscatter",
+    async detect(ctx) {
+      const fromMs = lookbackStart(ctx, config.lookbackMinutes);
+      const rows = await ctx.store.query<Record<string, unknown>>(
+        `SELECT host_id, sum(received) AS received_all, sumIf(received, identity = '<>') AS bounces,
+  sumIf(delivered, identity = '<>') AS bounce_delivered, sumIf(deferred, identity = '<>') AS bounce_deferred, sumIf(bounced, identity = '<>') AS bounce_bounced,
+  minIf(window_start_unix_ms, identity = '<>') AS first_ms, maxIf(window_start_unix_ms + window_seconds * 1000, identity = '<>') AS last_ms,
+  arraySlice(groupUniqArrayArray(if(identity = '<>', sample_lines, emptyArrayString())), 1, 40) AS bounce_lines,
+  arraySlice(groupUniqArrayArray(if(identity = '<>', sample_queue_ids, emptyArrayString())), 1, 20) AS bounce_queue_ids,
+  arraySlice(groupUniqArrayArray(if(identity = '<>', sample_message_ids, emptyArrayString())), 1, 20) AS bounce_message_ids
+FROM ${ctx.table("mail_windows")}
+WHERE identity_kind = 'envelope_sender' AND window_start >= ${dateTimeAt(fromMs)} AND window_start <= ${dateTimeAt(ctx.nowMs)}
+GROUP BY host_id
+HAVING bounces >= ${Math.floor(config.minBounces)}`,
+      );
+      const totals: BounceTotals[] = rows.map((r) => ({
+        hostId: String(r.host_id),
+        receivedAll: num(r.received_all),
+        bounces: num(r.bounces),
+        delivered: num(r.bounce_delivered),
+        deferred: num(r.bounce_deferred),
+        bounced: num(r.bounce_bounced),
+        firstMs: num(r.first_ms),
+        lastMs: num(r.last_ms),
+        lines: strings(r.bounce_lines),
+        queueIds: strings(r.bounce_queue_ids),
+        messageIds: strings(r.bounce_message_ids),
+      }));
+      const baselines = await windowBaselines(ctx, {
+        kind: "envelope_sender",
+        metric: "received",
+        bucketMinutes: config.lookbackMinutes,
+        lookbackStartMs: fromMs,
+        pairs: totals.map((t) => ({ hostId: t.hostId, identity: "<>" })),
+      });
+      const snapshots = (await latestQueueSnapshots(ctx, fromMs)).filter((s) => s.nullSender >= config.minQueueBounces);
+      const queueBase = await queueBaselines(ctx, snapshots.map((s) => s.hostId), fromMs - ctx.config.baselineDays * 86_400_000, fromMs);
+      return evaluateBackscatter({ totals, baselines, snapshots, queueBaselines: queueBase, config, filterRelayPorts });
+    },
+  };
+}
+
+/** Pure part: log totals, their baselines, queue snapshots and theirs → one finding per host. */
+export function evaluateBackscatter(input: {
+  totals: readonly BounceTotals[];
+  baselines: ReadonlyMap<string, Baseline>;
+  snapshots: readonly QueueSnapshot[];
+  queueBaselines: ReadonlyMap<string, QueueBaseline>;
+  config: Config;
+  /** Content-filter ports whose hops are not remote delivery (detect.rules.openRelay.filterRelayPorts). */
+  filterRelayPorts: readonly number[];
+}): Finding[] {
+  const { config } = input;
+  const byHost = new Map<string, Finding>();
+  for (const t of input.totals) {
+    const baseline = input.baselines.get(baselineKey(t.hostId, "<>"));
+    const { fires, bar } = aboveBaseline(t.bounces, baseline, { multiplier: config.baselineMultiplier, floor: config.baselineFloorBounces, minimum: config.minBounces });
+    const share = t.receivedAll === 0 ? 0 : t.bounces / t.receivedAll;
+    const deliveries = t.lines.map((l) => classifyDeliveryLine(l, input.filterRelayPorts)).filter((d) => d !== null);
+    const remote = deliveries.filter((d) => d.kind === "remote");
+    if (!fires || share < config.minShare || remote.length === 0) continue;
+    const recipients = uniqueStrings(remote.map((d) => d.recipient));
+    byHost.set(t.hostId, {
+      rule: "backscatter",
+      scope: "host",
+      scopeHost: t.hostId,
+      subject: t.hostId,
+      check: "log",
+      hosts: [t.hostId],
+      severityBoost: share >= 0.8 && t.bounces >= 5 * bar ? 1 : 0,
+      firstSeenMs: t.firstMs,
+      lastSeenMs: t.lastMs,
+      summary: `${t.hostId} generated ${t.bounces} null-sender messages in ${config.lookbackMinutes} min (${Math.round(share * 100)}% of received mail, usual p95 ${baseline?.p95 ?? 0}), bouncing to outside addresses (${uniqueStrings(recipients.map(domainOfAddress)).slice(0, 5).join(", ")})`,
+      counts: {
+        bounces: t.bounces,
+        received: t.receivedAll,
+        share_percent: Math.round(share * 100),
+        baseline_p95: baseline?.p95 ?? 0,
+        threshold: bar,
+        delivered: t.delivered,
+        deferred: t.deferred,
+        bounced: t.bounced,
+        remote_delivery_lines: remote.length,
+        local_delivery_lines: deliveries.length - remote.length,
+      },
+      details: { top_bounce_recipients: recipients.slice(0, 20), top_bounce_domains: uniqueStrings(recipients.map(domainOfAddress)).slice(0, 20) },
+      evidence: { rows: [], sample_lines: uniqueStrings(t.lines, 20), queue_ids: t.queueIds, message_ids: t.messageIds },
+    });
+  }
+  for (const s of input.snapshots) {
+    const baseline = input.queueBaselines.get(s.hostId)?.nullSender;
+    const { fires, bar } = aboveBaseline(s.nullSender, baseline, { multiplier: config.baselineMultiplier, floor: config.baselineFloorBounces, minimum: config.minQueueBounces });
+    const share = s.total === 0 ? 0 : s.nullSender / s.total;
+    if (!fires || share < config.minQueueShare) continue;
+    const row = { table: "queue_snapshots", host_id: s.hostId, at_unix_ms: s.atMs, values: { total: s.total, null_sender: s.nullSender, by_queue: s.byQueue, top_recipient_domains: s.topRecipientDomains } };
+    const existing = byHost.get(s.hostId);
+    if (existing) {
+      existing.check = "log+queue";
+      Object.assign(existing.counts, { queue_null_sender: s.nullSender, queue_total: s.total });
+      existing.details.queue_top_recipient_domains = s.topRecipientDomains;
+      existing.evidence = mergeEvidence({ rows: [row], sample_lines: [], queue_ids: [], message_ids: [] }, existing.evidence);
+      continue;
+    }
+    byHost.set(s.hostId, {
+      rule: "backscatter",
+      scope: "host",
+      scopeHost: s.hostId,
+      subject: s.hostId,
+      check: "queue",
+      hosts: [s.hostId],
+      severityBoost: 0,
+      firstSeenMs: s.atMs,
+      lastSeenMs: s.atMs,
+      summary: `${s.hostId} has ${s.nullSender} null-sender messages queued (${Math.round(share * 100)}% of ${s.total}, usual p95 ${baseline?.p95 ?? 0}); top recipient domains ${s.topRecipientDomains.slice(0, 5).map((d) => `${d.key} (${d.count})`).join(", ")}`,
+      counts: { queue_null_sender: s.nullSender, queue_total: s.total, share_percent: Math.round(share * 100), baseline_p95: baseline?.p95 ?? 0, threshold: bar },
+      details: { queue_top_recipient_domains: s.topRecipientDomains, top_senders: s.topSenders },
+      evidence: { rows: [row], sample_lines: [], queue_ids: [], message_ids: [] },
+    });
+  }
+  return [...byHost.values()];
+}

@@ -1,0 +1,36 @@
+import { quoteIdentifier, sqlLiteral } from "../store/clickhouse/sql-literal.js";
+
+/**
+ * `(v1, v2, ...)` for `x IN (...)`, every value bound as a literal.
+ * ClickHouse 18.16 refuses an array literal on the right of IN ("Type
+ * mismatch in IN or VALUES section"), so this is a tuple; never empty.
+ */
+export function inList(values: readonly (string | number)[]): string {
+  if (values.length === 0) throw new RangeError("inList needs at least one value");
+  return `(${values.map((v) => sqlLiteral(v)).join(", ")})`;
+}
+
+/** `database.table`, both parts checked as identifiers. */
+export function tableName(database: string, table: string): string {
+  return `${quoteIdentifier(database)}.${quoteIdentifier(table)}`;
+}
+
+/**
+ * `toDateTime(<unix seconds>)` for comparisons with DateTime columns: an
+ * integer is time-zone independent, unlike a 'YYYY-MM-DD hh:mm:ss' string,
+ * which the server reads in its own time zone. Keeps partition pruning on.
+ */
+export function dateTimeAt(unixMs: number): string {
+  return `toDateTime(${Math.floor(unixMs / 1000)})`;
+}
+
+/** A ClickHouse number that 18.16 returns as a JSON string for (U)Int64 and chdb as a number. */
+export function num(value: unknown): number {
+  const n = typeof value === "number" ? value : Number(value ?? 0);
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** A string array column value (an empty array for anything else). */
+export function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(String) : [];
+}

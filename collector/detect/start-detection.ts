@@ -1,0 +1,195 @@
+import type { Registry } from "prom-client";
+import { moduleLogger, type Logger } from "../../shared/log/logger.js";
+import { ruleSeverity, type AlertConfig } from "../alert/alert-config.js";
+import { AlertRouter, type DispatchReport } from "../alert/alert-router.js";
+import type { Sink } from "../alert/notification.js";
+import { ClaimBoard } from "../incidents/claim.js";
+import { IncidentTracker, type TrackReport } from "../incidents/incident-tracker.js";
+import { remediationSteps } from "../incidents/remediation.js";
+import type { RelayCheckConfig } from "../relay-check/relay-check-config.js";
+import { relayCheckFinding, startScheduledRelayCheck, type ScheduledRelayCheck } from "../relay-check/scheduled-relay-check.js";
+import type { ClickHouseStore } from "../store/clickhouse/store.js";
+import { createDetectContext } from "./detect-context.js";
+import type { DetectConfig } from "./detect-config.js";
+import { DetectionMetrics } from "./detection-metrics.js";
+import type { Detector } from "./detector.js";
+import { buildDetectors, quietMinutesFor } from "./detectors.js";
+import type { Finding } from "./finding.js";
+import { loadFleetHosts } from "./fleet-hosts.js";
+import { ipBytes } from "./ip-networks.js";
+import { raiseSeverity } from "./severity.js";
+
+/** What detection needs from the collector. */
+export interface DetectionDeps {
+  /** The collector's store; the schema must include migration 3 (migrations-alerts.ts). */
+  store: ClickHouseStore;
+  /** config.collectorId: written into incidents and claims. */
+  collectorId: string;
+  /** config.detect. */
+  detect: DetectConfig;
+  /** config.alert. */
+  alert: AlertConfig;
+  /** config.relayCheck: its schedule, when enabled, feeds open-relay findings. */
+  relayCheck?: RelayCheckConfig;
+  /** The collector's Prometheus registry (CollectorMetrics.registry), for detection and alert metrics. */
+  registry?: Registry;
+  logger?: Logger;
+  /** Sinks to use instead of those in config.alert (tests). */
+  sinks?: Sink[];
+  /** Clock (tests); default Date.now. */
+  now?: () => number;
+  /** Environment for secrets (SPAMTRACE_ALERT_SMTP_PASSWORD). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** What one detection run did. */
+export interface DetectionRunReport {
+  nowMs: number;
+  findings: Finding[];
+  /** Detectors that failed this run (name → message); the others still ran. */
+  errors: Record<string, string>;
+  track: TrackReport;
+  dispatch: DispatchReport;
+  durationMs: number;
+}
+
+/** Running detection: stop() ends the loop, waits for the current run and closes the sinks. */
+export interface RunningDetection {
+  /** Runs the detectors once now (also what the loop does every detect.intervalMs). */
+  runOnce(): Promise<DetectionRunReport>;
+  /** Waits until every queued notification is sent or failed (tests). */
+  drainNotifications(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the detection loop: every detect.intervalMs, run every enabled
+ * detector against ClickHouse, turn findings into incidents in `alerts`, and
+ * route open/escalate/resolve events to the sinks. Runs never overlap; a
+ * failing detector is logged and counted, the others still run. Safe to run
+ * in several collectors sharing one ClickHouse (incidents converge, each
+ * notification is claimed once).
+ */
+export function startDetection(deps: DetectionDeps): RunningDetection {
+  const logger = deps.logger ?? moduleLogger("detect");
+  const now = deps.now ?? Date.now;
+  const metrics = deps.registry ? new DetectionMetrics(deps.registry) : undefined;
+  const claims = new ClaimBoard(deps.store, deps.collectorId, deps.detect.claimSettleMs);
+  const detectors: Detector[] = buildDetectors(deps.detect);
+  const mtaKindOf = new Map<string, string>();
+  const tracker = new IncidentTracker({
+    store: deps.store,
+    collectorId: deps.collectorId,
+    severityOf: (f) => raiseSeverity(ruleSeverity(deps.alert, f.rule), f.severityBoost),
+    quietMinutesOf: (rule) => quietMinutesFor(deps.detect, rule),
+    remediationOf: (f) => remediationSteps(f, mtaKindOf.get(f.scopeHost) ?? mtaKindOf.get(f.hosts[0] ?? "") ?? ""),
+    logger,
+  });
+  const router = new AlertRouter({
+    config: deps.alert,
+    store: deps.store,
+    collectorId: deps.collectorId,
+    claims,
+    logger: moduleLogger("alert"),
+    ...(deps.sinks ? { sinks: deps.sinks } : {}),
+    ...(metrics ? { metrics } : {}),
+    ...(deps.env ? { env: deps.env } : {}),
+  });
+
+  // Findings from outside the loop (scheduled relay check), taken by the next run.
+  let external: Finding[] = [];
+  let fleetAddresses = new Map<string, string>();
+  let scheduled: ScheduledRelayCheck | undefined;
+  if (deps.relayCheck?.schedule.enabled) {
+    scheduled = startScheduledRelayCheck({
+      config: deps.relayCheck,
+      claims,
+      logger: moduleLogger("relay-check"),
+      onResults: (results) => {
+        for (const r of results) {
+          if (r.verdict !== "open") continue;
+          external.push(relayCheckFinding(r, fleetAddresses.get(canonical(r.address)) ?? r.target));
+        }
+      },
+    });
+  }
+
+  const runOnce = async (): Promise<DetectionRunReport> => {
+    const started = Date.now();
+    const nowMs = now();
+    const fleet = await loadFleetHosts(deps.store);
+    fleetAddresses = new Map();
+    for (const h of fleet.values()) {
+      mtaKindOf.set(h.hostId, h.mtaKind);
+      for (const ip of h.ipAddresses) fleetAddresses.set(canonical(ip), h.hostId);
+    }
+    const ctx = createDetectContext(deps.store, deps.detect, fleet, nowMs);
+    const findings: Finding[] = [];
+    const errors: Record<string, string> = {};
+    for (const detector of detectors) {
+      try {
+        const found = await detector.detect(ctx);
+        for (const f of found) {
+          const host = fleet.get(f.scopeHost);
+          if (host && f.details.hostname === undefined) f.details.hostname = host.hostname;
+          metrics?.findings.inc({ rule: f.rule });
+        }
+        findings.push(...found);
+      } catch (error) {
+        errors[detector.name] = (error as Error).message;
+        metrics?.detectorErrors.inc({ detector: detector.name });
+        logger.warn({ detector: detector.name, err: (error as Error).message }, "detector failed");
+      }
+    }
+    const taken = external;
+    external = [];
+    findings.push(...taken);
+    const track = await tracker.apply(findings, nowMs);
+    for (const e of track.events) metrics?.incidentEvents.inc({ event: e.kind });
+    const dispatch = await router.dispatch(track.events);
+    const durationMs = Date.now() - started;
+    logger.debug({ findings: findings.length, events: track.events.length, duration_ms: durationMs }, "detection run");
+    return { nowMs, findings, errors, track, dispatch, durationMs };
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  const loop = (): void => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      const end = metrics?.runSeconds.startTimer();
+      current = runOnce()
+        .then(() => metrics?.runs.inc({ outcome: "ok" }))
+        .catch((error: unknown) => {
+          metrics?.runs.inc({ outcome: "failed" });
+          logger.warn({ err: (error as Error).message }, "detection run failed; retrying next interval");
+        })
+        .finally(() => {
+          end?.();
+          loop();
+        });
+    }, deps.detect.intervalMs);
+  };
+  if (deps.detect.enabled) {
+    logger.info({ detectors: detectors.map((d) => d.name), interval_ms: deps.detect.intervalMs}, "detection started");
+    loop();
+  }
+
+  return {
+    runOnce,
+    drainNotifications: () => router.drain(),
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await scheduled?.stop();
+      await current.catch(() => undefined);
+      await router.close();
+    },
+  };
+}
+
+function canonical(address: string): string {
+  const bytes = ipBytes(address);
+  return bytes === null ? address : [...bytes].join(".");
+}

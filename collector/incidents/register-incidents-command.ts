@@ -1,0 +1,50 @@
+import type { Command } from "commander";
+import { InvalidArgumentError } from "commander";
+import { loadCollectorConfig, type CollectorConfig } from "../config/collector-config.js";
+import { RULE_NAMES } from "../detect/rule-name.js";
+import type { Row } from "../store/clickhouse/store.js";
+import { fromAlertRow, incidentsSql, newestVersions } from "./alerts-table.js";
+import { formatIncidents } from "./format-incidents.js";
+import { incidentToJson } from "./incident-json.js";
+
+/** How the command reaches the store; defaults to the collector config and `spamtrace sql`'s path (direct, or the running collector's admin endpoint in embedded mode). */
+export interface IncidentsCommandDeps {
+  loadConfig?: (configFile: string | undefined) => CollectorConfig;
+  query?: (config: CollectorConfig, sql: string) => Promise<Row[]>;
+}
+
+/**
+ * Adds `spamtrace incidents`: open incidents with their evidence as a
+ * terminal table, or `--json` as a JSON array (rule, severity, hosts,
+ * subject, first_seen, last_seen, evidence, remediation, ...).
+ */
+export function registerIncidentsCommand(program: Command, deps: IncidentsCommandDeps = {}): Command {
+  const load = deps.loadConfig ?? ((file) => loadCollectorConfig(file));
+  // The store clients (ClickHouse engine) load only when the command runs, as for the other commands.
+  const query = deps.query ?? (async (config: CollectorConfig, sql: string) => (await import("../query/run-sql.js")).runSql(config, sql));
+  return program
+    .command("incidents")
+    .description("list open incidents (compromised accounts, open relays, direct-to-MX senders, ...) with evidence and next steps")
+    .option("--config <file>", "collector config file (to find the store or the running collector)")
+    .option("--json", "print a JSON array")
+    .option("--all", "include resolved incidents")
+    .option("--rule <rule>", `only this rule (${RULE_NAMES.join(", ")})`, parseRule)
+    .option("--limit <n>", "most incidents listed, newest activity first", parseLimit, 200)
+    .action(async (opts: { config?: string; json?: boolean; all?: boolean; rule?: string; limit: number }) => {
+      const config = load(opts.config);
+      const sql = incidentsSql(config.store.database, { ...(opts.all ? {} : { status: "open" as const }), ...(opts.rule ? { rule: opts.rule } : {}), limit: opts.limit });
+      const incidents = newestVersions((await query(config, sql)).map(fromAlertRow)).sort((a, b) => b.lastSeenMs - a.lastSeenMs);
+      process.stdout.write(opts.json ? `${JSON.stringify(incidents.map(incidentToJson), null, 2)}\n` : formatIncidents(incidents));
+    });
+}
+
+function parseRule(value: string): string {
+  if (!(RULE_NAMES as readonly string[]).includes(value)) throw new InvalidArgumentError(`--rule ${value} must be one of ${RULE_NAMES.join(", ")}`);
+  return value;
+}
+
+function parseLimit(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new InvalidArgumentError(`--limit ${value} must be an integer in 1..100000`);
+  return n;
+}
