@@ -7,7 +7,7 @@ import { quoteIdentifier } from "./sql-literal.js";
  * collectors sharing one ClickHouse use to decide who opens an incident and
  * who sends a notification (`alert_claims`), and the notifications sent
  * (`alert_notifications`). Columns are documented in
- * collector/incidents/alerts-schema.md (to be merged into docs/clickhouse-schema.md).
+ * docs/clickhouse-schema.md (section "Incidents").
  */
 export const ALERTS_MIGRATION: Migration = {
   version: 3,
