@@ -19,6 +19,8 @@ export interface LabOptions {
   ports: number[];
   /** Database name (unique per test when sharing a server). */
   database?: string;
+  /** Extra collector config keys, deep-merged into the generated file. */
+  collectorExtra?: Record<string, unknown>;
   /** gRPC port of the collector (default: a free port). */
   grpcPort?: number;
   /** Extra probe config keys, deep-merged into the generated file. */
@@ -56,12 +58,17 @@ export async function makeLab(opts: LabOptions): Promise<Lab> {
   const collectorConfigFile = join(dir, "collector.json");
   await writeFile(
     collectorConfigFile,
-    JSON.stringify({
-      collectorId: "lab-collector",
-      grpc: { host: "127.0.0.1", port: grpcPort, certsDir },
-      admin: { host: "127.0.0.1", port: adminPort, tokenFile: join(dir, "admin.token") },
-      store: opts.store === "embedded" ? { dataDir: join(dir, "chdb"), database } : { url: opts.store.url, database },
-    }),
+    JSON.stringify(
+      mergeDeep(
+        {
+          collectorId: "lab-collector",
+          grpc: { host: "127.0.0.1", port: grpcPort, certsDir },
+          admin: { host: "127.0.0.1", port: adminPort, tokenFile: join(dir, "admin.token") },
+          store: opts.store === "embedded" ? { dataDir: join(dir, "chdb"), database } : { url: opts.store.url, database },
+        },
+        opts.collectorExtra ?? {},
+      ),
+    ),
   );
   for (const hostId of opts.probeHostIds) {
     await writeFile(
