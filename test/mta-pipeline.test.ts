@@ -157,8 +157,19 @@ describe("MTA logs and queues to ClickHouse (Postfix + Dovecot, Exim)", () => {
   });
 
   it("snapshots both queues with the deferred messages and the bounce", async () => {
-    const latest = await lab.sql<{ host_id: string; total: number; by_queue_names: string[]; by_queue_counts: number[]; null_sender: number; top_senders: string[] }>(
-      `SELECT host_id, total, by_queue_names, by_queue_counts, null_sender, top_senders FROM ${lab.database}.queue_snapshots ORDER BY observed_at_unix_ms DESC LIMIT 1 BY host_id`,
+    type Snapshot = { host_id: string; total: number; by_queue_names: string[]; by_queue_counts: number[]; null_sender: number; top_senders: string[] };
+    // Snapshots come every second; the newest one must have seen the last submission.
+    const latest = await waitFor(
+      "queue snapshots holding every queued message",
+      async () => {
+        const rows = await lab.sql<Snapshot>(
+          `SELECT host_id, total, by_queue_names, by_queue_counts, null_sender, top_senders FROM ${lab.database}.queue_snapshots ORDER BY observed_at_unix_ms DESC LIMIT 1 BY host_id`,
+        );
+        const total = (host: string): number => rows.find((r) => r.host_id === host)?.total ?? 0;
+        return total("pf-host") >= 4 && total("ex-host") >= 3 ? rows : undefined;
+      },
+      20_000,
+      500,
     );
     const byHost = Object.fromEntries(latest.map((q) => [q.host_id, q]));
     expect(byHost["pf-host"]).toMatchObject({ total: 4, null_sender: 1 });
