@@ -2,6 +2,7 @@
 // protobuf Hello/Batch messages stored through the real BatchWriter, mail
 // and auth windows produced by the real log parsers and window aggregator
 // from MTA log lines. Used by the detection integration tests.
+import { toAuthWindow, toMailWindow } from "../../probe/batch/build-mta-parts.js";
 import { create } from "@bufbuild/protobuf";
 import {
   AuthWindowSchema,
@@ -110,41 +111,9 @@ export class FleetSimulator {
     for (const line of lines) parser.parseLine(line);
     const { identities, auth } = aggregator.drainAll();
     await this.batch(hostId, {
-      mailWindows: identities.map((w) =>
-        create(MailWindowSchema, {
-          windowStartUnixMs: BigInt(w.window_start_unix_ms),
-          windowSeconds: 60,
-          identityKind: w.kind,
-          identity: w.key,
-          received: w.received,
-          delivered: w.delivered,
-          deferred: w.deferred,
-          bounced: w.bounced,
-          rejected: w.rejected,
-          relayDenied: w.relay_denied,
-          authFailures: w.auth_failures,
-          authSuccesses: w.auth_successes,
-          nullSender: w.null_sender,
-          distinctRecipients: w.distinct_recipients,
-          distinctRecipientDomains: w.distinct_recipient_domains,
-          distinctClientIps: w.distinct_client_ips,
-          sampleQueueIds: w.sample_queue_ids,
-          sampleMessageIds: w.sample_message_ids,
-          sampleLines: w.sample_lines,
-        }),
-      ),
-      authWindows: auth.map((a) =>
-        create(AuthWindowSchema, {
-          windowStartUnixMs: BigInt(a.window_start_unix_ms),
-          windowSeconds: 60,
-          clientIp: a.client_ip,
-          username: a.username,
-          failures: a.failures,
-          successes: a.successes,
-          services: a.services,
-          sampleLines: a.sample_lines,
-        }),
-      ),
+      // The probe's own conversion, so the simulator stores exactly what a probe would send.
+      mailWindows: identities.map(toMailWindow),
+      authWindows: auth.map(toAuthWindow),
     });
     return { mailWindows: identities.length, authWindows: auth.length };
   }
