@@ -157,9 +157,14 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
   const flushSerially = (final = false): Promise<void> => {
     if (flushing && !final) return Promise.resolve();
     flushing = true;
-    return flush(final).finally(() => {
-      flushing = false;
-    });
+    return flush(final)
+      .catch((error: unknown) => {
+        // Nothing was spooled and no cursor committed: the same data is read again next time.
+        logger.error({ err: (error as Error).message }, "building a batch failed");
+      })
+      .finally(() => {
+        flushing = false;
+      });
   };
   const queueTimer =
     config.mta.queueIntervalMs > 0 && mta.kind !== "none" && mta.kind !== "unknown"

@@ -30,26 +30,31 @@ export function toSocketSnapshot(interval: SocketInterval, source: SourceName): 
   });
 }
 
+/** A uint32 field's value, or 0 when the source gave something no kernel would (garbled lsof/ps output). */
+function u32(n: number | null): number {
+  return n !== null && Number.isInteger(n) && n >= 0 && n <= 0xffff_ffff ? n : 0;
+}
+
 function toSocket(r: SocketRecord, firstSeenMs: number, lastSeenMs: number): Socket {
   return create(SocketSchema, {
     proto: r.proto,
     state: r.state,
     direction: DIRECTION[r.direction],
     localAddress: r.local_address,
-    localPort: r.local_port,
+    localPort: u32(r.local_port),
     remoteAddress: r.remote_address,
-    remotePort: r.remote_port,
-    inode: BigInt(r.inode || "0"),
+    remotePort: u32(r.remote_port),
+    inode: /^\d{1,20}$/.test(r.inode) && BigInt(r.inode) <= 0xffff_ffff_ffff_ffffn ? BigInt(r.inode) : 0n,
     firstSeenUnixMs: BigInt(firstSeenMs),
     lastSeenUnixMs: BigInt(lastSeenMs),
-    socketUid: r.uid ?? 0,
+    socketUid: u32(r.uid),
     ...(r.pid === null
       ? {}
       : {
           process: create(ProcessInfoSchema, {
-            pid: r.pid,
-            ppid: r.ppid ?? 0,
-            uid: r.uid ?? 0,
+            pid: u32(r.pid),
+            ppid: u32(r.ppid),
+            uid: u32(r.uid),
             user: r.user ?? "",
             comm: r.comm ?? "",
             argv: r.argv,

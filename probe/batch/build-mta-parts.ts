@@ -64,7 +64,8 @@ export function toQueueSnapshot(q: QueueSnapshot): QueueSnapshotMessage {
     total: q.total,
     byQueue: pairs(Object.entries(q.byQueue).map(([key, count]) => ({ key, count }))),
     frozenOrHeld: q.frozenOrHeld,
-    oldestAgeSeconds: BigInt(q.oldestAgeSeconds ?? -1),
+    // A garbled listing can yield an absurd age; it must not cost the batch.
+    oldestAgeSeconds: q.oldestAgeSeconds !== null && Number.isFinite(q.oldestAgeSeconds) ? BigInt(Math.round(q.oldestAgeSeconds)) : -1n,
     nullSender: q.nullSender,
     recipients: q.recipients,
     topSenders: pairs(q.topSenders),

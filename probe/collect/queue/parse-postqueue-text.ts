@@ -9,8 +9,10 @@ export const POSTQUEUE_TEXT_SOURCE = "postqueue -p";
 // "8038B17013E!     251 Sun Nov 29 09:02:24  alice@probe-lab.example": queue id,
 // status (* active, ! hold, # forced to expire), size, asctime() arrival (local
 // time, no year, day space-padded), sender (MAILER-DAEMON for the null sender).
+// The sender starts with \S (the line is trimEnd()ed): with ".*" there, blanks
+// before a \r or U+2028 were given back one by one, each rescanning the rest.
 const ENTRY =
-  /^([0-9A-Za-z]+)([*!#]?)\s+(\d+)\s+(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\s+([A-Z][a-z]{2})\s+(\d{1,2})\s+(\d\d):(\d\d):(\d\d)\s+(.*)$/;
+  /^([0-9A-Za-z]+)([*!#]?)\s+(\d+)\s+(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\s+([A-Z][a-z]{2})\s+(\d{1,2})\s+(\d\d):(\d\d):(\d\d)\s+(\S.*)$/;
 const SUMMARY = /^-- \d+ Kbytes in \d+ Requests?\.$/;
 
 function queueOf(status: string): string {

@@ -7,8 +7,10 @@ export const QMAIL_QREAD_SOURCE = "qmail-qread";
 
 // From qmail-qread.c: date822fmt() of the info file's mtime (UTC, day not
 // padded) + " GMT  #" + queue inode + "  " + size + "  <" + sender + "> ",
-// then " bouncing" when a bounce is being generated.
-const ENTRY = /^(\d{1,2}) ([A-Z][a-z]{2}) (\d{4}) (\d\d):(\d\d):(\d\d) GMT\s+#(\d+)\s+(\d+)\s+<(.*)>\s*(bouncing)?\s*$/;
+// then " bouncing" when a bounce is being generated. Matched against the
+// trimEnd()ed line: a second \s* after "(bouncing)?" made blanks followed by
+// anything else backtrack quadratically.
+const ENTRY = /^(\d{1,2}) ([A-Z][a-z]{2}) (\d{4}) (\d\d):(\d\d):(\d\d) GMT\s+#(\d+)\s+(\d+)\s+<(.*)>\s*(bouncing)?$/;
 // Recipient lines: "\tremote\taddr", "\tlocal\taddr", or with "  done" before when delivered.
 const RECIPIENT = /^(\s*done)?\t(remote|local)\t(.*)$/;
 

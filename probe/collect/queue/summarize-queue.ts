@@ -54,7 +54,9 @@ export class QueueSummarizer {
     private readonly observedAtUnixMs: number,
     queues: readonly string[] = [],
   ) {
-    this.byQueue = Object.fromEntries(queues.map((queue) => [queue, 0]));
+    // No prototype, so that a queue named "constructor" or "__proto__" (postqueue -j prints the
+    // queue file's name) counts like any other instead of reading Object.prototype's members.
+    this.byQueue = Object.assign(Object.create(null) as Record<string, number>, Object.fromEntries(queues.map((queue) => [queue, 0])));
   }
 
   /** Counts one message. */

@@ -39,6 +39,15 @@ export const LSOF_SOCKET_FIELDS = "pcRuLftdinTP";
 // lsof prints this instead of a path when it could not resolve one, e.g. "/proc/7/cwd (readlink: Permission denied)".
 const LSOF_PATH_ERROR = /\s\((?:readlink|stat|lstat|opendir|open): [^)]*\)$/;
 
+/**
+ * LSOF_PATH_ERROR.test(name), in linear time: a match holds no ")" but the
+ * last character, so only the text after the one before is searched; on the
+ * whole name, every "(stat: " rescanned the rest (quadratic).
+ */
+function isLsofPathError(name: string): boolean {
+  return name.endsWith(")") && LSOF_PATH_ERROR.test(name.slice(name.lastIndexOf(")", name.length - 2) + 1));
+}
+
 /** Arguments of the lsof run that lists TCP sockets on the ports; +c 0 asks for the full command name (default is 9 chars). */
 export function lsofSocketArgs(ports: readonly number[]): string[] {
   return ["-n", "-P", "-w", "+c", "0", "-F", LSOF_SOCKET_FIELDS, "-i", `tcp:${ports.join(",")}`];
@@ -103,7 +112,7 @@ export function parseLsofProcessPaths(output: string): Map<number, LsofProcessPa
     const entry = paths.get(process.pid) ?? { exe: null, exe_deleted: false, cwd: null };
     for (const file of process.files) {
       const name = file.fields.n;
-      if (name === undefined || LSOF_PATH_ERROR.test(name)) continue;
+      if (name === undefined || isLsofPathError(name)) continue;
       if (file.fd === "cwd" && entry.cwd === null) entry.cwd = name;
       if (file.fd === "txt" && entry.exe === null) {
         const exe = splitDeletedSuffix(name);

@@ -32,8 +32,9 @@ function parseEndpoint(text: string, wildcard: string): { address: string; port:
  */
 export function parseLsofSocketName(name: string, family: "IPv4" | "IPv6"): LsofSocketEndpoints | null {
   const wildcard = family === "IPv6" ? "::" : "0.0.0.0";
-  // Plain (non -F) lsof output appends " (STATE)"; tolerate it.
-  const bare = name.replace(/\s+\([A-Z_0-9]+\)$/, "").trim();
+  // Plain (non -F) lsof output appends " (STATE)"; tolerate it. The lookbehind starts \s+ only at the
+  // start of a whitespace run: tried inside every run, it made a long run of blanks quadratic.
+  const bare = name.replace(/(?<!\s)\s+\([A-Z_0-9]+\)$/, "").trim();
   const arrow = bare.indexOf("->");
   const local = parseEndpoint(arrow < 0 ? bare : bare.slice(0, arrow), wildcard);
   const remote = arrow < 0 ? { address: wildcard, port: 0 } : parseEndpoint(bare.slice(arrow + 2), wildcard);

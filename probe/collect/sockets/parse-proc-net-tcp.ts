@@ -100,8 +100,11 @@ function hex4(text: string, at: number): number {
  * allocating, because this runs for every socket of the host twice a second.
  */
 function isUnwatchedLine(text: string, start: number, end: number, addressLength: number, ports: ReadonlySet<number>): boolean {
-  const colon = text.indexOf(":", start);
-  if (colon < 0 || colon >= end) return false;
+  // Searched within the line only: indexOf would scan on through every following line without a
+  // colon, once per line (quadratic on a text of blank lines).
+  let colon = start;
+  while (colon < end && text.charCodeAt(colon) !== 58) colon++;
+  if (colon >= end) return false;
   const local = colon + 2 + addressLength + 1;
   const remote = local + 4 + 1 + addressLength + 1;
   if (remote + 4 > end || text.charCodeAt(local - 1) !== 58 || text.charCodeAt(remote - 1) !== 58) return false;

@@ -8,9 +8,11 @@
 export function parsePsArgs(text: string): Map<number, string[]> {
   const argvByPid = new Map<number, string[]>();
   for (const line of text.split("\n")) {
-    const match = /^\s*(\d+)(?:\s+(.*))?$/.exec(line);
+    // (?=(\s+))\2 is an atomic \s+: a plain \s+ gave back a long run of blanks one by one when
+    // the rest could not match (a \r in the line), rescanning the rest each time (quadratic).
+    const match = /^\s*(\d+)(?:(?=(\s+))\2(.*))?$/.exec(line);
     if (match === null) continue;
-    const args = (match[2] ?? "").trim();
+    const args = (match[3] ?? "").trim();
     argvByPid.set(Number(match[1]), args === "" ? [] : args.split(/ +/));
   }
   return argvByPid;

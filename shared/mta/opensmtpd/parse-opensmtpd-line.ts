@@ -94,7 +94,8 @@ export class OpensmtpdLineParser implements FamilyLineParser {
       if (!result.startsWith("5") && !result.startsWith("4")) return true;
       const upper = command.toUpperCase();
       const stage = upper.startsWith("RCPT") ? "rcpt" : upper.startsWith("MAIL") ? "mail" : upper.startsWith("DATA") ? "data" : upper.startsWith("EHLO") || upper.startsWith("HELO") ? "helo" : "other";
-      const addr = /<([^>]*)>/.exec(command)?.[1] ?? null;
+      // Anchored: unanchored, a long run of "<" without ">" was retried from every "<" (quadratic).
+      const addr = /^[^<]*<([^>]*)>/.exec(command)?.[1] ?? null;
       emit({
         type: "rejected", ts_unix_ms: p.ts_unix_ms, source: "opensmtpd", raw, queue_id: null, stage, reason_class: classifyRejectReason(result),
         reason: result.slice(4), smtp_code: result.slice(0, 3), dsn: null, client_ip: session.ip === null ? null : normalizeIp(session.ip), client_host: session.host,
