@@ -1,4 +1,5 @@
 import type { QueuedMessage, QueueSnapshot } from "./queue-snapshot.js";
+import { QueueListingParser, parseWholeListing } from "./queue-listing-parser.js";
 import { QueueSummarizer } from "./summarize-queue.js";
 
 /** Exim's byQueue keys: messages delivery is attempted for, and frozen ones. */
@@ -18,14 +19,12 @@ const SPOOL_ERROR = /^\s+\*\*\* spool (format|read) error/;
 const AGE_UNIT_SECONDS: Readonly<Record<string, number>> = { m: 60, h: 3600, d: 86400 };
 
 /** Consumes `exim -bp` output line by line. */
-export class EximBpParser {
-  private readonly summary: QueueSummarizer;
-  private current: QueuedMessage & { recipients: string[] } | null = null;
+export class EximBpParser extends QueueListingParser {
   private undescribed = false;
 
   /** @param observedAtUnixMs when the listing was taken. */
   constructor(observedAtUnixMs: number) {
-    this.summary = new QueueSummarizer("exim", EXIM_BP_SOURCE, observedAtUnixMs, EXIM_QUEUES);
+    super(new QueueSummarizer("exim", EXIM_BP_SOURCE, observedAtUnixMs, EXIM_QUEUES));
   }
 
   /** Feeds one output line. */
@@ -64,26 +63,17 @@ export class EximBpParser {
     this.summary.skippedLines += 1;
   }
 
-  /** The snapshot of all lines fed. */
-  finish(): QueueSnapshot {
-    this.flush();
-    return this.summary.finish();
-  }
-
-  private flush(): void {
-    if (this.current !== null) this.summary.add(this.current);
+  protected override flush(): void {
+    super.flush();
     // Exim counts these in -bpc too; whether they are frozen cannot be known.
     if (this.undescribed) this.summary.addUndescribed("queued");
-    this.current = null;
     this.undescribed = false;
   }
 }
 
 /** Summarises a whole `exim -bp` output. */
 export function parseEximBp(text: string, observedAtUnixMs: number): QueueSnapshot {
-  const parser = new EximBpParser(observedAtUnixMs);
-  for (const line of text.split("\n")) parser.line(line);
-  return parser.finish();
+  return parseWholeListing(new EximBpParser(observedAtUnixMs), text);
 }
 
 /** Message count from `exim -bpc` output (a single number); null when it is not one. */

@@ -1,6 +1,7 @@
 import { POSTFIX_QUEUES } from "./parse-postqueue-json.js";
 import type { QueuedMessage, QueueSnapshot } from "./queue-snapshot.js";
 import { resolveYearlessTime, type ListingTimeOptions } from "./resolve-listing-time.js";
+import { QueueListingParser, parseWholeListing } from "./queue-listing-parser.js";
 import { QueueSummarizer } from "./summarize-queue.js";
 
 /** Source label of snapshots parsed from `postqueue -p` / `mailq`. */
@@ -21,13 +22,11 @@ function queueOf(status: string): string {
 }
 
 /** Consumes `postqueue -p` (= `mailq`) text line by line; the fallback for Postfix < 3.1 and the format of most published samples. */
-export class PostqueueTextParser {
-  private readonly summary: QueueSummarizer;
-  private current: QueuedMessage & { recipients: string[] } | null = null;
+export class PostqueueTextParser extends QueueListingParser {
 
   /** @param time when the listing was taken and in which zone its times are. */
   constructor(private readonly time: ListingTimeOptions) {
-    this.summary = new QueueSummarizer("postfix", POSTQUEUE_TEXT_SOURCE, time.nowUnixMs, POSTFIX_QUEUES);
+    super(new QueueSummarizer("postfix", POSTQUEUE_TEXT_SOURCE, time.nowUnixMs, POSTFIX_QUEUES));
   }
 
   /** Feeds one output line. */
@@ -60,21 +59,9 @@ export class PostqueueTextParser {
     this.summary.skippedLines += 1;
   }
 
-  /** The snapshot of all lines fed. */
-  finish(): QueueSnapshot {
-    this.flush();
-    return this.summary.finish();
-  }
-
-  private flush(): void {
-    if (this.current !== null) this.summary.add(this.current);
-    this.current = null;
-  }
 }
 
 /** Summarises a whole `postqueue -p` / `mailq` output of Postfix. */
 export function parsePostqueueText(text: string, time: ListingTimeOptions): QueueSnapshot {
-  const parser = new PostqueueTextParser(time);
-  for (const line of text.split("\n")) parser.line(line);
-  return parser.finish();
+  return parseWholeListing(new PostqueueTextParser(time), text);
 }

@@ -1,5 +1,6 @@
 import type { QueuedMessage, QueueSnapshot } from "./queue-snapshot.js";
 import { MONTHS } from "./resolve-listing-time.js";
+import { QueueListingParser, parseWholeListing } from "./queue-listing-parser.js";
 import { QueueSummarizer } from "./summarize-queue.js";
 
 /** Source label of snapshots parsed from `qmail-qread`. */
@@ -15,13 +16,11 @@ const ENTRY = /^(\d{1,2}) ([A-Z][a-z]{2}) (\d{4}) (\d\d):(\d\d):(\d\d) GMT\s+#(\
 const RECIPIENT = /^(\s*done)?\t(remote|local)\t(.*)$/;
 
 /** Consumes `qmail-qread` output line by line. */
-export class QmailQreadParser {
-  private readonly summary: QueueSummarizer;
-  private current: QueuedMessage & { recipients: string[] } | null = null;
+export class QmailQreadParser extends QueueListingParser {
 
   /** @param observedAtUnixMs when the listing was taken. */
   constructor(observedAtUnixMs: number) {
-    this.summary = new QueueSummarizer("qmail", QMAIL_QREAD_SOURCE, observedAtUnixMs, ["queued"]);
+    super(new QueueSummarizer("qmail", QMAIL_QREAD_SOURCE, observedAtUnixMs, ["queued"]));
   }
 
   /** Feeds one output line. */
@@ -51,23 +50,11 @@ export class QmailQreadParser {
     this.summary.skippedLines += 1;
   }
 
-  /** The snapshot of all lines fed. */
-  finish(): QueueSnapshot {
-    this.flush();
-    return this.summary.finish();
-  }
-
-  private flush(): void {
-    if (this.current !== null) this.summary.add(this.current);
-    this.current = null;
-  }
 }
 
 /** Summarises a whole `qmail-qread` output. */
 export function parseQmailQread(text: string, observedAtUnixMs: number): QueueSnapshot {
-  const parser = new QmailQreadParser(observedAtUnixMs);
-  for (const line of text.split("\n")) parser.line(line);
-  return parser.finish();
+  return parseWholeListing(new QmailQreadParser(observedAtUnixMs), text);
 }
 
 /** Counts from `qmail-qstat`: messages in the queue, and those not yet preprocessed (todo). */

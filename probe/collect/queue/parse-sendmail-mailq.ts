@@ -1,5 +1,6 @@
 import type { QueuedMessage, QueueSnapshot } from "./queue-snapshot.js";
 import { resolveYearlessTime, type ListingTimeOptions } from "./resolve-listing-time.js";
+import { QueueListingParser, parseWholeListing } from "./queue-listing-parser.js";
 import { QueueSummarizer } from "./summarize-queue.js";
 
 /** Source label of snapshots parsed from Sendmail's `mailq`. */
@@ -23,14 +24,12 @@ const STATUS = /^\s+(\S+\s{2,})?\(.*\)?$/;
 const BODY_TYPES = new Set(["7BIT", "8BITMIME", "BINARYMIME"]);
 
 /** Consumes Sendmail `mailq` / `sendmail -bp` output (both the MSP and MTA queue sections) line by line. */
-export class SendmailMailqParser {
-  private readonly summary: QueueSummarizer;
+export class SendmailMailqParser extends QueueListingParser {
   private queueDir = "/var/spool/mqueue";
-  private current: QueuedMessage & { recipients: string[] } | null = null;
 
   /** @param time when the listing was taken and in which zone its times are. */
   constructor(private readonly time: ListingTimeOptions) {
-    this.summary = new QueueSummarizer("sendmail", SENDMAIL_MAILQ_SOURCE, time.nowUnixMs);
+    super(new QueueSummarizer("sendmail", SENDMAIL_MAILQ_SOURCE, time.nowUnixMs));
   }
 
   /** Feeds one output line. */
@@ -76,21 +75,9 @@ export class SendmailMailqParser {
     this.summary.skippedLines += 1;
   }
 
-  /** The snapshot of all lines fed. */
-  finish(): QueueSnapshot {
-    this.flush();
-    return this.summary.finish();
-  }
-
-  private flush(): void {
-    if (this.current !== null) this.summary.add(this.current);
-    this.current = null;
-  }
 }
 
 /** Summarises a whole Sendmail `mailq` output. */
 export function parseSendmailMailq(text: string, time: ListingTimeOptions): QueueSnapshot {
-  const parser = new SendmailMailqParser(time);
-  for (const line of text.split("\n")) parser.line(line);
-  return parser.finish();
+  return parseWholeListing(new SendmailMailqParser(time), text);
 }
