@@ -1,0 +1,124 @@
+import { createServer, type Server } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startClickHouseServer, type ClickHouseServer } from "./setup/clickhouse-server.js";
+import { buildMessage, prepareScriptDir, sendAuthenticated, sendWithWrongPassword } from "./setup/mta/drive-traffic.js";
+import { startEximLab, type EximLab } from "./setup/mta/exim-lab.js";
+import { startPostfixLab, type PostfixLab } from "./setup/mta/postfix-lab.js";
+import { freePort } from "./setup/free-port.js";
+import { makeLab, type Lab } from "./setup/spamtrace-lab.js";
+import { waitFor } from "./setup/wait-for.js";
+
+interface Incident {
+  rule: string;
+  scope: string;
+  subject: string;
+  hosts: string[];
+}
+
+// Detection on real parts end to end: real Postfix and Exim, a real probe on
+// each tailing the logs those daemons wrote, the collector, ClickHouse 18.16,
+// and a webhook standing for the abuse desk. Thresholds are lowered so the
+// scenarios run in seconds; the rules and their SQL are the production ones.
+describe("detections from real MTA traffic seen by real probes", () => {
+  let server: ClickHouseServer;
+  let postfix: PostfixLab;
+  let exim: EximLab;
+  let lab: Lab;
+  let webhook: Server;
+  const notified: Record<string, unknown>[] = [];
+
+  beforeAll(async () => {
+    [server, postfix, exim] = await Promise.all([startClickHouseServer(), startPostfixLab(), startEximLab()]);
+    webhook = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        notified.push(JSON.parse(body) as Record<string, unknown>);
+        res.writeHead(200).end();
+      });
+    });
+    const hookPort = await freePort();
+    await new Promise<void>((resolve) => webhook.listen(hookPort, "127.0.0.1", resolve));
+    lab = await makeLab({
+      store: server,
+      probeHostIds: ["pf-host", "ex-host"],
+      ports: [await freePort()],
+      probeExtra: { sockets: { snapshotIntervalMs: 500 } },
+      collectorExtra: {
+        detect: {
+          intervalMs: 1000,
+          trustedNetworks: [],
+          rules: {
+            webScript: { minMessages: 5, baselineFloorMessages: 1 },
+            authBruteforce: { minFailures: 5 },
+            compromisedAccount: { burstFailures: 5 },
+          },
+        },
+        alert: { webhooks: [{ name: "abuse-desk", url: `http://127.0.0.1:${hookPort}/hook` }] },
+      },
+    });
+    const { readFile, writeFile } = await import("node:fs/promises");
+    const mtaCommon = { windowMs: 2000, logStartAt: "start", queueIntervalMs: 0 };
+    const patch = async (hostId: string, mta: Record<string, unknown>): Promise<void> => {
+      const config = JSON.parse(await readFile(lab.probeConfigFile(hostId), "utf8")) as Record<string, unknown>;
+      await writeFile(lab.probeConfigFile(hostId), JSON.stringify({ ...config, mta: { ...mtaCommon, ...mta } }));
+    };
+    await patch("pf-host", { kind: "postfix", logPaths: [postfix.logPath], commandEnv: { MAIL_CONFIG: postfix.configDir } });
+    await patch("ex-host", { kind: "exim", logPaths: [exim.logPath], binaryPaths: [exim.eximPath] });
+    await lab.startCollector();
+    await lab.startProbe("pf-host");
+    await lab.startProbe("ex-host");
+  }, 300_000);
+
+  afterAll(async () => {
+    await lab?.close();
+    webhook?.closeAllConnections();
+    await new Promise((resolve) => webhook?.close(resolve));
+    await Promise.all([postfix?.stop(), exim?.stop(), server?.stop()]);
+  });
+
+  const incidents = (): Promise<Incident[]> => lab.sql<Incident>(`SELECT rule, scope, subject, hosts FROM ${lab.database}.alerts FINAL ORDER BY rule, subject`);
+  const waitForIncident = (rule: string, subject: (s: string) => boolean): Promise<Incident> =>
+    waitFor(`a ${rule} incident`, async () => (await incidents()).find((i) => i.rule === rule && subject(i.subject)), 60_000, 500);
+
+  it("web-script: a script in public_html sending through Exim above the threshold is named by its path", async () => {
+    const dir = await prepareScriptDir(exim.webUser, "promo/mailer");
+    for (let i = 0; i < 8; i++) {
+      await exim.submitAs(exim.webUser, dir, buildMessage({ from: `${exim.webUser}@${exim.domain}`, to: [`winner${i}@example.com`], subject: "You won" }));
+    }
+    const incident = await waitForIncident("web-script", (s) => s.includes(dir));
+    expect(incident.hosts).toEqual(["ex-host"]);
+  });
+
+  it("auth-bruteforce on many wrong passwords from one IP, then compromised-account when that IP logs in", async () => {
+    const [alice, bob] = exim.users;
+    const target = { host: exim.smtpHost, port: exim.smtpPort, localInterface: "127.0.0.91" };
+    for (let i = 0; i < 6; i++) {
+      await sendWithWrongPassword({ ...target, user: bob!.name, password: `guess-${i}`, from: `${bob!.name}@${exim.domain}`, to: ["x@example.net"] });
+    }
+    const brute = await waitForIncident("auth-bruteforce", (s) => s.includes("127.0.0.91"));
+    expect(brute.hosts).toEqual(["ex-host"]);
+    await sendAuthenticated({ ...target, mechanism: "PLAIN", user: alice!.name, password: alice!.password, from: `${alice!.name}@${exim.domain}`, to: ["y@example.net"] });
+    const compromised = await waitForIncident("compromised-account", (s) => s.includes(alice!.name));
+    expect(compromised.hosts).toEqual(["ex-host"]);
+  });
+
+  it("fleet-wide: one client IP logging in as different users on two hosts is one fleet incident", async () => {
+    const [palice] = postfix.users;
+    const [, ebob] = exim.users;
+    await sendAuthenticated({ host: postfix.smtpHost, port: postfix.submissionPort, localInterface: "127.0.0.92", user: palice!.name, password: palice!.password, from: `${palice!.name}@${postfix.domain}`, to: ["z@example.net"] });
+    await sendAuthenticated({ host: exim.smtpHost, port: exim.smtpPort, localInterface: "127.0.0.92", mechanism: "PLAIN", user: ebob!.name, password: ebob!.password, from: `${ebob!.name}@${exim.domain}`, to: ["z@example.net"] });
+    const fleet = await waitForIncident("compromised-account", (s) => s.includes("127.0.0.92"));
+    expect(fleet.scope).toBe("fleet");
+    expect([...fleet.hosts].sort()).toEqual(["ex-host", "pf-host"]);
+    const all = await incidents();
+    expect(all.filter((i) => i.subject.includes("127.0.0.92") && i.rule === "compromised-account")).toHaveLength(1);
+  });
+
+  it("notifies the abuse desk once per incident", async () => {
+    const all = await incidents();
+    await waitFor("one notification per incident", async () => (notified.length >= all.length ? true : undefined), 20_000, 250);
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // updates must not notify
+    expect(notified).toHaveLength(all.length);
+  });
+});
