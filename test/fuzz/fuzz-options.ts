@@ -23,6 +23,9 @@ function positiveInt(name: string, value: string): number {
   return n;
 }
 
+/** The seed CI runs (CI=true) when FUZZ_SEED is not set. */
+export const CI_FUZZ_SEED = 1035348131;
+
 function seedOf(name: string, value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || n > 0xffffffff) throw new Error(`${name} ${JSON.stringify(value)} must be an integer in 0..4294967295`);
@@ -37,7 +40,13 @@ function list(value: string | undefined): string[] | null {
 /** Options from FUZZ_SEED, FUZZ_ITERATIONS, FUZZ_BOUND_MS and FUZZ_TARGETS (comma-separated names). */
 export function fuzzOptionsFromEnv(env: NodeJS.ProcessEnv): FuzzOptions {
   return {
-    seed: env.FUZZ_SEED === undefined || env.FUZZ_SEED === "" ? randomRunSeed() : seedOf("FUZZ_SEED (--seed)", env.FUZZ_SEED),
+    // CI replays one fixed seed so a red run is a regression, not a new find; anywhere else every run explores a new seed.
+    seed:
+      env.FUZZ_SEED !== undefined && env.FUZZ_SEED !== ""
+        ? seedOf("FUZZ_SEED (--seed)", env.FUZZ_SEED)
+        : env.CI === "true"
+          ? CI_FUZZ_SEED
+          : randomRunSeed(),
     iterations: env.FUZZ_ITERATIONS === undefined || env.FUZZ_ITERATIONS === "" ? DEFAULT_FUZZ_ITERATIONS : positiveInt("FUZZ_ITERATIONS (--iterations)", env.FUZZ_ITERATIONS),
     boundMs: env.FUZZ_BOUND_MS === undefined || env.FUZZ_BOUND_MS === "" ? DEFAULT_FUZZ_BOUND_MS : positiveInt("FUZZ_BOUND_MS (--bound-ms)", env.FUZZ_BOUND_MS),
     targets: list(env.FUZZ_TARGETS),

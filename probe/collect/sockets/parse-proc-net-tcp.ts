@@ -149,6 +149,8 @@ export function parseProcNetTcp(text: string, proto: "tcp" | "tcp6", options: Pa
       skipped++;
       continue;
     }
+    // The fast check above only reads the kernel's fixed layout; a line in any other layout is filtered here.
+    if (ports !== undefined && !ports.has(localEndpoint.port) && !ports.has(remoteEndpoint.port)) continue;
     rows.push({
       proto,
       state: tcpStateNameFromCode(parseInt(st, 16)),
