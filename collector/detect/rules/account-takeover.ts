@@ -46,7 +46,8 @@ export function evaluateAccountTakeover(rows: readonly AuthRow[], config: Config
   }
   const findings: Finding[] = [];
   for (const clientRows of byClient.values()) {
-    const sorted = [...clientRows].sort((a, b) => a.atMs - b.atMs);
+    // Within one window the order of its logins is unknown: its failures are counted before its successes.
+    const sorted = [...clientRows].sort((a, b) => a.atMs - b.atMs || Number(a.successes > 0) - Number(b.successes > 0));
     let failuresSoFar = 0;
     const reported = new Set<string>();
     for (const r of sorted) {

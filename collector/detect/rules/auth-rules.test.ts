@@ -21,6 +21,13 @@ describe("evaluateAccountTakeover", () => {
     expect(f!.counts).toEqual({ failures_before_success: 10, successes: 1, users_tried: 2 });
     expect(f!.evidence.sample_lines).toEqual(["alice ok", "fail admin"]);
   });
+  it("counts a window's failures before its success, whatever order its rows come in", () => {
+    const rows = [
+      row({ clientIp: "203.0.113.9", username: "alice", atMs: 60_000, successes: 1 }),
+      row({ clientIp: "203.0.113.9", username: "bob", atMs: 60_000, failures: 10 }),
+    ];
+    expect(evaluateAccountTakeover(rows, config, isFleetAddress).map((f) => f.subject)).toEqual(["alice"]);
+  });
   it.each<{ name: string; rows: AuthRow[] }>([
     { name: "a success before the burst", rows: [row({ clientIp: "203.0.113.9", username: "alice", atMs: 0, successes: 1 }), row({ clientIp: "203.0.113.9", username: "x", atMs: 60_000, failures: 20 })] },
     { name: "too few failures", rows: [row({ clientIp: "203.0.113.9", username: "x", atMs: 0, failures: 9 }), row({ clientIp: "203.0.113.9", username: "alice", atMs: 60_000, successes: 1 })] },
