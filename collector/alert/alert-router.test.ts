@@ -31,7 +31,6 @@ function fakeStore(): ClickHouseStore & { rows: Row[] } {
     kind: "embedded",
     database: "t",
     rows,
-    version: async () => "26.7",
     command: async () => undefined,
     insert: async (_table, r) => void rows.push(...r),
     query: async () => [],

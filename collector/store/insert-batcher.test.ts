@@ -9,7 +9,6 @@ function recordingStore(failing: Set<string> = new Set()): ClickHouseStore & { i
     kind: "embedded",
     database: "t",
     inserts,
-    version: async () => "26.7",
     command: async () => {},
     query: async () => [],
     close: async () => {},

@@ -2,7 +2,7 @@ import { dialectFor, type Dialect } from "./dialect.js";
 import { MIGRATIONS, type Migration, type SchemaOptions } from "./migrations.js";
 import { toClickHouseDateTime } from "./datetime.js";
 import { quoteIdentifier } from "./sql-literal.js";
-import type { ClickHouseStore } from "./store.js";
+import { storeVersion, type ClickHouseStore } from "./store.js";
 
 /** What a migration run did. */
 export interface MigrationReport {
@@ -21,7 +21,7 @@ export async function migrate(
   opts: SchemaOptions,
   migrations: readonly Migration[] = MIGRATIONS,
 ): Promise<MigrationReport> {
-  const dialect = dialectFor(await store.version());
+  const dialect = dialectFor(await storeVersion(store));
   const db = quoteIdentifier(opts.database);
   await store.command(
     `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, applied_at DateTime('UTC')) ENGINE = MergeTree ORDER BY version`,

@@ -45,11 +45,6 @@ export class ServerStore implements ClickHouseStore {
     return store;
   }
 
-  async version(): Promise<string> {
-    const rows = await this.query<{ v: string }>("SELECT version() AS v");
-    return rows[0]?.v ?? "unknown";
-  }
-
   async command(sql: string): Promise<void> {
     try {
       await this.client.command({ query: sql });

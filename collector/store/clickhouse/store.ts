@@ -11,8 +11,6 @@ export interface ClickHouseStore {
   readonly kind: "embedded" | "server";
   /** Database holding spamtrace's tables. */
   readonly database: string;
-  /** Server version, e.g. "18.16.1" or "26.7.2.1". */
-  version(): Promise<string>;
   /** Runs a statement that returns no rows (DDL, ALTER, OPTIMIZE). */
   command(sql: string): Promise<void>;
   /** Inserts rows into a table of `database` in one INSERT. */
@@ -21,6 +19,12 @@ export interface ClickHouseStore {
   query<T = Row>(sql: string, opts?: { readonly?: boolean }): Promise<T[]>;
   /** Releases connections / the engine. */
   close(): Promise<void>;
+}
+
+/** The server's version, e.g. "18.16.1" or "26.7.2.1" (the same query on both stores). */
+export async function storeVersion(store: ClickHouseStore): Promise<string> {
+  const rows = await store.query<{ v: string }>("SELECT version() AS v");
+  return rows[0]?.v ?? "unknown";
 }
 
 /** An error from the store; `retryable` is false when retrying cannot help (bad SQL, bad data). */

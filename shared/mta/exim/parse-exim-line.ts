@@ -64,7 +64,8 @@ interface EximMessage {
 }
 
 interface PendingCwd {
-  dir: string;
+  /** The working directory, when it can point at a script; null for Exim's own runs, its spool and "/". */
+  script: string | null;
   pid: number | null;
   ts_unix_ms: number;
 }
@@ -233,7 +234,8 @@ export class EximLineParser implements FamilyLineParser {
       const dir = countAt > i ? s.slice(i + 4, countAt) : s.slice(i + 4);
       // Exim re-executing itself (delivery -Mc, bounce -E<id>, queue runs -q) logs its spool folder, wherever that is: not a script.
       const selfRun = argsAt > 0 && / -(?:Mc|E\S*|q\S*|bd|bp\S*)(?: |$)/.test(s.slice(argsAt + 6));
-      const pending = { dir: selfRun ? "/" : dir, pid, ts_unix_ms: p.ts_unix_ms };
+      const script = selfRun || dir.startsWith("/var/spool/") || dir === "/" ? null : dir;
+      const pending = { script, pid, ts_unix_ms: p.ts_unix_ms };
       this.lastCwd = pending;
       if (pid !== null) this.cwdByPid.set(pid, pending);
       return true;
@@ -281,7 +283,7 @@ export class EximLineParser implements FamilyLineParser {
     if (local) {
       const pending = (pid !== null ? this.cwdByPid.peek(pid) : undefined) ?? this.lastCwd;
       if (pending !== null && (pending.pid === pid || (pending.pid === null || pid === null)) && p.ts_unix_ms - pending.ts_unix_ms <= CWD_MATCH_WINDOW_MS) {
-        if (!pending.dir.startsWith("/var/spool/") && pending.dir !== "/") script = pending.dir;
+        script = pending.script;
         if (pid !== null) this.cwdByPid.delete(pid);
         if (this.lastCwd === pending) this.lastCwd = null;
       }
