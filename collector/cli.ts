@@ -1,13 +1,18 @@
 import { Command, InvalidArgumentError } from "commander";
 import { runCli, waitForShutdownSignal } from "../shared/cli/run-cli.js";
 import { SPAMTRACE_VERSION } from "../shared/version.js";
-import { loadCollectorConfig } from "./config/collector-config.js";
+import type { CollectorConfig } from "./config/collector-config.js";
 import { registerIncidentsCommand } from "./incidents/register-incidents-command.js";
 import { registerParseLogCommand } from "./parse-log/register-parse-log-command.js";
 import { registerRelayCheckCommand } from "./relay-check/register-relay-check-command.js";
 
-// Commands import their heavy modules (ClickHouse engine, gRPC, forge) when
-// they run, so `spamtrace parse-log` starts fast.
+// Commands import their heavy modules (config schema, ClickHouse engine, gRPC,
+// forge) when they run, so `spamtrace parse-log` starts fast.
+
+/** Loads and validates the collector config (the zod schema pulls in every section's module). */
+async function loadCollectorConfig(file: string | undefined): Promise<CollectorConfig> {
+  return (await import("./config/collector-config.js")).loadCollectorConfig(file);
+}
 
 const program = new Command("spamtrace")
   .description("spamtrace: finds where spam leaves your servers (collector, analyst and admin commands)")
@@ -18,7 +23,7 @@ program
   .description("run the collector: receive probe streams over gRPC (mTLS) and store them in ClickHouse")
   .option("--config <file>", "YAML/JSON config file (see docs/configuration.md)")
   .action(async (opts: { config?: string }) => {
-    const config = loadCollectorConfig(opts.config);
+    const config = await loadCollectorConfig(opts.config);
     const { serveCollector } = await import("./serve.js");
     const { moduleLogger } = await import("../shared/log/logger.js");
     const collector = await serveCollector(config);
@@ -34,7 +39,7 @@ program
   .option("--config <file>", "collector config file (to find the store or the running collector)")
   .option("--json", "print rows as JSON lines")
   .action(async (query: string, opts: { config?: string; json?: boolean }) => {
-    const config = loadCollectorConfig(opts.config);
+    const config = await loadCollectorConfig(opts.config);
     const { formatRows, runSql } = await import("./query/run-sql.js");
     const rows = await runSql(config, query);
     process.stdout.write(opts.json ? rows.map((r) => JSON.stringify(r)).join("\n") + (rows.length ? "\n" : "") : formatRows(rows));
@@ -68,7 +73,7 @@ function parseDays(value: string): number {
 }
 
 registerParseLogCommand(program);
-registerIncidentsCommand(program);
-registerRelayCheckCommand(program, { loadRelayCheckConfig: (file) => loadCollectorConfig(file).relayCheck });
+registerIncidentsCommand(program, { loadConfig: loadCollectorConfig });
+registerRelayCheckCommand(program, { loadRelayCheckConfig: async (file) => (await loadCollectorConfig(file)).relayCheck });
 
 await runCli(program);

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
-import { loadCollectorConfig, type CollectorConfig } from "../config/collector-config.js";
+import type { CollectorConfig } from "../config/collector-config.js";
 import { RULE_NAMES } from "../detect/rule-name.js";
 import type { Row } from "../store/clickhouse/store.js";
 import { fromAlertRow, incidentsSql, newestVersions } from "./alerts-table.js";
@@ -9,7 +9,7 @@ import { incidentToJson } from "./incident-json.js";
 
 /** How the command reaches the store; defaults to the collector config and `spamtrace sql`'s path (direct, or the running collector's admin endpoint in embedded mode). */
 export interface IncidentsCommandDeps {
-  loadConfig?: (configFile: string | undefined) => CollectorConfig;
+  loadConfig?: (configFile: string | undefined) => CollectorConfig | Promise<CollectorConfig>;
   query?: (config: CollectorConfig, sql: string) => Promise<Row[]>;
 }
 
@@ -19,8 +19,8 @@ export interface IncidentsCommandDeps {
  * subject, first_seen, last_seen, evidence, remediation, ...).
  */
 export function registerIncidentsCommand(program: Command, deps: IncidentsCommandDeps = {}): Command {
-  const load = deps.loadConfig ?? ((file) => loadCollectorConfig(file));
-  // The store clients (ClickHouse engine) load only when the command runs, as for the other commands.
+  // The config schema and the store clients (ClickHouse engine) load only when the command runs, as for the other commands.
+  const load = deps.loadConfig ?? (async (file) => (await import("../config/collector-config.js")).loadCollectorConfig(file));
   const query = deps.query ?? (async (config: CollectorConfig, sql: string) => (await import("../query/run-sql.js")).runSql(config, sql));
   return program
     .command("incidents")
@@ -31,7 +31,7 @@ export function registerIncidentsCommand(program: Command, deps: IncidentsComman
     .option("--rule <rule>", `only this rule (${RULE_NAMES.join(", ")})`, parseRule)
     .option("--limit <n>", "most incidents listed, newest activity first", parseLimit, 200)
     .action(async (opts: { config?: string; json?: boolean; all?: boolean; rule?: string; limit: number }) => {
-      const config = load(opts.config);
+      const config = await load(opts.config);
       const sql = incidentsSql(config.store.database, { ...(opts.all ? {} : { status: "open" as const }), ...(opts.rule ? { rule: opts.rule } : {}), limit: opts.limit });
       const incidents = newestVersions((await query(config, sql)).map(fromAlertRow)).sort((a, b) => b.lastSeenMs - a.lastSeenMs);
       process.stdout.write(opts.json ? `${JSON.stringify(incidents.map(incidentToJson), null, 2)}\n` : formatIncidents(incidents));

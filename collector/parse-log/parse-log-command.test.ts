@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
+import { MailLogParser } from "../../shared/mta/parse/mail-log-parser.js";
 import { parseLogFiles, type ParseLogIdentity } from "./parse-log-command.js";
 import { readLogLines } from "./read-log-lines.js";
 
@@ -68,6 +69,28 @@ describe("parseLogFiles", () => {
     const report = await parseLogFiles({ mta: "postfix", files: [join(FIXTURES, "exim-mainlog-lab.log")] });
     expect([report.mta, report.recognised, report.unrecognised, report.identities.length]).toEqual(["postfix", 0, 12, 0]);
     expect(report.unrecognised_examples).toHaveLength(10);
+  });
+
+  it("counts the same on ASCII chunks (byte fast path) and on chunks with UTF-8 (string path)", async () => {
+    const ascii = readFileSync(join(FIXTURES, "postfix-submission-lab.log"), "latin1");
+    expect(Buffer.from(ascii, "latin1").every((b) => b < 128)).toBe(true);
+    // The same lines with a UTF-8 name in a rejected HELO: the whole chunk goes through the string path.
+    const utf8 = `${ascii}Nov 29 07:05:00 mail postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[127.0.0.9]: 554 5.7.1 <x@y.example>: Relay access denied; from=<Grüße@forged.example> to=<x@y.example> proto=ESMTP helo=<é>\n`;
+    const a = join(tmp, "ascii.log");
+    const u = join(tmp, "utf8.log");
+    writeFileSync(a, ascii);
+    writeFileSync(u, utf8);
+    const fast = await parseLogFiles({ mta: "postfix", files: [a] });
+    const slow = await parseLogFiles({ mta: "postfix", files: [u] });
+    // Reference: parseLine over the lines, the path the probe's tailer takes.
+    const reference = new MailLogParser(() => {}, { mta: "postfix" });
+    for (const line of ascii.split("\n").slice(0, -1)) reference.parseLine(line);
+    expect([fast.lines, fast.recognised]).toEqual([reference.stats.lines, reference.stats.recognised]);
+    expect([slow.lines, slow.recognised]).toEqual([fast.lines + 1, fast.recognised + 1]);
+    expect(slow.events).toEqual({ ...fast.events, rejected: fast.events.rejected + 1 });
+    expect(slow.identities.find((i) => i.key === "grüße@forged.example")).toMatchObject({ rejected: 1, relay_denied: 1 });
+    const withoutNew = slow.identities.filter((i) => i.key !== "grüße@forged.example" && i.key !== "127.0.0.9");
+    expect(withoutNew).toEqual(fast.identities);
   });
 
   it("fails naming the file when one is missing", async () => {

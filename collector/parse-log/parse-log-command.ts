@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises";
 import { WindowAggregator, type IdentityCounts, type IdentityKind } from "../../shared/mta/aggregate/window-aggregator.js";
 import { MTA_FAMILIES, type MailEvent, type MailLogSource } from "../../shared/mta/events/mail-event.js";
 import { MailLogParser, type MtaSelection } from "../../shared/mta/parse/mail-log-parser.js";
-import { readLogLines } from "./read-log-lines.js";
+import { readLogLineRanges } from "./read-log-lines.js";
 
 /** Lines read before `--mta auto` settles which MTA wrote the log. */
 export const DETECT_MTA_LINES = 1000;
@@ -112,9 +112,15 @@ export async function parseLogFiles(opts: ParseLogOptions): Promise<ParseLogRepo
     }
     parser.setReferenceTime(() => mtimeMs);
     try {
-      await readLogLines(file, (line) => {
-        if (!parser.parseLine(line) && examples.length < MAX_UNRECOGNISED_EXAMPLES && line.length > 0) examples.push(line);
-        if (detected === null && ++linesSeen === DETECT_MTA_LINES) detected = detectedFamily(parser.stats.by_source);
+      await readLogLineRanges(file, {
+        ascii: (text, bytes, start, end) => {
+          if (!parser.parseAsciiLine(text, bytes, start, end) && examples.length < MAX_UNRECOGNISED_EXAMPLES && end > start) examples.push(text.slice(start, end));
+          if (detected === null && ++linesSeen === DETECT_MTA_LINES) detected = detectedFamily(parser.stats.by_source);
+        },
+        line: (line) => {
+          if (!parser.parseLine(line) && examples.length < MAX_UNRECOGNISED_EXAMPLES && line.length > 0) examples.push(line);
+          if (detected === null && ++linesSeen === DETECT_MTA_LINES) detected = detectedFamily(parser.stats.by_source);
+        },
       });
     } catch (error) {
       throw new Error(`cannot read log file ${file}: ${describe(error)}`);

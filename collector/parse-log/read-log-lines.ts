@@ -1,3 +1,4 @@
+import { isAscii } from "node:buffer";
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
@@ -14,24 +15,51 @@ export async function isGzipFile(path: string): Promise<boolean> {
   }
 }
 
+/** Receives the lines of a log file: `ascii` for lines of all-ASCII chunks (as byte ranges), `line` for the others. */
+export interface LogLineSink {
+  /** The line `bytes[start..end)` (no newline); `text` holds the chunk's characters, one per byte, so `text.slice(start, end)` is the line. */
+  ascii(text: string, bytes: Uint8Array, start: number, end: number): void;
+  /** A line of a chunk with non-ASCII bytes, decoded as UTF-8 (invalid sequences become U+FFFD). */
+  line(line: string): void;
+}
+
 /**
  * Streams a plain or gzip log file and calls `onLine` for every line (without
- * `\n` / `\r\n`; a last line without newline included). Chunks are cut at
- * their last newline before decoding (a newline never sits inside a UTF-8
- * sequence), then split by hand with indexOf: several times faster than
- * node:readline on million-line logs. Invalid UTF-8 becomes U+FFFD.
+ * `\n` / `\r\n`; a last line without newline included). Invalid UTF-8
+ * becomes U+FFFD.
  */
 export async function readLogLines(path: string, onLine: (line: string) => void): Promise<void> {
+  await readLogLineRanges(path, { ascii: (text, _bytes, start, end) => onLine(text.slice(start, end)), line: onLine });
+}
+
+/**
+ * Streams a plain or gzip log file line by line into `sink`. Chunks are cut
+ * at their last newline before decoding (a newline never sits inside a UTF-8
+ * sequence), then split by hand with indexOf: several times faster than
+ * node:readline on million-line logs. An all-ASCII chunk (nearly every mail
+ * log) is decoded as latin1, which gives the same string three times faster,
+ * and its lines go to `sink.ascii` with their bytes.
+ */
+export async function readLogLineRanges(path: string, sink: LogLineSink): Promise<void> {
   const gzip = await isGzipFile(path);
   const file = createReadStream(path, { highWaterMark: 1 << 20 });
   const stream = gzip ? file.pipe(createGunzip({ chunkSize: 1 << 20 })) : file;
   if (gzip) file.on("error", (e) => stream.destroy(e));
   let pending: Buffer | null = null;
-  const split = (text: string): void => {
+  const split = (bytes: Buffer): void => {
+    if (isAscii(bytes)) {
+      const text = bytes.toString("latin1");
+      let start = 0;
+      for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
+        sink.ascii(text, bytes, start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
+        start = nl + 1;
+      }
+      return;
+    }
+    const text = bytes.toString("utf8");
     let start = 0;
     for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
-      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      onLine(text.slice(start, end));
+      sink.line(text.slice(start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl));
       start = nl + 1;
     }
   };
@@ -42,8 +70,8 @@ export async function readLogLines(path: string, onLine: (line: string) => void)
       pending = buf;
       continue;
     }
-    split(buf.toString("utf8", 0, last + 1));
+    split(buf.subarray(0, last + 1));
     pending = last + 1 < buf.length ? buf.subarray(last + 1) : null;
   }
-  if (pending !== null && pending.length > 0) split(`${pending.toString("utf8")}\n`);
+  if (pending !== null && pending.length > 0) split(Buffer.concat([pending, Buffer.from("\n")]));
 }

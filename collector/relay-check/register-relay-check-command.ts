@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { ConfigError } from "../../shared/config/config-error.js";
 import { formatRelayCheckResults } from "./format-relay-check.js";
-import { RelayCheckRefused, runRelayChecks } from "./relay-check.js";
 import type { RelayCheckConfig } from "./relay-check-config.js";
 
 /** Exit status when at least one target is an open relay. */
@@ -14,7 +13,7 @@ export const EXIT_OPEN_RELAY = 3;
  * 3 when one is open, 1 when a check could not decide, 2 for a target
  * outside relayCheck.allowedTargets or bad config.
  */
-export function registerRelayCheckCommand(program: Command, deps: { loadRelayCheckConfig: (configFile: string | undefined) => RelayCheckConfig }): Command {
+export function registerRelayCheckCommand(program: Command, deps: { loadRelayCheckConfig: (configFile: string | undefined) => RelayCheckConfig | Promise<RelayCheckConfig> }): Command {
   return program
     .command("relay-check")
     .description("actively check whether fleet SMTP servers relay for outside domains (EHLO, MAIL FROM, RCPT TO, never DATA, RSET, QUIT)")
@@ -23,7 +22,9 @@ export function registerRelayCheckCommand(program: Command, deps: { loadRelayChe
     .option("--json", "print the results as a JSON array")
     .option("--local-address <ip>", "connect from this local address (must be outside the targets' trusted networks)")
     .action(async (targets: string[], opts: { config?: string; json?: boolean; localAddress?: string }) => {
-      const loaded = deps.loadRelayCheckConfig(opts.config);
+      const loaded = await deps.loadRelayCheckConfig(opts.config);
+      // Loaded when the command runs: `spamtrace parse-log` should not pay for DNS and SMTP modules.
+      const { RelayCheckRefused, runRelayChecks } = await import("./relay-check.js");
       const config = opts.localAddress === undefined ? loaded : { ...loaded, localAddress: opts.localAddress };
       let results;
       try {

@@ -1,3 +1,4 @@
+import { asciiPrefixTarget } from "./ascii-prefix-target.js";
 import type { FuzzTarget } from "./fuzz-target.js";
 import type { FuzzSeeds } from "./load-seeds.js";
 import { familyParsersTarget, mailLogTarget, syslogPrefixTarget } from "./mta-targets.js";
@@ -15,6 +16,7 @@ export function allTargets(seeds: FuzzSeeds): AnyFuzzTarget[] {
     ...(["auto", "postfix", "exim", "sendmail", "qmail"] as const).map((mta) => mailLogTarget(mta, seeds.mta, mta === "auto" ? [] : (seeds.mtaByFamily[mta] ?? []))),
     familyParsersTarget(seeds.mta),
     syslogPrefixTarget(seeds.mta),
+    asciiPrefixTarget(seeds.mta),
     syslogYearTarget(),
     windowAggregatorTarget(seeds.mta),
     ...queueTargets(seeds),

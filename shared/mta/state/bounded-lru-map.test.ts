@@ -15,6 +15,35 @@ describe("BoundedLruMap", () => {
     expect(m.evicted).toBe(1);
   });
 
+  it("never evicts an entry before maxEntries/2 other entries were stored after its last use", () => {
+    const max = 1000;
+    const m = new BoundedLruMap<number, number>(max);
+    for (let i = 0; i < max; i++) m.set(i, i);
+    // Entry 0 is read every max/2 - 1 stores while new keys push the map over its bound.
+    let next = max;
+    for (let round = 0; round < 50; round++) {
+      expect(m.get(0)).toBe(0);
+      for (let k = 0; k < max / 2 - 1; k++) m.set(next++, 0);
+    }
+    expect(m.peek(0)).toBe(0);
+    expect(m.size).toBe(max);
+    // Without reads it goes after max more stores, as the oldest entry.
+    for (let k = 0; k < max; k++) m.set(next++, 0);
+    expect(m.peek(0)).toBeUndefined();
+    expect(m.evicted).toBe(next - max);
+  });
+
+  it("overwriting a key keeps one entry and makes it the youngest", () => {
+    const m = new BoundedLruMap<string, number>(2);
+    m.set("a", 1);
+    m.set("b", 2);
+    m.set("a", 3);
+    m.set("c", 4);
+    expect(m.peek("a")).toBe(3);
+    expect(m.peek("b")).toBeUndefined();
+    expect(m.size).toBe(2);
+  });
+
   it("stays bounded under a million inserts", () => {
     const m = new BoundedLruMap<number, number>(1000);
     for (let i = 0; i < 1_000_000; i++) m.set(i, i);
@@ -25,5 +54,44 @@ describe("BoundedLruMap", () => {
 
   it("rejects a size below 1 with a message naming the value", () => {
     expect(() => new BoundedLruMap(0)).toThrow("maxEntries 0 must be an integer >= 1");
+  });
+});
+
+describe("BoundedLruMap eviction order over a long run", () => {
+  it("evicts in least-recently-used order while keys are read, overwritten, deleted and cleared", () => {
+    // Reference: an exact LRU on a plain array; refreshAfter = 1 (maxEntries 2 or 3) makes BoundedLruMap exact too.
+    for (const max of [2, 3]) {
+      const m = new BoundedLruMap<number, number>(max);
+      let ref: number[] = [];
+      let seed = 7;
+      const rnd = (n: number): number => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        return seed % n;
+      };
+      for (let step = 0; step < 20_000; step++) {
+        const k = rnd(8);
+        const op = rnd(10);
+        if (op < 5) {
+          m.set(k, step);
+          ref = ref.filter((x) => x !== k);
+          if (ref.length >= max) ref.shift();
+          ref.push(k);
+        } else if (op < 8) {
+          const got = m.get(k);
+          if (ref.includes(k)) {
+            expect(got).toBeDefined();
+            ref = [...ref.filter((x) => x !== k), k];
+          } else expect(got).toBeUndefined();
+        } else if (op < 9) {
+          expect(m.delete(k)).toBe(ref.includes(k));
+          ref = ref.filter((x) => x !== k);
+        } else if (rnd(50) === 0) {
+          m.clear();
+          ref = [];
+        }
+        expect(m.size).toBe(ref.length);
+        for (const x of ref) expect(m.peek(x)).toBeDefined();
+      }
+    }
   });
 });
