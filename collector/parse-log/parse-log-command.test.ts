@@ -108,6 +108,30 @@ describe("readLogLines", () => {
     expect(lines).toEqual(["a", "b", "", "Subject: Grüße ✓", "last"]);
   });
 
+  it("joins lines cut by chunk boundaries (1 MiB reads), also a line longer than a chunk and a CRLF cut between \\r and \\n", async () => {
+    const parts: string[] = [];
+    for (let i = 0, size = 0; size < 3_500_000; i++) {
+      parts.push(i % 997 === 0 ? `line ${i} ü` : `line ${i} ${"x".repeat(i % 300)}`);
+      size += (parts.at(-1) as string).length + 1;
+    }
+    parts.splice(5000, 0, `long ${"y".repeat(1_500_000)}`);
+    const text = `${parts.join("\n")}\r\nlast`;
+    for (const [name, data] of [["plain.log", Buffer.from(text)], ["cut.log.gz", gzipSync(Buffer.from(text))]] as const) {
+      const f = join(tmp, name);
+      writeFileSync(f, data);
+      const lines: string[] = [];
+      await readLogLines(f, (l) => lines.push(l));
+      expect(lines).toEqual([...parts, "last"]);
+    }
+    // A CRLF whose \r ends the first 1 MiB read.
+    const crlf = `${"z".repeat((1 << 20) - 1)}\r\nnext\r\n`;
+    const f = join(tmp, "crlf.log");
+    writeFileSync(f, crlf);
+    const lines: string[] = [];
+    await readLogLines(f, (l) => lines.push(l));
+    expect(lines).toEqual(["z".repeat((1 << 20) - 1), "next"]);
+  });
+
   it("reads an empty file as no lines", async () => {
     const f = join(tmp, "empty.log");
     writeFileSync(f, "");

@@ -64,10 +64,21 @@ export async function readLogLineRanges(path: string, sink: LogLineSink): Promis
     }
   };
   for await (const chunk of stream as AsyncIterable<Buffer>) {
-    const buf: Buffer = pending === null ? chunk : Buffer.concat([pending, chunk]);
+    let buf: Buffer = chunk;
+    if (pending !== null) {
+      // Only the line cut at the end of the previous chunk is copied, not the whole chunk.
+      const nl = chunk.indexOf(10);
+      if (nl < 0) {
+        pending = Buffer.concat([pending, chunk]);
+        continue;
+      }
+      split(Buffer.concat([pending, chunk.subarray(0, nl + 1)]));
+      pending = null;
+      buf = chunk.subarray(nl + 1);
+    }
     const last = buf.lastIndexOf(10);
     if (last < 0) {
-      pending = buf;
+      pending = buf.length > 0 ? buf : null;
       continue;
     }
     split(buf.subarray(0, last + 1));

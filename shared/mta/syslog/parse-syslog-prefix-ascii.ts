@@ -93,23 +93,35 @@ export class AsciiPrefixReader {
   /** The string of `bytes[start..end)`, from the cache when the same name was met before. */
   private name(text: string, bytes: Uint8Array, start: number, end: number): string {
     const len = end - start;
-    const slot = (len * 31 + (bytes[start] as number) + (bytes[end - 1] as number) * 7 + (bytes[start + (len >> 1)] as number) * 13) & (NAME_SLOTS - 1);
-    const cached = this.nameBytes[slot] as Uint8Array;
-    if (cached.length === len) {
-      let k = 0;
-      while (k < len && cached[k] === bytes[start + k]) k++;
-      if (k === len) return this.names[slot] as string;
-    }
+    // Length, both ends and the middle: cheaper than hashing every byte, and names of one log rarely collide in 256 slots.
+    const edges = (bytes[start] as number) | ((bytes[start + (len > 1 ? 1 : 0)] as number) << 8) | ((bytes[end - 1] as number) << 16) | ((bytes[end - (len > 1 ? 2 : 1)] as number) << 24);
+    let hash = Math.imul(edges, 0x9e3779b1) ^ Math.imul(len * 257 + (bytes[start + (len >> 1)] as number), 0x85ebca6b);
+    hash ^= hash >>> 15;
+    // Two ways per set: the slot and its neighbour; a new name goes to the slot, its old name to the neighbour.
+    const slot = hash & (NAME_SLOTS - 1);
+    if (this.sameBytes(slot, bytes, start, len)) return this.names[slot] as string;
+    const other = slot ^ 1;
+    if (this.sameBytes(other, bytes, start, len)) return this.names[other] as string;
+    this.names[other] = this.names[slot] as string;
+    this.nameBytes[other] = this.nameBytes[slot] as Uint8Array;
     // A copy, not a slice: a slice would keep the whole chunk's text alive while cached.
     const fresh = flatCopy(text.slice(start, end));
     this.names[slot] = fresh;
     this.nameBytes[slot] = new Uint8Array(bytes.subarray(start, end)); // a copy (Buffer.slice would be a view)
     return fresh;
   }
+
+  private sameBytes(slot: number, bytes: Uint8Array, start: number, len: number): boolean {
+    const cached = this.nameBytes[slot] as Uint8Array;
+    if (cached.length !== len) return false;
+    let k = 0;
+    while (k < len && cached[k] === bytes[start + k]) k++;
+    return k === len;
+  }
 }
 
 /** Cache slots for host names and program tags (a power of two). */
-const NAME_SLOTS = 64;
+const NAME_SLOTS = 256;
 const SPACE = 32;
 const COLON = 58;
 const ZERO = 48;
