@@ -1,5 +1,5 @@
 import type { AuthEvent, MailEvent, MessageOrigin } from "../events/mail-event.js";
-import { domainOf } from "../text/mail-text.js";
+import { domainOf, lowerCase } from "../text/mail-text.js";
 
 /** Kinds of sender identity a message, rejection or login is counted under. */
 export type IdentityKind = "sasl_user" | "local_user" | "script" | "client_ip" | "envelope_sender";
@@ -176,11 +176,12 @@ export class WindowAggregator {
     switch (event.type) {
       case "received": {
         this.originAccumulators(bucket, event, accs);
+        const recipients = event.recipients.length === 0 ? event.recipients : event.recipients.map(lowerCase);
         for (const a of accs) {
           a.received++;
           if (event.null_sender) a.null_sender++;
           if (event.client_ip !== null) a.ips.add(event.client_ip);
-          for (const r of event.recipients) this.addRecipient(a, r);
+          for (const r of recipients) addLoweredRecipient(a, r);
           this.sample(a, event.queue_id, event.message_id, event.raw);
         }
         return;
@@ -191,9 +192,10 @@ export class WindowAggregator {
         const o = event.origin;
         if (o === null) return;
         this.originAccumulators(bucket, o, accs);
+        const recipient = lowerCase(event.recipient);
         for (const a of accs) {
           a[event.type]++;
-          this.addRecipient(a, event.recipient);
+          addLoweredRecipient(a, recipient);
           if (o.client_ip !== null) a.ips.add(o.client_ip);
           this.sample(a, event.queue_id, o.message_id, event.raw);
         }
@@ -202,12 +204,13 @@ export class WindowAggregator {
       case "rejected": {
         if (event.client_ip !== null) accs.push(this.identity(bucket, "client_ip", event.client_ip));
         if (event.sender !== null) accs.push(this.identity(bucket, "envelope_sender", senderKey(event.sender)));
-        if (event.sasl_user !== null) accs.push(this.identity(bucket, "sasl_user", event.sasl_user.toLowerCase()));
+        if (event.sasl_user !== null) accs.push(this.identity(bucket, "sasl_user", lowerCase(event.sasl_user)));
         const relay = event.reason_class === "relay_denied";
+        const recipient = event.recipient === null ? null : lowerCase(event.recipient);
         for (const a of accs) {
           a.rejected++;
           if (relay) a.relay_denied++;
-          if (event.recipient !== null) this.addRecipient(a, event.recipient);
+          if (recipient !== null) addLoweredRecipient(a, recipient);
           if (event.client_ip !== null) a.ips.add(event.client_ip);
           this.sample(a, event.queue_id, null, event.raw);
         }
@@ -226,7 +229,7 @@ export class WindowAggregator {
   private addAuth(bucket: Bucket, event: AuthEvent, accs: IdentityAccumulator[]): void {
     const failure = event.type === "auth_failure";
     const n = failure ? event.attempts : 1;
-    const user = event.username === null ? "" : event.username.toLowerCase();
+    const user = event.username === null ? "" : lowerCase(event.username);
     const ip = event.client_ip ?? "";
     if (ip.length > 0) accs.push(this.identity(bucket, "client_ip", ip));
     if (user.length > 0) accs.push(this.identity(bucket, "sasl_user", user));
@@ -254,7 +257,7 @@ export class WindowAggregator {
 
   /** The accumulators of a message's identities: SASL user, local user, script, client IP, envelope sender. */
   private originAccumulators(bucket: Bucket, o: MessageOrigin, out: IdentityAccumulator[]): void {
-    if (o.sasl_user !== null) out.push(this.identity(bucket, "sasl_user", o.sasl_user.toLowerCase()));
+    if (o.sasl_user !== null) out.push(this.identity(bucket, "sasl_user", lowerCase(o.sasl_user)));
     const local = o.local_user ?? (o.local_uid !== null ? (this.resolveUid?.(o.local_uid) ?? `uid:${o.local_uid}`) : null);
     if (local !== null) out.push(this.identity(bucket, "local_user", local));
     if (o.script !== null) out.push(this.identity(bucket, "script", o.script));
@@ -279,15 +282,6 @@ export class WindowAggregator {
       map.set(key, a);
     }
     return a;
-  }
-
-  private addRecipient(a: IdentityAccumulator, recipient: string): void {
-    if (recipient.length === 0) return;
-    const r = recipient.toLowerCase();
-    if (a.recipients.has(r)) return;
-    a.recipients.add(r);
-    const d = domainOf(r);
-    if (d.length > 0) a.domains.add(d);
   }
 
   private sample(a: IdentityAccumulator, queueId: string | null, messageId: string | null, raw: string): void {
@@ -349,7 +343,15 @@ export class WindowAggregator {
   }
 }
 
+/** Counts a lower-cased recipient address (and its domain) for an identity; the empty address counts nothing. */
+function addLoweredRecipient(a: IdentityAccumulator, recipient: string): void {
+  if (recipient.length === 0 || a.recipients.has(recipient)) return;
+  a.recipients.add(recipient);
+  const d = domainOf(recipient);
+  if (d.length > 0) a.domains.add(d);
+}
+
 /** Identity key of an envelope sender: lower-cased, `<>` for the null sender. */
 export function senderKey(sender: string): string {
-  return sender.length === 0 ? "<>" : sender.toLowerCase();
+  return sender.length === 0 ? "<>" : lowerCase(sender);
 }

@@ -2,9 +2,23 @@
 
 /** Drops an IPv4-mapped IPv6 prefix (`::ffff:1.2.3.4` → `1.2.3.4`) so one client has one key. */
 export function normalizeIp(ip: string): string {
+  const c = ip.charCodeAt(0);
+  if (c !== 58 /* : */ && c !== 73 /* I */) return ip;
   if (ip.length > 7 && (ip.startsWith("::ffff:") || ip.startsWith("::FFFF:")) && ip.indexOf(".") > 0) return ip.slice(7);
   if (ip.startsWith("IPv6:")) return ip.slice(5).toLowerCase();
   return ip;
+}
+
+/** Characters toLowerCase may change: ASCII capitals and anything beyond ASCII. */
+const MAY_CHANGE_CASE = /[A-Z\u0080-\uffff]/;
+
+/**
+ * `s.toLowerCase()`, but `s` itself when it has nothing to lower (most mail
+ * addresses and user names): no new string, and the one the aggregator's
+ * maps already hashed for the previous event of the same message is reused.
+ */
+export function lowerCase(s: string): string {
+  return MAY_CHANGE_CASE.test(s) ? s.toLowerCase() : s;
 }
 
 /** `<a@b>` → `a@b`; `<>` → ""; text without brackets is returned as is. */
@@ -18,7 +32,7 @@ export function stripAngles(address: string): string {
 /** Lower-cased domain part of an address (after the last `@`), or "" when there is none. */
 export function domainOf(address: string): string {
   const at = address.lastIndexOf("@");
-  return at < 0 ? "" : address.slice(at + 1).toLowerCase();
+  return at < 0 ? "" : lowerCase(address.slice(at + 1));
 }
 
 /**
