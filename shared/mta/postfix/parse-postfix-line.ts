@@ -5,6 +5,7 @@ import { BoundedLruMap, DEFAULT_MAX_TRACKED_MESSAGES } from "../state/bounded-lr
 import type { LogLinePrefix } from "../syslog/parse-syslog-prefix.js";
 import { classifyRejectReason } from "../text/classify-reject-reason.js";
 import { fieldValue, normalizeIp, stripAngles, toInt } from "../text/mail-text.js";
+import { PrefixSet } from "../text/prefix-set.js";
 
 /** What the parser remembers about one queue id between its log lines. */
 interface PostfixMessage {
@@ -56,8 +57,10 @@ const SMTPD_INFO_PREFIXES = [
   "reject: ",
 ];
 
+const SMTPD_INFO = new PrefixSet(SMTPD_INFO_PREFIXES);
+
 /** `warning:` texts that are standard Postfix diagnostics, understood but not counted. */
-const KNOWN_WARNINGS = [
+const KNOWN_WARNINGS = new PrefixSet([
   "SASL authentication failure: ",
   "hostname ",
   "non-SMTP command from ",
@@ -89,7 +92,7 @@ const KNOWN_WARNINGS = [
   "psc_",
   "process ",
   "non-SMTP ",
-];
+]);
 
 const D_SMTPD = 1;
 const D_CLEANUP = 2;
@@ -154,6 +157,16 @@ export function postfixQueueIdLength(msg: string): number {
 
 /** Service name for auth events: `postfix/submission/smtpd` → "submission", `postfix/smtpd` → "smtp". */
 function serviceOf(program: string): string {
+  // Consecutive auth lines mostly come from one daemon: skip the slicing then.
+  if (program === lastServiceProgram) return lastService;
+  lastServiceProgram = program;
+  lastService = serviceOfTag(program);
+  return lastService;
+}
+let lastServiceProgram = "";
+let lastService = "smtp";
+
+function serviceOfTag(program: string): string {
   const first = program.indexOf("/");
   const last = program.lastIndexOf("/");
   if (first >= 0 && last > first) return program.slice(first + 1, last);
@@ -254,7 +267,7 @@ export class PostfixLineParser implements FamilyLineParser {
           // "host x said: ...", "lost connection with ...", "conversation with ... timed out", TLS notes.
           return true;
         }
-        return startsWithAny(msg, SMTPD_INFO_PREFIXES) || msg.startsWith("warning: ") || msg.startsWith("statistics: ");
+        return SMTPD_INFO.matchesAt(msg) || msg.startsWith("warning: ") || msg.startsWith("statistics: ");
     }
   }
 
@@ -313,19 +326,22 @@ export class PostfixLineParser implements FamilyLineParser {
       // reject_warning, milter discard/hold, filter, redirect, warn, info, hold: understood, nothing refused.
       return /^[a-z_-]+: /.test(msg.slice(rest, rest + 24));
     }
-    if (msg.startsWith("NOQUEUE: reject: ")) return this.reject(null, msg, 17, p, raw, emit);
-    if (msg.startsWith("NOQUEUE: milter-reject: ")) return this.reject(null, msg, 24, p, raw, emit);
-    if (msg.startsWith("NOQUEUE: ")) return /^NOQUEUE: [a-z_-]+: /.test(msg.slice(0, 40)) || startsWithAny(msg, SMTPD_INFO_PREFIXES);
-    if (msg.startsWith("warning: ")) {
+    // By first character: most lines are `connect from` / `disconnect from`, which need no other check.
+    const c0 = msg.charCodeAt(0);
+    if (c0 === 78 /* N */) {
+      if (msg.startsWith("NOQUEUE: reject: ")) return this.reject(null, msg, 17, p, raw, emit);
+      if (msg.startsWith("NOQUEUE: milter-reject: ")) return this.reject(null, msg, 24, p, raw, emit);
+      if (msg.startsWith("NOQUEUE: ")) return /^NOQUEUE: [a-z_-]+: /.test(msg.slice(0, 40)) || SMTPD_INFO.matchesAt(msg);
+    } else if (c0 === 119 /* w */ && msg.startsWith("warning: ")) {
       if (msg.includes(" authentication failed")) return this.saslFailure(program, msg, p, raw, emit);
       return this.knownWarning(msg);
     }
-    return startsWithAny(msg, SMTPD_INFO_PREFIXES);
+    return SMTPD_INFO.matchesAt(msg);
   }
 
   /** A standard `warning:` diagnostic; the text after "host[ip]: " counts too. */
   private knownWarning(msg: string): boolean {
-    if (startsWithAt(msg, 9, KNOWN_WARNINGS)) return true;
+    if (KNOWN_WARNINGS.matchesAt(msg, 9)) return true;
     // "warning: 1.2.3.4: address not listed for hostname x", "warning: host[1.2.3.4]: ..."
     const colon = msg.indexOf(": ", 9);
     if (colon > 0) {
@@ -630,14 +646,4 @@ export class PostfixLineParser implements FamilyLineParser {
     if (program !== "postfix-local") return false;
     return msg.startsWith("postfix-local: from=") || msg.startsWith("Unknown user:") || msg.startsWith("cannot chdir to mailname dir");
   }
-}
-
-function startsWithAny(msg: string, prefixes: readonly string[]): boolean {
-  for (const p of prefixes) if (msg.startsWith(p)) return true;
-  return false;
-}
-
-function startsWithAt(msg: string, at: number, prefixes: readonly string[]): boolean {
-  for (const p of prefixes) if (msg.startsWith(p, at)) return true;
-  return false;
 }
