@@ -170,4 +170,28 @@ describe("PostfixLineParser", () => {
   for (const [input, output] of qidCases) {
     it(`postfixQueueIdLength(${JSON.stringify(input)}) = ${output}`, () => expect(postfixQueueIdLength(input)).toBe(output));
   }
+
+  it("postfixQueueIdLength agrees with a character-by-character reading on random openings", () => {
+    // Reference: the run of letters and digits at the start (at most 20), then ": "; upper-case hex of 5+,
+    // or 10+ mixed with at least one digit and one capital.
+    const reference = (msg: string): number => {
+      const run = /^[0-9A-Za-z]{0,20}/.exec(msg)?.[0] ?? "";
+      if (run.length < 5 || !msg.startsWith(": ", run.length)) return 0;
+      if (/^[0-9A-F]+$/.test(run)) return run.length;
+      return run.length >= 10 && /[0-9]/.test(run) && /[A-Z]/.test(run) ? run.length : 0;
+    };
+    const alphabet = "0123456789ABCDEFGHXYZabcfxyz: -[";
+    let seed = 12345;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    for (let k = 0; k < 20_000; k++) {
+      const len = rnd(26);
+      let msg = "";
+      for (let i = 0; i < len; i++) msg += alphabet[rnd(alphabet.length)];
+      if (rnd(2) === 0) msg = `${msg.replace(/[^0-9A-Za-z]/g, "").slice(0, rnd(24))}: x`;
+      expect(postfixQueueIdLength(msg), JSON.stringify(msg)).toBe(reference(msg));
+    }
+  });
 });
