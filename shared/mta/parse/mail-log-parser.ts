@@ -75,6 +75,8 @@ export class MailLogParser {
   private readonly parsers: Record<MailLogSource, FamilyLineParser | null>;
   /** Program tag → parser route, computed once per tag (a log has a few dozen). */
   private readonly routes = new Map<string, Route | null>();
+  private lastProgram = "";
+  private lastRoute: Route | null | undefined = undefined;
   private readonly counts: Record<MailLogSource, number>;
   private lineCount = 0;
   private recognisedCount = 0;
@@ -165,7 +167,8 @@ export class MailLogParser {
       if (this.run("dovecot", line)) return "dovecot";
       return null;
     }
-    let route = this.routes.get(program);
+    // Program tags from the ASCII path are cached strings: the previous line's tag is often the very same object.
+    let route = program === this.lastProgram ? this.lastRoute : this.routes.get(program);
     if (route === undefined) {
       const source = sourceOfProgram(program);
       const parser = source === null ? null : this.parsers[source];
@@ -173,6 +176,8 @@ export class MailLogParser {
       if (this.routes.size > 10_000) this.routes.clear();
       this.routes.set(program, route);
     }
+    this.lastProgram = program;
+    this.lastRoute = route;
     if (route !== null && route.parser.parse(p, line, this.sink, route.code)) return route.source;
     if (route === null && SEVERITY_TAGS.has(program)) {
       // Dovecot's own log without host: "Jun 23 15:04:05 Info: imap-login: Login: ..."
