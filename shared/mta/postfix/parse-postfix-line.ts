@@ -1,11 +1,31 @@
-import type { MailEventSink, MessageOrigin, RejectEvent, RejectStage } from "../events/mail-event.js";
+import type { MailEventSink, MessageOrigin } from "../events/mail-event.js";
 import type { FamilyLineParser } from "../parse/family-line-parser.js";
 import { RelayContinuations } from "../parse/relay-continuations.js";
 import { BoundedLruMap, DEFAULT_MAX_TRACKED_MESSAGES } from "../state/bounded-lru-map.js";
 import type { LogLinePrefix } from "../syslog/parse-syslog-prefix.js";
-import { classifyRejectReason } from "../text/classify-reject-reason.js";
 import { fieldValue, normalizeIp, stripAngles, toInt } from "../text/mail-text.js";
-import { PrefixSet } from "../text/prefix-set.js";
+import {
+  D_BOUNCE,
+  D_CLEANUP,
+  D_DELIVERY,
+  D_INFO,
+  D_OTHER,
+  D_PICKUP,
+  D_PLESK,
+  D_POSTSCREEN,
+  D_QMGR,
+  D_SMTPD,
+  daemonCode,
+  KNOWN_WARNINGS,
+  postfixQueueIdLength,
+  readAddress,
+  serviceOf,
+  SMTPD_INFO,
+  stageOf,
+} from "./postfix-line-kinds.js";
+import { parseContentReject, parseReject } from "./parse-postfix-reject.js";
+
+export { postfixQueueIdLength } from "./postfix-line-kinds.js";
 
 /** What the parser remembers about one queue id between its log lines. */
 interface PostfixMessage {
@@ -20,190 +40,6 @@ interface PostfixMessage {
   continues: MessageOrigin | null;
 }
 
-/** Daemons whose `QID: to=<...>, relay=..., status=...` lines are delivery attempts. */
-const DELIVERY_DAEMONS = new Set(["smtp", "lmtp", "local", "virtual", "pipe", "error", "discard", "retry", "relay"]);
-
-/** Lines from these daemons are understood as a whole (statistics, lifecycle, maintenance). */
-const INFO_DAEMONS = new Set(["anvil", "scache", "master", "postfix-script", "postsuper", "tlsmgr", "postlogd", "postmap", "postalias", "postqueue", "showq", "proxymap", "flush", "oqmgr-statistics", "dnsblog", "verify", "tlsproxy", "trivial-rewrite", "sendmail", "postdrop", "spawn", "policy-spf", "postconf"]);
-
-/** smtpd / smtp informational line starts, understood but not counted. */
-const SMTPD_INFO_PREFIXES = [
-  "connect from ",
-  "disconnect from ",
-  "lost connection after ",
-  "timeout after ",
-  "too many errors after ",
-  "improper command pipelining after ",
-  "setting up TLS connection ",
-  "TLS connection established ",
-  "Anonymous TLS connection established ",
-  "Trusted TLS connection established ",
-  "Untrusted TLS connection established ",
-  "Verified TLS connection established ",
-  "SSL_accept error ",
-  "SSL_connect error ",
-  "proxy-accept: ",
-  "proxy-reject: ",
-  "NOQUEUE: lost connection ",
-  "NOQUEUE: client=",
-  "Host offered STARTTLS",
-  "connect to ",
-  "server certificate verification failed",
-  "certificate verification failed",
-  "client=",
-  "statistics: ",
-  "discarding EHLO keywords",
-  "abort: ",
-  "reject: ",
-];
-
-const SMTPD_INFO = new PrefixSet(SMTPD_INFO_PREFIXES);
-
-/** `warning:` texts that are standard Postfix diagnostics, understood but not counted. */
-const KNOWN_WARNINGS = new PrefixSet([
-  "SASL authentication failure: ",
-  "hostname ",
-  "non-SMTP command from ",
-  "Connection rate limit exceeded",
-  "Connection concurrency limit exceeded",
-  "Message delivery request rate limit exceeded",
-  "Recipient address rate limit exceeded",
-  "New TLS session rate limit exceeded",
-  "Illegal address syntax from ",
-  "TLS library problem",
-  "database ",
-  "do not list domain ",
-  "dnsblog_query",
-  "Unable to look up ",
-  "malformed domain name",
-  "numeric domain name",
-  "connect to transport ",
-  "header ",
-  "Recipient address rejected",
-  "RCPT from ",
-  "ignoring ",
-  "valid_hostname",
-  "smtpd_peer_init",
-  "timeout ",
-  "restriction ",
-  "problem talking to server",
-  "dict_",
-  "unknown smtpd restriction",
-  "psc_",
-  "process ",
-  "non-SMTP ",
-]);
-
-const D_SMTPD = 1;
-const D_CLEANUP = 2;
-const D_QMGR = 3;
-const D_PICKUP = 4;
-const D_BOUNCE = 5;
-const D_POSTSCREEN = 6;
-const D_DELIVERY = 7;
-const D_INFO = 8;
-const D_PLESK = 9;
-const D_OTHER = 10;
-
-/** Daemon code of a program tag from its last path component (`postfix/submission/smtpd` → smtpd). */
-function daemonCode(program: string): number {
-  const slash = program.lastIndexOf("/");
-  if (slash < 0) return program === "postfix-local" ? D_PLESK : D_OTHER;
-  const daemon = program.slice(slash + 1);
-  switch (daemon) {
-    case "smtpd":
-      return D_SMTPD;
-    case "cleanup":
-      return D_CLEANUP;
-    case "qmgr":
-    case "nqmgr":
-    case "oqmgr":
-      return D_QMGR;
-    case "pickup":
-      return D_PICKUP;
-    case "bounce":
-      return D_BOUNCE;
-    case "postscreen":
-      return D_POSTSCREEN;
-    default:
-      if (DELIVERY_DAEMONS.has(daemon)) return D_DELIVERY;
-      if (INFO_DAEMONS.has(daemon)) return D_INFO;
-      return D_OTHER;
-  }
-}
-
-/** Length of the queue id at the start of `msg` when followed by ": ", else 0 (a loop: cheaper than a regex on the many lines without one). */
-export function postfixQueueIdLength(msg: string): number {
-  const max = Math.min(msg.length - 2, 20);
-  let i = 0;
-  let hexUpper = true;
-  let digits = 0;
-  let upper = 0;
-  for (; i < max; i++) {
-    const c = msg.charCodeAt(i);
-    if (c >= 48 && c <= 57) digits++;
-    else if (c >= 65 && c <= 90) {
-      upper++;
-      if (c > 70) hexUpper = false;
-    } else if (c >= 97 && c <= 122) hexUpper = false;
-    else break;
-  }
-  if (i < 5 || msg.charCodeAt(i) !== 58 || msg.charCodeAt(i + 1) !== 32) return 0;
-  // Short ids are upper-case hex; long ids (enable_long_queue_ids) mix case and always carry digits and capitals.
-  if (hexUpper) return i;
-  if (i >= 10 && digits > 0 && upper > 0) return i;
-  return 0;
-}
-
-/** Service name for auth events: `postfix/submission/smtpd` → "submission", `postfix/smtpd` → "smtp". */
-function serviceOf(program: string): string {
-  // Consecutive auth lines mostly come from one daemon: skip the slicing then.
-  if (program === lastServiceProgram) return lastService;
-  lastServiceProgram = program;
-  lastService = serviceOfTag(program);
-  return lastService;
-}
-let lastServiceProgram = "";
-let lastService = "smtp";
-
-function serviceOfTag(program: string): string {
-  const first = program.indexOf("/");
-  const last = program.lastIndexOf("/");
-  if (first >= 0 && last > first) return program.slice(first + 1, last);
-  return "smtp";
-}
-
-function stageOf(command: string): RejectStage {
-  switch (command) {
-    case "CONNECT":
-      return "connect";
-    case "EHLO":
-    case "HELO":
-      return "helo";
-    case "MAIL":
-      return "mail";
-    case "RCPT":
-    case "VRFY":
-      return "rcpt";
-    case "DATA":
-    case "BDAT":
-    case "END-OF-MESSAGE":
-      return "data";
-    default:
-      return "other";
-  }
-}
-
-/** Reads `<addr>` or `addr` (up to `,`) at `start`; returns [address, index after]. */
-function readAddress(msg: string, start: number): [string, number] {
-  if (msg.charCodeAt(start) === 60) {
-    const close = msg.indexOf(">", start);
-    if (close > 0) return [msg.slice(start + 1, close), close + 1];
-  }
-  let end = msg.indexOf(",", start);
-  if (end < 0) end = msg.length;
-  return [msg.slice(start, end), end];
-}
 
 /**
  * Postfix (also Plesk's Postfix) line parser with queue-id correlation:
@@ -321,16 +157,16 @@ export class PostfixLineParser implements FamilyLineParser {
         }
         return true;
       }
-      if (msg.startsWith("reject: ", rest)) return this.reject(qid, msg, rest + 8, p, raw, emit);
-      if (msg.startsWith("milter-reject: ", rest)) return this.reject(qid, msg, rest + 15, p, raw, emit);
+      if (msg.startsWith("reject: ", rest)) return parseReject(qid, msg, rest + 8, p, raw, emit, this.messages.peek(qid)?.origin);
+      if (msg.startsWith("milter-reject: ", rest)) return parseReject(qid, msg, rest + 15, p, raw, emit, this.messages.peek(qid)?.origin);
       // reject_warning, milter discard/hold, filter, redirect, warn, info, hold: understood, nothing refused.
       return /^[a-z_-]+: /.test(msg.slice(rest, rest + 24));
     }
     // By first character: most lines are `connect from` / `disconnect from`, which need no other check.
     const c0 = msg.charCodeAt(0);
     if (c0 === 78 /* N */) {
-      if (msg.startsWith("NOQUEUE: reject: ")) return this.reject(null, msg, 17, p, raw, emit);
-      if (msg.startsWith("NOQUEUE: milter-reject: ")) return this.reject(null, msg, 24, p, raw, emit);
+      if (msg.startsWith("NOQUEUE: reject: ")) return parseReject(null, msg, 17, p, raw, emit, undefined);
+      if (msg.startsWith("NOQUEUE: milter-reject: ")) return parseReject(null, msg, 24, p, raw, emit, undefined);
       if (msg.startsWith("NOQUEUE: ")) return /^NOQUEUE: [a-z_-]+: /.test(msg.slice(0, 40)) || SMTPD_INFO.matchesAt(msg);
     } else if (c0 === 119 /* w */ && msg.startsWith("warning: ")) {
       if (msg.includes(" authentication failed")) return this.saslFailure(program, msg, p, raw, emit);
@@ -390,70 +226,6 @@ export class PostfixLineParser implements FamilyLineParser {
     return true;
   }
 
-  /**
-   * `RCPT from host[ip]: 554 5.7.1 <x>: Relay access denied; from=<s> to=<r> proto=ESMTP helo=<h>`
-   * (postscreen: `RCPT from [ip]:port: ...; from=<s>, to=<r>, proto=ESMTP, helo=<h>`).
-   */
-  private reject(qid: string | null, msg: string, start: number, p: LogLinePrefix, raw: string, emit: MailEventSink): boolean {
-    const fromAt = msg.indexOf(" from ", start);
-    if (fromAt < 0) return false;
-    const command = msg.slice(start, fromAt);
-    const open = msg.indexOf("[", fromAt);
-    const close = open < 0 ? -1 : msg.indexOf("]", open);
-    if (close < 0) return false;
-    const clientHost = msg.slice(fromAt + 6, open);
-    const clientIp = normalizeIp(msg.slice(open + 1, close));
-    let i = msg.indexOf(": ", close);
-    if (i < 0) return false;
-    i += 2;
-    let smtpCode: string | null = null;
-    let dsn: string | null = null;
-    if (/^[245]\d\d[ ;]/.test(msg.slice(i, i + 4))) {
-      smtpCode = msg.slice(i, i + 3);
-      i += 4;
-    }
-    const dsnMatch = /^([245]\.\d{1,3}\.\d{1,3})(?: |$)/.exec(msg.slice(i, i + 12));
-    if (dsnMatch !== null) {
-      dsn = dsnMatch[1] ?? null;
-      i += dsnMatch[0].length;
-    }
-    let tail = msg.lastIndexOf("; from=<");
-    if (tail < i) tail = msg.lastIndexOf("; proto=");
-    if (tail < i) tail = -1;
-    let reason = (tail < 0 ? msg.slice(i) : msg.slice(i, tail)).trim();
-    if (reason.startsWith(": ")) reason = reason.slice(2); // "550 5.1.1 : Recipient address rejected" (empty address)
-    let sender: string | null = null;
-    let recipient: string | null = null;
-    let helo: string | null = null;
-    if (tail >= 0) {
-      sender = fieldValue(msg, "from=", tail, " ");
-      recipient = fieldValue(msg, " to=", tail, " ");
-      helo = fieldValue(msg, " helo=", tail, " ");
-      if (recipient !== null && recipient.endsWith(",")) recipient = recipient.slice(0, -1);
-      if (helo !== null && helo.endsWith(",")) helo = helo.slice(0, -1);
-    }
-    const event: RejectEvent = {
-      type: "rejected",
-      ts_unix_ms: p.ts_unix_ms,
-      source: "postfix",
-      raw,
-      queue_id: qid,
-      stage: stageOf(command),
-      reason_class: classifyRejectReason(reason),
-      reason,
-      smtp_code: smtpCode,
-      dsn,
-      client_ip: clientIp,
-      client_host: clientHost.length > 0 ? clientHost : null,
-      sender,
-      recipient,
-      helo,
-      sasl_user: qid !== null ? (this.messages.peek(qid)?.origin.sasl_user ?? null) : null,
-    };
-    emit(event);
-    return true;
-  }
-
   private cleanup(qid: string, msg: string, rest: number, p: LogLinePrefix, raw: string, emit: MailEventSink): boolean {
     if (msg.startsWith("message-id=", rest)) {
       const m = this.state(qid);
@@ -473,10 +245,10 @@ export class PostfixLineParser implements FamilyLineParser {
       }
       return true;
     }
-    if (msg.startsWith("milter-reject: ", rest)) return this.reject(qid, msg, rest + 15, p, raw, emit);
+    if (msg.startsWith("milter-reject: ", rest)) return parseReject(qid, msg, rest + 15, p, raw, emit, this.messages.peek(qid)?.origin);
     if (msg.startsWith("reject: ", rest)) {
       // header_checks / body_checks REJECT: "reject: header Subject: x from host[ip]; from=<> to=<> ...: text"
-      return this.contentReject(qid, msg, rest + 8, p, raw, emit);
+      return parseContentReject(qid, msg, rest + 8, p, raw, emit, this.messages.peek(qid)?.origin);
     }
     const actionEnd = msg.indexOf(": ", rest);
     if (actionEnd < 0 || actionEnd - rest > 24) return msg.startsWith("resent-message-id=", rest);
@@ -489,36 +261,6 @@ export class PostfixLineParser implements FamilyLineParser {
       if (value.length > 0) m.origin.script = value;
     }
     // warning/info/hold/discard/prepend/replace/redirect/milter-header-*: understood.
-    return true;
-  }
-
-  /** header/body_checks REJECT logged by cleanup: a content rejection of an accepted message. */
-  private contentReject(qid: string, msg: string, start: number, p: LogLinePrefix, raw: string, emit: MailEventSink): boolean {
-    const tail = msg.lastIndexOf("; from=<");
-    const m = this.messages.peek(qid);
-    let reason = msg.slice(start, tail < 0 ? msg.length : tail);
-    if (tail >= 0) {
-      const colon = msg.indexOf(": ", msg.indexOf(" helo=", tail) > 0 ? msg.indexOf(" helo=", tail) : tail);
-      if (colon > 0) reason = `${reason}: ${msg.slice(colon + 2)}`;
-    }
-    emit({
-      type: "rejected",
-      ts_unix_ms: p.ts_unix_ms,
-      source: "postfix",
-      raw,
-      queue_id: qid,
-      stage: "data",
-      reason_class: classifyRejectReason(reason),
-      reason,
-      smtp_code: null,
-      dsn: null,
-      client_ip: m?.origin.client_ip ?? null,
-      client_host: m?.origin.client_host ?? null,
-      sender: tail >= 0 ? fieldValue(msg, "from=", tail, " ") : null,
-      recipient: tail >= 0 ? fieldValue(msg, " to=", tail, " ") : null,
-      helo: null,
-      sasl_user: m?.origin.sasl_user ?? null,
-    });
     return true;
   }
 
@@ -637,7 +379,7 @@ export class PostfixLineParser implements FamilyLineParser {
   }
 
   private postscreen(msg: string, p: LogLinePrefix, raw: string, emit: MailEventSink): boolean {
-    if (msg.startsWith("NOQUEUE: reject: ")) return this.reject(null, msg, 17, p, raw, emit);
+    if (msg.startsWith("NOQUEUE: reject: ")) return parseReject(null, msg, 17, p, raw, emit, undefined);
     return /^(CONNECT|PASS|DNSBL|PREGREET|HANGUP|DISCONNECT|WHITELISTED|WHITELIST|BLACKLISTED|DENYLISTED|ALLOWLISTED|COMMAND|NON-SMTP|BARE|cache|warning|NOQUEUE)\b/.test(msg.slice(0, 16));
   }
 
