@@ -70,7 +70,8 @@ export function sourceOfProgram(program: string): MailLogSource | null {
  */
 export class MailLogParser {
   private readonly prefix = newLogLinePrefix();
-  private readonly asciiPrefix = new AsciiPrefixReader();
+  /** No family parser reads the syslog host field, so the fast path leaves it null. */
+  private readonly asciiPrefix = new AsciiPrefixReader({ hosts: false });
   private readonly clock: LogClock;
   private readonly parsers: Record<MailLogSource, FamilyLineParser | null>;
   /** Program tag → parser route, computed once per tag (a log has a few dozen). */

@@ -118,7 +118,7 @@ export class PostfixLineParser implements FamilyLineParser {
         bounce_of: null,
         continues: null,
       };
-      this.messages.set(qid, m);
+      this.messages.setAbsent(qid, m);
     }
     return m;
   }

@@ -68,6 +68,11 @@ export class BoundedLruMap<K, V> {
       this.map.set(key, entry);
       return;
     }
+    this.evictIfFull();
+    this.map.set(key, { value, stamp: this.clock++ });
+  }
+
+  private evictIfFull(): void {
     if (this.map.size >= this.maxEntries) {
       let oldest = this.oldest?.next();
       if (oldest === undefined || oldest.done === true) {
@@ -79,6 +84,15 @@ export class BoundedLruMap<K, V> {
         this.evicted++;
       }
     }
+  }
+
+  /**
+   * set() for a key the caller just looked up and did not find (get or peek
+   * returned undefined): skips looking for it again. Storing a key that is
+   * there would leave two entries, so only use it right after such a miss.
+   */
+  setAbsent(key: K, value: V): void {
+    this.evictIfFull();
     this.map.set(key, { value, stamp: this.clock++ });
   }
 

@@ -56,6 +56,12 @@ describe("AsciiPrefixReader", () => {
     });
   }
 
+  it("leaves host null when told no caller reads it, the rest unchanged", () => {
+    const line = "Nov 29 07:04:10 mail postfix/smtpd[1]: connect from x";
+    const withHost = read(new AsciiPrefixReader(), line, clock);
+    expect(read(new AsciiPrefixReader({ hosts: false }), line, clock)).toEqual({ ...withHost, host: null });
+  });
+
   it("hands out one string per host and program (cached), equal to a fresh slice", () => {
     const reader = new AsciiPrefixReader();
     const a = read(reader, "Nov 29 07:04:10 mail postfix/smtpd[1]: a", clock);

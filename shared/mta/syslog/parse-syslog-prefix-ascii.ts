@@ -14,9 +14,15 @@ import type { LogLinePrefix } from "./parse-syslog-prefix.js";
  * takes, the result equals parseSyslogPrefix's (checked by a fuzz target).
  */
 export class AsciiPrefixReader {
+  /** Whether `host` is filled in; a caller that never reads it saves a lookup per line (it is then null). */
+  private readonly hosts: boolean;
   private readonly names: string[] = new Array<string>(NAME_SLOTS).fill("");
   /** The bytes of `names`, compared with the line's (typed arrays compare faster than a string's characters). */
   private readonly nameBytes: Uint8Array[] = Array.from({ length: NAME_SLOTS }, () => new Uint8Array(0));
+
+  constructor(options: { hosts?: boolean } = {}) {
+    this.hosts = options.hosts ?? true;
+  }
 
   /**
    * Reads the prefix of the line `bytes[start..end)` into `out` (`text` holds
@@ -83,7 +89,7 @@ export class AsciiPrefixReader {
     if (bytes[msgStart] === OPEN_BRACKET && bytes[msgStart + 1] === 73 /* I */) return false;
     out.ts_unix_ms = clock.bsdToUnixMs(month0, day, hour, minute, second, 0);
     out.format = "bsd";
-    out.host = this.name(text, bytes, hostStart, hostEnd);
+    out.host = this.hosts ? this.name(text, bytes, hostStart, hostEnd) : null;
     out.program = this.name(text, bytes, progStart, nameEnd);
     out.pid = pid;
     out.message = msgStart >= end ? "" : text.slice(msgStart, end);
