@@ -2,71 +2,15 @@ import { stat } from "node:fs/promises";
 import { identityOf, isMissing, sameInode } from "./file-identity.js";
 import { dirname } from "node:path";
 import { headMatches, headOf, HEAD_BYTES, type FileHead } from "./file-head.js";
-import { GzipLogSource, PlainLogSource, readGzipHead, type LogSource } from "./log-source.js";
+import { PlainLogSource, type LogSource } from "./log-source.js";
 import { listRotationCandidates, type RotationCandidate } from "./rotated-files.js";
+import { candidateHead, firstUnread, indexOfSource, openCandidate, openIfHeadMatches } from "./rotation-chain.js";
+import { DEFAULT_MAX_BYTES_PER_POLL, DEFAULT_ROTATION_GRACE_MS, type LogBatch, type LogTailerOptions, type LogTailerStats } from "./log-tailer-types.js";
 import { splitLines } from "./split-lines.js";
 import { loadTailerState, saveTailerState, type LogCursor } from "./tailer-state-file.js";
 
-/** Options of a LogTailer. */
-export interface LogTailerOptions {
-  /** The log file to follow, e.g. /var/log/mail.log. */
-  path: string;
-  /** JSON file holding the committed cursor; its folder must exist and be writable. */
-  statePath: string;
-  /** Most bytes read per poll, so a large backlog is worked off in bounded steps; default DEFAULT_MAX_BYTES_PER_POLL. */
-  maxBytesPerPoll?: number;
-  /**
-   * After the followed file was renamed away, keep reading it this long (ms)
-   * before moving to the new file: syslog writes to the old file until it
-   * reopens (HUP), so this must exceed that delay. Default DEFAULT_ROTATION_GRACE_MS.
-   */
-  rotationGraceMs?: number;
-  /** Where to begin when there is no state file at all: "end" (default: only new lines) or "start" (the whole current file). */
-  startAt?: "start" | "end";
-  /** Clock in ms; default Date.now. */
-  now?: () => number;
-  /** Told about lost data and odd states (the caller logs them). */
-  onWarning?: (message: string) => void;
-}
+export { DEFAULT_MAX_BYTES_PER_POLL, DEFAULT_ROTATION_GRACE_MS, type LogBatch, type LogTailerOptions, type LogTailerStats } from "./log-tailer-types.js";
 
-/** Lines read by one poll: at-least-once until committed. */
-export interface LogBatch {
-  /** Complete lines, in file order, without "\n". */
-  lines: string[];
-  /** File the lines came from (its path when opened). */
-  sourcePath: string;
-  /** Position after these lines; null before any file was found. */
-  cursor: LogCursor | null;
-  /** True when the poll stopped at maxBytesPerPoll: more is ready, poll again without waiting. */
-  more: boolean;
-  /**
-   * Persists cursor, so a restarted tailer resumes after these lines. Call it
-   * once the lines are safe (spooled): committing a batch also commits every
-   * earlier one, and a commit older than one already made is ignored.
-   */
-  commit(): Promise<void>;
-}
-
-/** Counters since the tailer was created. */
-export interface LogTailerStats {
-  /** Lines returned by poll. */
-  lines: number;
-  /** Bytes those lines took in the files. */
-  bytes: number;
-  /** Moves from one file to the next (rename rotation, end of a rotated file). */
-  rotations: number;
-  /** Times the followed file was found truncated (copytruncate) or replaced in place. */
-  truncations: number;
-  /** Saved cursors whose file could not be found again: the unread rest of that file is lost. */
-  lostCursors: number;
-  /** Lines longer than maxBytesPerPoll, returned in pieces. */
-  oversizedLines: number;
-}
-
-/** Default bytes read per poll (1 MiB). */
-export const DEFAULT_MAX_BYTES_PER_POLL = 1024 * 1024;
-/** Default time to keep reading a renamed log before switching to the new one, in ms. */
-export const DEFAULT_ROTATION_GRACE_MS = 1000;
 /** How far back from the end "startAt: end" looks for the start of the last line. */
 const LINE_START_SEARCH_BYTES = 64 * 1024;
 /** File changes one poll may walk through (finish a rotated file, open the next…). */
@@ -232,7 +176,7 @@ export class LogTailer {
           `the lines after offset ${state.cursor.offset} are lost; continuing with the files rotated after it, then ${this.path}`,
       );
     }
-    const unread = await this.firstUnread(candidates, null, state.cursor.observedAtUnixMs - MTIME_SLACK_MS);
+    const unread = await firstUnread(candidates, null, this.finishedHeads, state.cursor.observedAtUnixMs - MTIME_SLACK_MS);
     if (unread !== null) this.use(unread, 0);
   }
 
@@ -250,7 +194,7 @@ export class LogTailer {
       if (this.missingBaseline === null) {
         this.missingBaseline = [];
         for (const candidate of await listRotationCandidates(this.path)) {
-          if (!candidate.live) this.missingBaseline.push(headOf(await this.candidateHead(candidate)));
+          if (!candidate.live) this.missingBaseline.push(headOf(await candidateHead(candidate)));
         }
       }
       return false;
@@ -260,9 +204,9 @@ export class LogTailer {
     if (baseline !== null) {
       for (const candidate of await listRotationCandidates(this.path)) {
         if (candidate.live) continue;
-        const head = await this.candidateHead(candidate);
+        const head = await candidateHead(candidate);
         if (head.length === 0 || baseline.some((known) => headMatches(known, head))) continue;
-        const src = await this.openCandidate(candidate);
+        const src = await openCandidate(candidate);
         if (src === null) continue;
         await live.close();
         this.use(src, 0);
@@ -291,13 +235,13 @@ export class LogTailer {
     const head: FileHead = { length: cursor.headLength, sha256: cursor.headSha256 };
     for (const candidate of candidates) {
       if (candidate.compressed || !(await sameInode(candidate.path, cursor))) continue;
-      const src = await this.openCandidate(candidate);
+      const src = await openCandidate(candidate);
       if (src === null) continue;
       // The same inode with other first bytes was truncated (copytruncate) or reused: its copy is searched below.
       const intact = cursor.headLength === 0 || headMatches(head, await src.head());
       if (intact && ((await src.size()) ?? 0) >= cursor.offset) {
         if (cursor.headLength === 0 && candidate.live) {
-          const unread = await this.firstUnread(candidates, src, cursor.observedAtUnixMs - MTIME_SLACK_MS);
+          const unread = await firstUnread(candidates, src, this.finishedHeads, cursor.observedAtUnixMs - MTIME_SLACK_MS);
           if (unread !== null) {
             await src.close();
             return { src: unread, offset: 0 };
@@ -309,76 +253,8 @@ export class LogTailer {
     }
     if (cursor.headLength === 0) return null;
     for (const candidate of candidates) {
-      const src = await this.openIfHeadMatches(candidate, head, cursor.offset);
+      const src = await openIfHeadMatches(candidate, head, cursor.offset);
       if (src !== null) return { src, offset: cursor.offset };
-    }
-    return null;
-  }
-
-  /** Opens candidate when it starts with head and (plain) holds at least minSize bytes. */
-  private async openIfHeadMatches(candidate: RotationCandidate, head: FileHead, minSize: number): Promise<LogSource | null> {
-    if (candidate.compressed && !headMatches(head, await readGzipHead(candidate.path))) return null;
-    const src = await this.openCandidate(candidate);
-    if (src === null) return null;
-    if ((src.compressed || ((await src.size()) ?? 0) >= minSize) && headMatches(head, await src.head())) return src;
-    await src.close();
-    return null;
-  }
-
-  private async openCandidate(candidate: RotationCandidate): Promise<LogSource | null> {
-    try {
-      return candidate.compressed ? await GzipLogSource.open(candidate.path) : await PlainLogSource.open(candidate.path);
-    } catch (error) {
-      if (isMissing(error)) return null;
-      throw error;
-    }
-  }
-
-  private async candidateHead(candidate: RotationCandidate): Promise<Buffer> {
-    if (candidate.compressed) return readGzipHead(candidate.path);
-    try {
-      const src = await PlainLogSource.open(candidate.path);
-      try {
-        return await src.head();
-      } finally {
-        await src.close();
-      }
-    } catch {
-      return Buffer.alloc(0);
-    }
-  }
-
-  /** Index of the newest rotated candidate read to its end before (by the remembered heads); -1 when none is known. */
-  private async lastFinishedIndex(candidates: readonly RotationCandidate[]): Promise<number> {
-    if (this.finishedHeads.length === 0) return -1;
-    for (let i = candidates.length - 1; i >= 0; i -= 1) {
-      const candidate = candidates[i] as RotationCandidate;
-      if (candidate.live) continue;
-      const head = await this.candidateHead(candidate);
-      if (this.finishedHeads.some((known) => headMatches(known, head))) return i;
-    }
-    return -1;
-  }
-
-  /**
-   * The oldest rotated file after the last finished one that may hold unread
-   * lines: not empty, not itself finished, and (when minMtimeMs is given)
-   * modified no earlier than that. Null when none, when except (the file
-   * being read) comes first, or when no finished file is known and
-   * minMtimeMs is not given.
-   */
-  private async firstUnread(candidates: readonly RotationCandidate[], except: LogSource | null, minMtimeMs?: number): Promise<LogSource | null> {
-    const last = await this.lastFinishedIndex(candidates);
-    if (last < 0 && minMtimeMs === undefined) return null;
-    for (const candidate of candidates.slice(last + 1)) {
-      if (candidate.live) continue;
-      // except itself comes first: it was rotated with unread lines in it, and its descriptor still reads them.
-      if (except !== null && !candidate.compressed && (await sameInode(candidate.path, except))) return null;
-      const head = await this.candidateHead(candidate);
-      if (head.length === 0 || this.finishedHeads.some((known) => headMatches(known, head))) continue;
-      if (minMtimeMs !== undefined && ((await stat(candidate.path).catch(() => null))?.mtimeMs ?? 0) < minMtimeMs) continue;
-      const src = await this.openCandidate(candidate);
-      if (src !== null) return src;
     }
     return null;
   }
@@ -413,7 +289,7 @@ export class LogTailer {
   private async findCopy(head: FileHead, offset: number, except: LogSource): Promise<LogSource | null> {
     for (const candidate of await listRotationCandidates(this.path)) {
       if (candidate.live || (!candidate.compressed && (await sameInode(candidate.path, except)))) continue;
-      const src = await this.openIfHeadMatches(candidate, head, offset);
+      const src = await openIfHeadMatches(candidate, head, offset);
       if (src !== null) return src;
     }
     return null;
@@ -431,7 +307,7 @@ export class LogTailer {
     if (dirMtimeMs === null || dirMtimeMs === this.dirCheckedMtimeMs) return false;
     this.dirCheckedMtimeMs = dirMtimeMs;
     const since = this.emptySinceMs === null ? undefined : this.emptySinceMs - MTIME_SLACK_MS;
-    const unread = await this.firstUnread(await listRotationCandidates(this.path), src, since);
+    const unread = await firstUnread(await listRotationCandidates(this.path), src, this.finishedHeads, since);
     if (unread === null) return false;
     await this.closeSource();
     this.use(unread, 0);
@@ -452,7 +328,7 @@ export class LogTailer {
       return false;
     }
     const candidates = await listRotationCandidates(this.path);
-    const index = await this.indexOf(src, candidates);
+    const index = await indexOfSource(src, candidates);
     const newerRotated = index >= 0 && candidates.slice(index + 1).some((candidate) => !candidate.live);
     if (index < 0 || newerRotated) return true;
     // src is the newest rotated file; with no live file yet, the writer has not reopened: keep reading.
@@ -462,37 +338,24 @@ export class LogTailer {
     return now - this.rotationSeenAt >= this.graceMs;
   }
 
-  /** Position of src among candidates: by inode, else (compressed or deleted since it was opened) by its first bytes; -1 when gone. */
-  private async indexOf(src: LogSource, candidates: readonly RotationCandidate[]): Promise<number> {
-    for (let i = 0; i < candidates.length; i += 1) {
-      const candidate = candidates[i] as RotationCandidate;
-      if (candidate.compressed === src.compressed && (await sameInode(candidate.path, src))) return i;
-    }
-    const head = headOf(await src.head());
-    for (let i = 0; i < candidates.length; i += 1) {
-      if (headMatches(head, await this.candidateHead(candidates[i] as RotationCandidate))) return i;
-    }
-    return -1;
-  }
-
   /** Closes the finished src and opens the file that followed it (none: the live path on the next hop). */
   private async advance(src: LogSource): Promise<void> {
     const head = headOf(await src.head());
     this.rememberFinished(head);
     const candidates = await listRotationCandidates(this.path);
-    const index = await this.indexOf(src, candidates);
+    const index = await indexOfSource(src, candidates);
     let next: LogSource | null = null;
     if (index >= 0) {
       for (const candidate of candidates.slice(index + 1)) {
         if (!candidate.compressed && (await sameInode(candidate.path, src))) continue;
-        next = await this.openCandidate(candidate);
+        next = await openCandidate(candidate);
         if (next !== null) break;
       }
     } else {
       // src was compressed or deleted since it was opened and no head identifies it (empty): the
       // files after it are those after the last finished one, written since src was last modified.
       if (head.length > 0) this.warn(`${src.path} is no longer among the rotated files of ${this.path}; continuing with the newer ones`);
-      next = await this.firstUnread(candidates, src, await src.mtimeMs());
+      next = await firstUnread(candidates, src, this.finishedHeads, await src.mtimeMs());
     }
     await this.closeSource();
     this.stats.rotations += 1;

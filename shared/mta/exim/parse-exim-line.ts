@@ -10,7 +10,6 @@ import { eximMessageIdLength, ID_INFO_PREFIXES, INFO_PREFIXES, readFields, servi
 /** How long a `cwd=` line without pid may wait for the `<=` line of the same submission. */
 const CWD_MATCH_WINDOW_MS = 2_000;
 
-
 export { eximMessageIdLength } from "./exim-line-fields.js";
 
 /** What the parser remembers about one message id. */

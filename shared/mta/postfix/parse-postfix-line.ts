@@ -7,7 +7,6 @@ import { fieldValue, normalizeIp, stripAngles, toInt } from "../text/mail-text.j
 import {
   D_BOUNCE,
   D_CLEANUP,
-  D_DELIVERY,
   D_INFO,
   D_OTHER,
   D_PICKUP,
@@ -21,7 +20,6 @@ import {
   readAddress,
   serviceOf,
   SMTPD_INFO,
-  stageOf,
 } from "./postfix-line-kinds.js";
 import { parseContentReject, parseReject } from "./parse-postfix-reject.js";
 
