@@ -1,5 +1,5 @@
 import type { AuthEvent, MailEvent, MessageOrigin } from "../events/mail-event.js";
-import { domainOf, lowerCase } from "../text/mail-text.js";
+import { domainOf, lowerCase, ownString } from "../text/mail-text.js";
 
 /** Kinds of sender identity a message, rejection or login is counted under. */
 export type IdentityKind = "sasl_user" | "local_user" | "script" | "client_ip" | "envelope_sender";
@@ -138,7 +138,12 @@ interface Bucket {
 function pushSample(list: string[], value: string | null, max: number, distinct: boolean): void {
   if (value === null || value.length === 0 || list.length >= max) return;
   if (distinct && list.includes(value)) return;
-  list.push(value);
+  list.push(ownString(value));
+}
+
+/** Adds to a set that lives as long as its window; only a new member is copied (ownString). */
+function addOwned(set: Set<string>, value: string): void {
+  if (!set.has(value)) set.add(ownString(value));
 }
 
 /**
@@ -180,7 +185,7 @@ export class WindowAggregator {
         for (const a of accs) {
           a.received++;
           if (event.null_sender) a.null_sender++;
-          if (event.client_ip !== null) a.ips.add(event.client_ip);
+          if (event.client_ip !== null) addOwned(a.ips, event.client_ip);
           for (const r of recipients) addLoweredRecipient(a, r);
           this.sample(a, event.queue_id, event.message_id, event.raw);
         }
@@ -196,7 +201,7 @@ export class WindowAggregator {
         for (const a of accs) {
           a[event.type]++;
           addLoweredRecipient(a, recipient);
-          if (o.client_ip !== null) a.ips.add(o.client_ip);
+          if (o.client_ip !== null) addOwned(a.ips, o.client_ip);
           this.sample(a, event.queue_id, o.message_id, event.raw);
         }
         return;
@@ -211,7 +216,7 @@ export class WindowAggregator {
           a.rejected++;
           if (relay) a.relay_denied++;
           if (recipient !== null) addLoweredRecipient(a, recipient);
-          if (event.client_ip !== null) a.ips.add(event.client_ip);
+          if (event.client_ip !== null) addOwned(a.ips, event.client_ip);
           this.sample(a, event.queue_id, null, event.raw);
         }
         return;
@@ -236,22 +241,22 @@ export class WindowAggregator {
     for (const a of accs) {
       if (failure) a.auth_failures += n;
       else a.auth_successes += n;
-      if (ip.length > 0) a.ips.add(ip);
+      if (ip.length > 0) addOwned(a.ips, ip);
       pushSample(a.lines, event.raw, this.maxSamples, false);
     }
     let byUser = bucket.auth.get(ip);
     if (byUser === undefined) {
       byUser = new Map();
-      bucket.auth.set(ip, byUser);
+      bucket.auth.set(ownString(ip), byUser);
     }
     let acc = byUser.get(user);
     if (acc === undefined) {
-      acc = new AuthAccumulator(ip, user);
-      byUser.set(user, acc);
+      acc = new AuthAccumulator(ownString(ip), ownString(user));
+      byUser.set(acc.username, acc);
     }
     if (failure) acc.failures += n;
     else acc.successes += n;
-    if (event.service !== null) acc.services.add(event.service);
+    if (event.service !== null) addOwned(acc.services, event.service);
     pushSample(acc.lines, event.raw, this.maxSamples, false);
   }
 
@@ -278,8 +283,8 @@ export class WindowAggregator {
     const map = bucket.identities[kind];
     let a = map.get(key);
     if (a === undefined) {
-      a = new IdentityAccumulator(kind, key);
-      map.set(key, a);
+      a = new IdentityAccumulator(kind, ownString(key));
+      map.set(a.key, a);
     }
     return a;
   }
@@ -346,9 +351,9 @@ export class WindowAggregator {
 /** Counts a lower-cased recipient address (and its domain) for an identity; the empty address counts nothing. */
 function addLoweredRecipient(a: IdentityAccumulator, recipient: string): void {
   if (recipient.length === 0 || a.recipients.has(recipient)) return;
-  a.recipients.add(recipient);
+  a.recipients.add(ownString(recipient));
   const d = domainOf(recipient);
-  if (d.length > 0) a.domains.add(d);
+  if (d.length > 0) addOwned(a.domains, d);
 }
 
 /** Identity key of an envelope sender: lower-cased, `<>` for the null sender. */

@@ -1,5 +1,7 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { domainOf, lowerCase, normalizeIp } from "./mail-text.js";
+import { domainOf, lowerCase, normalizeIp, ownString } from "./mail-text.js";
 
 describe("lowerCase", () => {
   it("lowers ASCII and non-ASCII capitals like toLowerCase", () => {
@@ -25,5 +27,35 @@ describe("domainOf / normalizeIp", () => {
     expect(normalizeIp("::1")).toBe("::1");
     expect(normalizeIp("192.0.2.1")).toBe("192.0.2.1");
     expect(normalizeIp("")).toBe("");
+  });
+});
+
+describe("ownString", () => {
+  // gc() from a fresh context once the flag is set (vitest runs without --expose-gc).
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+
+  /** External memory (MiB) after keeping one 40-char slice of each of 40 chunks of 2 MiB decoded like parse-log's. */
+  function externalMiBKeeping(keep: (slice: string) => string): number {
+    gc();
+    const before = process.memoryUsage().external;
+    const kept: string[] = [];
+    for (let k = 0; k < 40; k++) kept.push(keep(Buffer.alloc(2 << 20, 97 + (k % 26)).toString("latin1").slice(1000, 1040)));
+    gc();
+    gc();
+    const mib = (process.memoryUsage().external - before) / (1 << 20);
+    expect(kept.every((s) => s.length === 40)).toBe(true);
+    return mib;
+  }
+
+  it("keeps no chunk alive, where a plain slice keeps all 80 MiB", () => {
+    expect(externalMiBKeeping((s) => s)).toBeGreaterThan(60);
+    expect(externalMiBKeeping(ownString)).toBeLessThan(8);
+  });
+
+  it("returns an equal string", () => {
+    const parent = `${"x".repeat(100)}someone@example.org`;
+    expect(ownString(parent.slice(100))).toBe("someone@example.org");
+    expect(ownString("short")).toBe("short");
   });
 });

@@ -9,6 +9,18 @@ export function normalizeIp(ip: string): string {
   return ip;
 }
 
+/**
+ * A copy of `s` that does not keep a larger string alive. V8 makes a slice of
+ * 13 or more characters a view into its parent, so one line kept from a 1 MiB
+ * chunk of a log read by `spamtrace parse-log` would keep the whole chunk:
+ * what lives as long as a window (keys, distinct-value sets, samples) goes
+ * through this when it is first stored. Shorter strings are copies already.
+ */
+export function ownString(s: string): string {
+  // Slicing a concatenation flattens it into a new string first: the result only references that copy.
+  return s.length < 13 ? s : ` ${s}`.slice(1);
+}
+
 /** Characters toLowerCase may change: ASCII capitals and anything beyond ASCII. */
 const MAY_CHANGE_CASE = /[A-Z\u0080-\uffff]/;
 
