@@ -55,16 +55,15 @@ export class AsciiPrefixReader {
     if (hour < 0 || minute < 0 || second < 0 || hour > 23 || minute > 59 || second > 60) return false;
     i += 9;
     // Host: up to the next space; a host ending in ':' is a program tag (no host field): declined.
+    // (indexOf on the chunk's text finds the spaces; one past `end` means the line has none.)
     const hostStart = i;
     if (bytes[i] === LT) return false;
-    while (i < end && bytes[i] !== SPACE) i++;
-    if (i === hostStart || i >= end || bytes[i - 1] === COLON) return false;
-    const hostEnd = i;
+    const hostEnd = text.indexOf(" ", i);
+    if (hostEnd === hostStart || hostEnd < 0 || hostEnd >= end || bytes[hostEnd - 1] === COLON) return false;
     // Program tag `prog[pid]:` or `prog:` up to the next space.
-    const progStart = ++i;
-    while (i < end && bytes[i] !== SPACE) i++;
-    if (i >= end) return false;
-    const tokenEnd = i;
+    const progStart = hostEnd + 1;
+    const tokenEnd = text.indexOf(" ", progStart);
+    if (tokenEnd < 0 || tokenEnd >= end) return false;
     let nameEnd = tokenEnd - 1;
     if (bytes[nameEnd] !== COLON || nameEnd <= progStart) return false;
     let pid: number | null = null;
