@@ -2,6 +2,7 @@ import { stat } from "node:fs/promises";
 import { WindowAggregator, type IdentityCounts, type IdentityKind } from "../../shared/mta/aggregate/window-aggregator.js";
 import { MTA_FAMILIES, type MailEvent, type MailLogSource } from "../../shared/mta/events/mail-event.js";
 import { MailLogParser, type MtaSelection } from "../../shared/mta/parse/mail-log-parser.js";
+import { ownString } from "../../shared/mta/text/mail-text.js";
 import { readLogLineRanges } from "./read-log-lines.js";
 
 /** Lines read before `--mta auto` settles which MTA wrote the log. */
@@ -121,17 +122,20 @@ export async function parseLogFiles(opts: ParseLogOptions): Promise<ParseLogRepo
       throw new Error(`cannot read log file ${file}: ${describe(error)}`);
     }
     parser.setReferenceTime(() => mtimeMs);
+    const afterLine = (): void => {
+      if (pending.length >= EVENT_BATCH) flush();
+      if (detected === null && ++linesSeen === DETECT_MTA_LINES) detected = detectedFamily(parser.stats.by_source);
+    };
     try {
       await readLogLineRanges(file, {
         ascii: (text, bytes, start, end) => {
-          if (!parser.parseAsciiLine(text, bytes, start, end) && examples.length < MAX_UNRECOGNISED_EXAMPLES && end > start) examples.push(text.slice(start, end));
-          if (pending.length >= EVENT_BATCH) flush();
-          if (detected === null && ++linesSeen === DETECT_MTA_LINES) detected = detectedFamily(parser.stats.by_source);
+          // ownString: the example must not keep its 1 MiB chunk alive.
+          if (!parser.parseAsciiLine(text, bytes, start, end) && examples.length < MAX_UNRECOGNISED_EXAMPLES && end > start) examples.push(ownString(text.slice(start, end)));
+          afterLine();
         },
         line: (line) => {
           if (!parser.parseLine(line) && examples.length < MAX_UNRECOGNISED_EXAMPLES && line.length > 0) examples.push(line);
-          if (pending.length >= EVENT_BATCH) flush();
-          if (detected === null && ++linesSeen === DETECT_MTA_LINES) detected = detectedFamily(parser.stats.by_source);
+          afterLine();
         },
       });
     } catch (error) {
