@@ -108,13 +108,13 @@ describe("readLogLines", () => {
     expect(lines).toEqual(["a", "b", "", "Subject: Grüße ✓", "last"]);
   });
 
-  it("joins lines cut by chunk boundaries (1 MiB reads), also a line longer than a chunk and a CRLF cut between \\r and \\n", async () => {
+  it("joins lines cut by chunk boundaries (1 MiB reads), also a line longer than two chunks and a CRLF cut between \\r and \\n", async () => {
     const parts: string[] = [];
     for (let i = 0, size = 0; size < 3_500_000; i++) {
       parts.push(i % 997 === 0 ? `line ${i} ü` : `line ${i} ${"x".repeat(i % 300)}`);
       size += (parts.at(-1) as string).length + 1;
     }
-    parts.splice(5000, 0, `long ${"y".repeat(1_500_000)}`);
+    parts.splice(5000, 0, `long ${"y".repeat(2_500_000)}`); // spans three 1 MiB reads
     const text = `${parts.join("\n")}\r\nlast`;
     for (const [name, data] of [["plain.log", Buffer.from(text)], ["cut.log.gz", gzipSync(Buffer.from(text))]] as const) {
       const f = join(tmp, name);

@@ -45,7 +45,8 @@ export async function readLogLineRanges(path: string, sink: LogLineSink): Promis
   const file = createReadStream(path, { highWaterMark: 1 << 20 });
   const stream = gzip ? file.pipe(createGunzip({ chunkSize: 1 << 20 })) : file;
   if (gzip) file.on("error", (e) => stream.destroy(e));
-  let pending: Buffer | null = null;
+  /** Pieces of the line cut at the end of the chunks read so far. */
+  let pending: Buffer[] = [];
   const split = (bytes: Buffer): void => {
     if (isAscii(bytes)) {
       const text = bytes.toString("latin1");
@@ -65,24 +66,25 @@ export async function readLogLineRanges(path: string, sink: LogLineSink): Promis
   };
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     let buf: Buffer = chunk;
-    if (pending !== null) {
-      // Only the line cut at the end of the previous chunk is copied, not the whole chunk.
+    if (pending.length > 0) {
+      // Only the line cut by the chunk ends is copied (once, however many chunks it spans), not whole chunks.
       const nl = chunk.indexOf(10);
       if (nl < 0) {
-        pending = Buffer.concat([pending, chunk]);
+        pending.push(chunk);
         continue;
       }
-      split(Buffer.concat([pending, chunk.subarray(0, nl + 1)]));
-      pending = null;
+      pending.push(chunk.subarray(0, nl + 1));
+      split(Buffer.concat(pending));
+      pending = [];
       buf = chunk.subarray(nl + 1);
     }
     const last = buf.lastIndexOf(10);
     if (last < 0) {
-      pending = buf.length > 0 ? buf : null;
+      if (buf.length > 0) pending.push(buf);
       continue;
     }
     split(buf.subarray(0, last + 1));
-    pending = last + 1 < buf.length ? buf.subarray(last + 1) : null;
+    if (last + 1 < buf.length) pending.push(buf.subarray(last + 1));
   }
-  if (pending !== null && pending.length > 0) split(Buffer.concat([pending, Buffer.from("\n")]));
+  if (pending.length > 0) split(Buffer.concat([...pending, Buffer.from("\n")]));
 }
