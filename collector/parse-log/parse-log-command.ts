@@ -114,6 +114,10 @@ export async function parseLogFiles(opts: ParseLogOptions): Promise<ParseLogRepo
   const examples: string[] = [];
   let detected: string | null = opts.mta === "auto" ? null : opts.mta;
   let linesSeen = 0;
+  const afterLine = (): void => {
+    if (pending.length >= EVENT_BATCH) flush();
+    if (detected === null && ++linesSeen === DETECT_MTA_LINES) detected = detectedFamily(parser.stats.by_source);
+  };
   for (const file of opts.files) {
     let mtimeMs: number;
     try {
@@ -122,10 +126,6 @@ export async function parseLogFiles(opts: ParseLogOptions): Promise<ParseLogRepo
       throw new Error(`cannot read log file ${file}: ${describe(error)}`);
     }
     parser.setReferenceTime(() => mtimeMs);
-    const afterLine = (): void => {
-      if (pending.length >= EVENT_BATCH) flush();
-      if (detected === null && ++linesSeen === DETECT_MTA_LINES) detected = detectedFamily(parser.stats.by_source);
-    };
     try {
       await readLogLineRanges(file, {
         ascii: (text, bytes, start, end) => {

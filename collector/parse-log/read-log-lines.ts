@@ -48,19 +48,13 @@ export async function readLogLineRanges(path: string, sink: LogLineSink): Promis
   /** Pieces of the line cut at the end of the chunks read so far. */
   let pending: Buffer[] = [];
   const split = (bytes: Buffer): void => {
-    if (isAscii(bytes)) {
-      const text = bytes.toString("latin1");
-      let start = 0;
-      for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
-        sink.ascii(text, bytes, start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
-        start = nl + 1;
-      }
-      return;
-    }
-    const text = bytes.toString("utf8");
+    const ascii = isAscii(bytes);
+    const text = bytes.toString(ascii ? "latin1" : "utf8");
     let start = 0;
     for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
-      sink.line(text.slice(start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl));
+      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      if (ascii) sink.ascii(text, bytes, start, end);
+      else sink.line(text.slice(start, end));
       start = nl + 1;
     }
   };

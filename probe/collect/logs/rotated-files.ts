@@ -1,5 +1,6 @@
 import { readdir, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { escapeRegExp } from "../../../shared/text/escape-reg-exp.js";
 
 /** A file that is, or once was, the followed log. */
 export interface RotationCandidate {
@@ -16,10 +17,6 @@ interface Slot {
   rank: [number, string];
   plain?: string;
   gz?: string;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** A rotated sibling's name as orderRotatedNames returns it. */

@@ -121,6 +121,11 @@ export class PostfixLineParser implements FamilyLineParser {
     return m;
   }
 
+  /** What is known of a queue id's message, for a rejection of it (its age unchanged). */
+  private originOf(qid: string): MessageOrigin | undefined {
+    return this.messages.peek(qid)?.origin;
+  }
+
   private smtpd(program: string, qid: string | null, msg: string, rest: number, p: LogLinePrefix, raw: string, emit: MailEventSink): boolean {
     if (qid !== null) {
       if (msg.startsWith("client=", rest)) {
@@ -155,8 +160,8 @@ export class PostfixLineParser implements FamilyLineParser {
         }
         return true;
       }
-      if (msg.startsWith("reject: ", rest)) return parseReject(qid, msg, rest + 8, p, raw, emit, this.messages.peek(qid)?.origin);
-      if (msg.startsWith("milter-reject: ", rest)) return parseReject(qid, msg, rest + 15, p, raw, emit, this.messages.peek(qid)?.origin);
+      if (msg.startsWith("reject: ", rest)) return parseReject(qid, msg, rest + 8, p, raw, emit, this.originOf(qid));
+      if (msg.startsWith("milter-reject: ", rest)) return parseReject(qid, msg, rest + 15, p, raw, emit, this.originOf(qid));
       // reject_warning, milter discard/hold, filter, redirect, warn, info, hold: understood, nothing refused.
       return /^[a-z_-]+: /.test(msg.slice(rest, rest + 24));
     }
@@ -243,10 +248,10 @@ export class PostfixLineParser implements FamilyLineParser {
       }
       return true;
     }
-    if (msg.startsWith("milter-reject: ", rest)) return parseReject(qid, msg, rest + 15, p, raw, emit, this.messages.peek(qid)?.origin);
+    if (msg.startsWith("milter-reject: ", rest)) return parseReject(qid, msg, rest + 15, p, raw, emit, this.originOf(qid));
     if (msg.startsWith("reject: ", rest)) {
       // header_checks / body_checks REJECT: "reject: header Subject: x from host[ip]; from=<> to=<> ...: text"
-      return parseContentReject(qid, msg, rest + 8, p, raw, emit, this.messages.peek(qid)?.origin);
+      return parseContentReject(qid, msg, rest + 8, p, raw, emit, this.originOf(qid));
     }
     const actionEnd = msg.indexOf(": ", rest);
     if (actionEnd < 0 || actionEnd - rest > 24) return msg.startsWith("resent-message-id=", rest);

@@ -45,11 +45,7 @@ export class BoundedLruMap<K, V> {
   get(key: K): V | undefined {
     const entry = this.map.get(key);
     if (entry === undefined) return undefined;
-    if (this.clock - entry.stamp >= this.refreshAfter) {
-      this.map.delete(key);
-      entry.stamp = this.clock++;
-      this.map.set(key, entry);
-    }
+    if (this.clock - entry.stamp >= this.refreshAfter) this.moveToYoungEnd(key, entry);
     return entry.value;
   }
 
@@ -63,13 +59,17 @@ export class BoundedLruMap<K, V> {
     const entry = this.map.get(key);
     if (entry !== undefined) {
       entry.value = value;
-      this.map.delete(key);
-      entry.stamp = this.clock++;
-      this.map.set(key, entry);
+      this.moveToYoungEnd(key, entry);
       return;
     }
     this.evictIfFull();
     this.map.set(key, { value, stamp: this.clock++ });
+  }
+
+  private moveToYoungEnd(key: K, entry: Entry<V>): void {
+    this.map.delete(key);
+    entry.stamp = this.clock++;
+    this.map.set(key, entry);
   }
 
   private evictIfFull(): void {

@@ -1,3 +1,4 @@
+import { escapeRegExp } from "../../text/escape-reg-exp.js";
 import type { RejectReasonClass } from "../events/mail-event.js";
 
 const RELAY = ["relay access denied", "relay not permitted", "relaying denied", "relaying temporarily denied", "unable to relay", "not permitted to relay", "isn't in my list of allowed rcpthosts", "relay denied"];
@@ -8,7 +9,7 @@ const POLICY = ["command rejected", "host rejected", "address rejected", "verify
 
 /** One regular expression matching any of the needles: one native scan of the text instead of one per needle (twice as fast). */
 function anyOf(needles: readonly string[]): RegExp {
-  return new RegExp(needles.map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|"));
+  return new RegExp(needles.map(escapeRegExp).join("|"));
 }
 
 const CLASSES: readonly [RegExp, RejectReasonClass][] = [

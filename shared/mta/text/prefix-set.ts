@@ -1,7 +1,4 @@
-/** Escapes the characters a regular expression gives a meaning to. */
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-}
+import { escapeRegExp } from "../../text/escape-reg-exp.js";
 
 /**
  * A fixed set of literal prefixes, checked in one step: they are compiled
