@@ -5,6 +5,7 @@ import { buildMessage, prepareScriptDir, sendAuthenticated, sendWithWrongPasswor
 import { startEximLab, type EximLab } from "./setup/mta/exim-lab.js";
 import { startPostfixLab, type PostfixLab } from "./setup/mta/postfix-lab.js";
 import { freePort } from "./setup/free-port.js";
+import { startAll } from "./setup/start-all.js";
 import { makeLab, type Lab } from "./setup/spamtrace-lab.js";
 import { waitFor } from "./setup/wait-for.js";
 
@@ -28,7 +29,7 @@ describe("detections from real MTA traffic seen by real probes", () => {
   const notified: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
-    [server, postfix, exim] = await Promise.all([startClickHouseServer(), startPostfixLab(), startEximLab()]);
+    [server, postfix, exim] = await startAll([startClickHouseServer(), startPostfixLab(), startEximLab()] as const);
     webhook = createServer((req, res) => {
       let body = "";
       req.on("data", (c: Buffer) => (body += c.toString()));

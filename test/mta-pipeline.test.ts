@@ -4,6 +4,7 @@ import { attemptRelay, buildMessage, prepareScriptDir, sendAuthenticated, sendLo
 import { startEximLab, type EximLab } from "./setup/mta/exim-lab.js";
 import { startPostfixLab, type PostfixLab } from "./setup/mta/postfix-lab.js";
 import { freePort } from "./setup/free-port.js";
+import { startAll } from "./setup/start-all.js";
 import { makeLab, type Lab } from "./setup/spamtrace-lab.js";
 import { waitFor } from "./setup/wait-for.js";
 
@@ -31,7 +32,7 @@ describe("MTA logs and queues to ClickHouse (Postfix + Dovecot, Exim)", () => {
   let lab: Lab;
 
   beforeAll(async () => {
-    [server, postfix, exim] = await Promise.all([startClickHouseServer(), startPostfixLab(), startEximLab()]);
+    [server, postfix, exim] = await startAll([startClickHouseServer(), startPostfixLab(), startEximLab()] as const);
     const mtaCommon = { windowMs: 2000, logStartAt: "start", queueIntervalMs: 1000 };
     lab = await makeLab({
       store: server,

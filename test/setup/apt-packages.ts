@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
+import { rm, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -12,9 +13,37 @@ export interface NeededPackage {
 }
 
 /**
- * Installs missing Debian packages (CI runs as root on a clean machine).
- * Throws when a package is missing and cannot be installed: tests needing a
- * real service must fail, never skip quietly.
+ * Every Debian package the integration suite uses, installed once by the
+ * global setup before any test file runs. Test files and labs only check for
+ * them ({@link requireDebianPackages}): two setups running apt at once race
+ * for its lock, and one of them fails (seen on a fresh machine).
+ */
+export const TEST_DEBIAN_PACKAGES: readonly NeededPackage[] = [
+  { name: "lsof", marker: "/usr/bin/lsof" },
+  { name: "clickhouse-server", marker: "/usr/sbin/clickhouse-server" },
+  { name: "clickhouse-client", marker: "/usr/bin/clickhouse-client" },
+  { name: "postfix", marker: "/usr/sbin/postfix" },
+  { name: "dovecot-core", marker: "/usr/sbin/dovecot" },
+  { name: "swaks", marker: "/usr/bin/swaks" },
+  { name: "openssh-server", marker: "/usr/sbin/sshd" },
+  { name: "ansible", marker: "/usr/bin/ansible-playbook" },
+];
+
+/** Debconf answers given before installing: Postfix must not set up or start a default instance. */
+const DEBCONF_SELECTIONS = "postfix postfix/main_mailer_type select No configuration\npostfix postfix/mailname string lab.test\n";
+
+/**
+ * Debian's way to keep maintainer scripts from starting services: the tests
+ * start their own servers on loopback ports; a system clickhouse-server,
+ * sshd or dovecot started by the install would stay behind after the run.
+ */
+const POLICY_RC_D = "/usr/sbin/policy-rc.d";
+const POLICY_DENY_ALL = "#!/bin/sh\n# Written by spamtrace's test setup while it installs packages; removed after.\nexit 101\n";
+
+/**
+ * Installs missing Debian packages (CI runs as root on a clean machine), in
+ * one apt-get run. Throws when a package is missing and cannot be installed:
+ * tests needing a real service must fail, never skip quietly.
  */
 export async function ensureDebianPackages(packages: readonly NeededPackage[]): Promise<void> {
   const missing = packages.filter((p) => !existsSync(p.marker));
@@ -25,13 +54,49 @@ export async function ensureDebianPackages(packages: readonly NeededPackage[]): 
   }
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   const opts = { env, maxBuffer: 64 * 1024 * 1024, timeout: 15 * 60_000 };
+  // Waits for another apt/dpkg (an unattended upgrade, a developer's shell) instead of failing on its lock.
+  const aptOpts = ["-o", "DPkg::Lock::Timeout=600", "-o", "Acquire::Retries=3"];
+  const ownPolicy = !existsSync(POLICY_RC_D);
   try {
-    await run("apt-get", ["update", "-q"], opts);
-    await run("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...names], opts);
+    if (ownPolicy) await writeFile(POLICY_RC_D, POLICY_DENY_ALL, { mode: 0o755 });
+    await setDebconf(env);
+    await run("apt-get", [...aptOpts, "update", "-q"], opts);
+    await run("apt-get", [...aptOpts, "install", "-y", "-q", "--no-install-recommends", ...names], opts);
   } catch (error) {
     const e = error as { stderr?: string; message: string };
     throw new Error(`test setup: apt-get install ${names.join(" ")} failed: ${e.stderr?.slice(-2000) ?? e.message}`);
+  } finally {
+    if (ownPolicy) await rm(POLICY_RC_D, { force: true });
   }
   const still = missing.filter((p) => !existsSync(p.marker));
   if (still.length > 0) throw new Error(`test setup: after apt-get install, still missing ${still.map((p) => p.marker).join(", ")}`);
+}
+
+async function setDebconf(env: NodeJS.ProcessEnv): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile("debconf-set-selections", [], { env }, (error) => (error ? reject(error) : resolve()));
+    child.stdin?.end(DEBCONF_SELECTIONS);
+  });
+}
+
+/**
+ * Checks that packages the global setup installs are there; a lab calls this
+ * instead of installing, so no two setups ever run apt at the same time.
+ */
+export function requireDebianPackages(packages: readonly NeededPackage[]): void {
+  const missing = packages.filter((p) => !existsSync(p.marker));
+  if (missing.length === 0) return;
+  throw new Error(
+    `test setup: Debian packages ${missing.map((p) => p.name).join(", ")} are missing; the integration suite's global setup ` +
+      `(test/setup/global-setup.ts) installs them — run the tests through vitest's integration project, as root`,
+  );
+}
+
+/** The entries of {@link TEST_DEBIAN_PACKAGES} with these names (a typo is an error). */
+export function testPackages(...names: string[]): NeededPackage[] {
+  return names.map((name) => {
+    const found = TEST_DEBIAN_PACKAGES.find((p) => p.name === name);
+    if (found === undefined) throw new Error(`test setup: ${name} is not in TEST_DEBIAN_PACKAGES`);
+    return found;
+  });
 }

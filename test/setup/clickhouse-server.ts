@@ -1,9 +1,9 @@
 // Starts a real ClickHouse server (Debian's 18.16.1 package) for integration
-// tests, through deploy/dev/clickhouse-server.sh. Installs the package when
-// missing (CI runs as root on a clean machine); any failure throws — tests
-// that need the server must never silently skip.
+// tests, through deploy/dev/clickhouse-server.sh. The global setup installs
+// the package (CI runs as root on a clean machine); any failure throws —
+// tests that need the server must never silently skip.
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { requireDebianPackages, testPackages } from "./apt-packages.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -15,13 +15,9 @@ export const CLICKHOUSE_SERVER_SCRIPT = fileURLToPath(
   new URL("../../deploy/dev/clickhouse-server.sh", import.meta.url),
 );
 
-/** Server binary installed by the clickhouse-server Debian package. */
-export const CLICKHOUSE_SERVER_BIN = "/usr/sbin/clickhouse-server";
-
 /** User with a password (CH_PASSWORD) created by the script besides `default`. */
 export const CLICKHOUSE_APP_USER = "spamtrace";
 
-const INSTALL_TIMEOUT_MS = 10 * 60_000;
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
 const MAX_PORT_ATTEMPTS = 5;
@@ -54,30 +50,11 @@ export interface ClickHouseServer {
   restart(): Promise<void>;
 }
 
-/** True when the server binary is installed (startClickHouseServer installs it otherwise). */
-export function clickHouseServerInstalled(): boolean {
-  return existsSync(CLICKHOUSE_SERVER_BIN);
-}
-
-let installing: Promise<void> | undefined;
-
-/** Installs clickhouse-server + clickhouse-client with apt when missing (needs root); throws on failure. */
-export function installClickHouseServer(): Promise<void> {
-  installing ??= runScript(["install"], INSTALL_TIMEOUT_MS).then(
-    () => undefined,
-    (error: unknown) => {
-      installing = undefined;
-      throw error;
-    },
-  );
-  return installing;
-}
-
 /** Starts a fresh server in a new folder under os.tmpdir(); throws when install or start fails. */
 export async function startClickHouseServer(
   opts: StartClickHouseServerOptions = {},
 ): Promise<ClickHouseServer> {
-  await installClickHouseServer();
+  requireDebianPackages(testPackages("clickhouse-server"));
   // Always set, so a CH_PASSWORD in the caller's environment does not leak into tests.
   const env = { CH_PASSWORD: opts.password ?? "" };
   const baseDir = await mkdtemp(path.join(os.tmpdir(), "spamtrace-clickhouse-"));

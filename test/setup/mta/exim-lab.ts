@@ -12,7 +12,7 @@
 // caller's cwd= and U=webuser1.
 import { existsSync } from "node:fs";
 import { chmod, chown, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { ensureDebianPackages } from "../apt-packages.js";
+import { ensureDebianPackages, requireDebianPackages, testPackages } from "../apt-packages.js";
 import { freePort } from "../free-port.js";
 import { waitFor } from "../wait-for.js";
 import {
@@ -180,7 +180,7 @@ async function patchedEximBinary(source: string, target: string, configPath: str
  */
 export async function startEximLab(opts: EximLabOptions = {}): Promise<EximLab> {
   requireRoot("the Exim lab");
-  await ensureDebianPackages([{ name: "swaks", marker: "/usr/bin/swaks" }]);
+  requireDebianPackages(testPackages("swaks"));
   const cacheBinary = await ensureEximUnpacked(opts.cacheDir ?? EXIM_CACHE_DIR);
 
   const labDir = opts.labDir ?? `${LAB_ROOT}/exim-lab-${process.pid}`;

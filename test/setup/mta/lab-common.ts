@@ -3,6 +3,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync } from "node
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
+import { registerServerDir } from "../test-run.js";
 import { waitFor } from "../wait-for.js";
 
 /** Where the MTA config templates live (files, so a developer can read and reuse them). */
@@ -280,6 +281,7 @@ export async function prepareLabDir(kind: string, labDir: string, stopLab: (dir:
   }
   await mkdir(labDir, { recursive: true });
   await writeFile(`${labDir}/${marker}`, `${process.pid}\n`);
+  registerServerDir(labDir);
 }
 
 /** A SASL account of a lab (Dovecot passwd-file for Postfix, lsearch file for Exim). */

@@ -11,7 +11,7 @@
 // submissions from a web user go through postdrop.
 import { existsSync } from "node:fs";
 import { chmod, chown, mkdir, readFile, writeFile } from "node:fs/promises";
-import { ensureDebianPackages } from "../apt-packages.js";
+import { requireDebianPackages, testPackages } from "../apt-packages.js";
 import { freePort } from "../free-port.js";
 import { waitFor } from "../wait-for.js";
 import {
@@ -88,19 +88,9 @@ export interface PostfixLab {
 
 const DEFAULT_MAIN_CF = "/etc/postfix/main.cf";
 
-/** Installs Postfix (without configuring the default instance), Dovecot and swaks if missing. */
-export async function installPostfixLabPackages(): Promise<void> {
-  if (!existsSync("/usr/sbin/postfix")) {
-    // "No configuration": the package must not set up or start a default instance.
-    await run("debconf-set-selections", [], {
-      input: "postfix postfix/main_mailer_type select No configuration\npostfix postfix/mailname string lab.test\n",
-    });
-  }
-  await ensureDebianPackages([
-    { name: "postfix", marker: "/usr/sbin/postfix" },
-    { name: "dovecot-core", marker: "/usr/sbin/dovecot" },
-    { name: "swaks", marker: "/usr/bin/swaks" },
-  ]);
+/** Checks that Postfix, Dovecot and swaks are installed (the global setup installs them, with Postfix's default instance left unconfigured). */
+export function requirePostfixLabPackages(): void {
+  requireDebianPackages(testPackages("postfix", "dovecot-core", "swaks"));
 }
 
 /**
@@ -109,7 +99,7 @@ export async function installPostfixLabPackages(): Promise<void> {
  */
 export async function startPostfixLab(opts: PostfixLabOptions = {}): Promise<PostfixLab> {
   requireRoot("the Postfix lab");
-  await installPostfixLabPackages();
+  requirePostfixLabPackages();
 
   const labDir = opts.labDir ?? `${LAB_ROOT}/postfix-lab-${process.pid}`;
   const smtpHost = opts.smtpHost ?? "127.0.0.26";
