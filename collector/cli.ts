@@ -10,8 +10,12 @@ import { registerRelayCheckCommand } from "./relay-check/register-relay-check-co
 // forge) when they run, so `spamtrace parse-log` starts fast.
 
 /** Loads and validates the collector config (the zod schema pulls in every section's module). */
+/** Names the config file when --config is not given, so `spamtrace sql` etc. find the collector from any folder. */
+const CONFIG_FILE_ENV = "SPAMTRACE_CONFIG";
+
 async function loadCollectorConfig(file: string | undefined): Promise<CollectorConfig> {
-  return (await import("./config/collector-config.js")).loadCollectorConfig(file);
+  const fromEnv = process.env[CONFIG_FILE_ENV];
+  return (await import("./config/collector-config.js")).loadCollectorConfig(file ?? (fromEnv === "" ? undefined : fromEnv));
 }
 
 const program = new Command("spamtrace")

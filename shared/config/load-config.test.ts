@@ -219,6 +219,34 @@ describe("readConfigFile", () => {
   });
 });
 
+describe("loadConfig paths", () => {
+  const pathSchema = z.strictObject({
+    store: z.strictObject({ dataDir: z.string(), url: z.string().optional() }),
+    admin: z.strictObject({ tokenFile: z.string() }).prefault({ tokenFile: "var/admin.token" }),
+    spool: z.strictObject({ dir: z.string() }).prefault({ dir: "spool" }),
+    hooks: z.array(z.strictObject({ bearerTokenFile: z.string(), url: z.string() })).default([]),
+    profile: z.string().default("x"),
+  });
+  const sub = join(dir, "etc");
+  mkdirSync(sub, { recursive: true });
+  const relFile = join(sub, "paths.yaml");
+  writeFileSync(
+    relFile,
+    "store: { dataDir: ../data/ch, url: ./not-a-path }\nspool: { dir: /var/lib/spool }\nhooks: [{ bearerTokenFile: token, url: hook }]\nprofile: ./p\n",
+  );
+
+  it("takes relative paths in a file from the file's folder, leaves absolute paths, non-path keys and the environment alone", () => {
+    const config = loadConfig(pathSchema, { file: relFile, envPrefix: "APP_", env: { APP_ADMIN__TOKEN_FILE: "rel/token" } });
+    expect(config).toEqual({
+      store: { dataDir: join(dir, "data/ch"), url: "./not-a-path" },
+      admin: { tokenFile: "rel/token" },
+      spool: { dir: "/var/lib/spool" },
+      hooks: [{ bearerTokenFile: join(sub, "token"), url: "hook" }],
+      profile: "./p",
+    });
+  });
+});
+
 function catchError(fn: () => unknown): Error {
   try {
     fn();

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "./config-error.js";
@@ -21,11 +22,14 @@ export interface ConfigSources {
  * Precedence: command-line overrides > file > environment > schema defaults.
  * Environment names are the prefix plus the key path in CONSTANT_CASE with
  * `__` between levels (`SPAMTRACE_COLLECTOR_STORE__URL`).
+ * Relative paths in the file (keys named `dir`, `file` or ending in `Dir`,
+ * `File`) are taken relative to the file's folder, so a command finds the same
+ * files from any working folder; from the environment they stay relative to it.
  * Throws ConfigError naming the first bad key; unknown keys are errors.
  */
 export function loadConfig<Schema extends z.ZodType>(schema: Schema, sources: ConfigSources): z.output<Schema> {
   const fromEnv = readEnv(sources.env ?? process.env, sources.envPrefix);
-  const fromFile = sources.file === undefined ? {} : readConfigFile(sources.file);
+  const fromFile = sources.file === undefined ? {} : resolveFilePaths(readConfigFile(sources.file), dirname(resolve(sources.file)));
   const merged = deepMerge(deepMerge(fromEnv, fromFile), sources.overrides ?? {});
   const result = schema.safeParse(merged);
   if (result.success) return result.data;
@@ -100,4 +104,17 @@ function deepMerge(base: Record<string, unknown>, top: Record<string, unknown>):
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const PATH_KEY = /^(dir|file)$|[a-z](Dir|File)$/;
+
+function resolveFilePaths(node: Record<string, unknown>, base: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (typeof value === "string" && PATH_KEY.test(key) && value.length > 0 && !isAbsolute(value)) out[key] = resolve(base, value);
+    else if (isPlainObject(value)) out[key] = resolveFilePaths(value, base);
+    else if (Array.isArray(value)) out[key] = value.map((v: unknown) => (isPlainObject(v) ? resolveFilePaths(v, base) : v));
+    else out[key] = value;
+  }
+  return out;
 }

@@ -31,6 +31,8 @@ export class ChdbStore implements ClickHouseStore {
     }
     const store = new ChdbStore(session, database, dataDir);
     await store.command(`CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)}`);
+    // Analysts write `FROM socket_snapshots` (admin /api/sql); the session keeps its current database.
+    await store.command(`USE ${quoteIdentifier(database)}`);
     return store;
   }
 

@@ -31,18 +31,15 @@ export class ServerStore implements ClickHouseStore {
 
   /** Connects, checks credentials with a real query, and creates the database. */
   static async open(opts: ServerStoreOptions): Promise<ServerStore> {
-    const client = createClient({
-      url: opts.url,
-      username: opts.username,
-      password: opts.password,
-      request_timeout: opts.requestTimeoutMs,
-      // 18.16 sends mid-stream errors with HTTP 200; waiting for the end of
-      // the query turns them into proper HTTP errors.
-      clickhouse_settings: { wait_end_of_query: 1 },
-    });
-    const store = new ServerStore(client, opts.database);
-    await store.command(`CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(opts.database)}`);
-    return store;
+    // The database may not exist yet, and a client bound to a missing database fails every request.
+    const bootstrap = new ServerStore(connect(opts), opts.database);
+    try {
+      await bootstrap.command(`CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(opts.database)}`);
+    } finally {
+      await bootstrap.close();
+    }
+    // Bound to the database, so analysts' unqualified names (`FROM socket_snapshots`) resolve there.
+    return new ServerStore(connect(opts, opts.database), opts.database);
   }
 
   async command(sql: string): Promise<void> {
@@ -80,4 +77,17 @@ export class ServerStore implements ClickHouseStore {
   async close(): Promise<void> {
     await this.client.close();
   }
+}
+
+function connect(opts: ServerStoreOptions, database?: string): ClickHouseClient {
+  return createClient({
+    url: opts.url,
+    username: opts.username,
+    password: opts.password,
+    ...(database === undefined ? {} : { database }),
+    request_timeout: opts.requestTimeoutMs,
+    // 18.16 sends mid-stream errors with HTTP 200; waiting for the end of
+    // the query turns them into proper HTTP errors.
+    clickhouse_settings: { wait_end_of_query: 1 },
+  });
 }
