@@ -1,6 +1,6 @@
 import { appendFile, mkdtemp, open, rm, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { LogTailer, type LogTailerOptions } from "./log-tailer.js";
 
 /** A temporary folder holding a log and its tailer state; remove() deletes it. */
@@ -11,14 +11,28 @@ export interface TailDir {
   log: string;
   /** The tailer state path inside it. */
   state: string;
-  /** Deletes the folder. */
+  /** Closes the tailers and writers made on it (their descriptors), then deletes the folder. */
   remove(): Promise<void>;
+}
+
+// Tailers and writers hold open descriptors; a test that drops one would leave
+// Node to close it on garbage collection (a warning, and DEP0137). Each
+// registers here by folder, and TailDir.remove() closes them.
+const openByDir = new Map<string, Array<{ close(): Promise<void> }>>();
+
+function track(dir: string, closable: { close(): Promise<void> }): void {
+  openByDir.set(dir, [...(openByDir.get(dir) ?? []), closable]);
 }
 
 /** Creates a TailDir with log "mail.log" (not created) and state "tail-state.json". */
 export async function createTailDir(): Promise<TailDir> {
   const dir = await mkdtemp(join(tmpdir(), "spamtrace-tail-"));
-  return { dir, log: join(dir, "mail.log"), state: join(dir, "tail-state.json"), remove: () => rm(dir, { recursive: true, force: true }) };
+  const remove = async (): Promise<void> => {
+    for (const open of openByDir.get(dir) ?? []) await open.close();
+    openByDir.delete(dir);
+    await rm(dir, { recursive: true, force: true });
+  };
+  return { dir, log: join(dir, "mail.log"), state: join(dir, "tail-state.json"), remove };
 }
 
 /** Text of numbered line n: varied lengths, a timestamp-like prefix so file heads differ like real logs. */
@@ -40,7 +54,9 @@ export class LogWriter {
   private handle: FileHandle | null = null;
 
   /** @param path the log path. */
-  constructor(private readonly path: string) {}
+  constructor(private readonly path: string) {
+    track(dirname(path), this);
+  }
 
   /** Appends count lines by opening path each time (like a writer that reopens per line). */
   async append(count: number): Promise<void> {
@@ -110,5 +126,7 @@ export class ManualClock {
 
 /** A tailer on dir.log with test-friendly defaults (start at the beginning, small reads to exercise chunking). */
 export function tailer(dir: TailDir, options: Partial<LogTailerOptions> = {}): LogTailer {
-  return new LogTailer({ path: dir.log, statePath: dir.state, startAt: "start", rotationGraceMs: 0, maxBytesPerPoll: 4096, ...options });
+  const made = new LogTailer({ path: dir.log, statePath: dir.state, startAt: "start", rotationGraceMs: 0, maxBytesPerPoll: 4096, ...options });
+  track(dir.dir, made);
+  return made;
 }
