@@ -1,5 +1,6 @@
 import { ensureDebianPackages } from "./apt-packages.js";
 import { installClickHouseServer } from "./clickhouse-server.js";
+import { ensureNode18 } from "./node18.js";
 
 /**
  * Installs the real services the integration tests start: lsof (the probe's
@@ -8,6 +9,11 @@ import { installClickHouseServer } from "./clickhouse-server.js";
  * on loopback ports of their own.
  */
 export default async function globalSetup(): Promise<void> {
-  await ensureDebianPackages([{ name: "lsof", marker: "/usr/bin/lsof" }]);
+  await ensureDebianPackages([
+    { name: "lsof", marker: "/usr/bin/lsof" },
+    { name: "openssh-server", marker: "/usr/sbin/sshd" }, // the Ansible rollout test's own sshd
+    { name: "ansible", marker: "/usr/bin/ansible-playbook" },
+  ]);
   await installClickHouseServer();
+  await ensureNode18(); // the probe bundle must run on Debian 12's Node 18
 }
