@@ -10,10 +10,12 @@ import { REPO_ROOT } from "./package-info.js";
 
 /** Where `npm run build` writes. */
 export const DIST_DIR = join(REPO_ROOT, "dist");
-/** The probe bundle: CommonJS so that it runs alone, whatever package.json ("type") sits above it. */
-export const PROBE_BUNDLE = join(DIST_DIR, "spamtrace-probe.cjs");
-/** esbuild's metafile of the probe bundle (inputs and bytes per input). */
-export const PROBE_METAFILE = join(DIST_DIR, "spamtrace-probe.meta.json");
+/** The probe bundle's name: CommonJS so that it runs alone, whatever package.json ("type") sits above it. */
+export const PROBE_BUNDLE_NAME = "spamtrace-probe.cjs";
+/** The probe bundle `npm run build` makes. */
+export const PROBE_BUNDLE = join(DIST_DIR, PROBE_BUNDLE_NAME);
+/** esbuild's metafile of the probe bundle (inputs and bytes per input), beside it. */
+const PROBE_METAFILE_NAME = "spamtrace-probe.meta.json";
 
 /**
  * Packages (and source folders) the probe must never carry: the collector's
@@ -32,9 +34,9 @@ export interface BuildResult {
   probeBreakdown: [string, number][];
 }
 
-/** Builds both bundles with `version` compiled in. */
-export async function buildAll(version: string): Promise<BuildResult> {
-  rmSync(DIST_DIR, { recursive: true, force: true });
+/** Builds both bundles with `version` compiled in, into `outDir` (emptied first). */
+export async function buildAll(version: string, outDir = DIST_DIR): Promise<BuildResult> {
+  rmSync(outDir, { recursive: true, force: true });
   const define = { __SPAMTRACE_VERSION__: JSON.stringify(version) };
   await build({
     entryPoints: [join(REPO_ROOT, "collector/cli.ts")],
@@ -44,7 +46,7 @@ export async function buildAll(version: string): Promise<BuildResult> {
     target: "node20",
     packages: "external",
     splitting: true,
-    outdir: DIST_DIR,
+    outdir: outDir,
     define,
     logLevel: "warning",
   });
@@ -57,7 +59,7 @@ export async function buildAll(version: string): Promise<BuildResult> {
     minify: true,
     // Optional native add-ons are never loaded by the probe; a `.node` file cannot live in one JS file.
     external: ["*.node", "cpu-features"],
-    outfile: PROBE_BUNDLE,
+    outfile: join(outDir, PROBE_BUNDLE_NAME),
     define,
     metafile: true,
     legalComments: "none",
@@ -67,8 +69,8 @@ export async function buildAll(version: string): Promise<BuildResult> {
     logOverride: { "empty-import-meta": "silent" },
     logLevel: "warning",
   });
-  writeFileSync(PROBE_METAFILE, JSON.stringify(probe.metafile));
-  checkProbeBundle(probe.metafile, readFileSync(PROBE_BUNDLE, "utf8"));
+  writeFileSync(join(outDir, PROBE_METAFILE_NAME), JSON.stringify(probe.metafile));
+  checkProbeBundle(probe.metafile, readFileSync(join(outDir, PROBE_BUNDLE_NAME), "utf8"));
   const output = Object.values(probe.metafile.outputs)[0]!;
   return { version, probeBytes: output.bytes, probeBreakdown: bytesByPackage(probe.metafile) };
 }
