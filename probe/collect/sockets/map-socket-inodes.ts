@@ -1,4 +1,5 @@
 import { createSocket } from "node:dgram";
+import { closeSync, openSync, readSync } from "node:fs";
 import { readdir, readFile, readlink } from "node:fs/promises";
 
 /** A process file descriptor that refers to a socket. */
@@ -123,14 +124,39 @@ async function readSocketFdsFromFdinfo(
   } catch {
     return [];
   }
-  const fds = fdNumbers(names);
-  const identities = await Promise.all(fds.map((fd) => readFdIdentity(`${fdinfoDir}/${fd}`)));
   const hits: Array<[string, number]> = [];
-  identities.forEach((identity, i) => {
+  for (const fd of fdNumbers(names)) {
+    const identity = readFdIdentitySync(`${fdinfoDir}/${fd}`);
     // The mount id tells sockets from files on disk that happen to have the same inode number.
-    if (identity !== null && identity.mntId === sockfsMount && pending.has(identity.ino)) hits.push([identity.ino, fds[i] as number]);
-  });
+    if (identity !== null && identity.mntId === sockfsMount && pending.has(identity.ino)) hits.push([identity.ino, fd]);
+  }
   return hits;
+}
+
+const fdinfoBuffer = Buffer.alloc(4096);
+
+/**
+ * Synchronous on purpose: a full scan reads one fdinfo file per open fd on the host. Measured with
+ * 1,100 processes and 46,000 fds: fs.promises.readFile 10 s (a thread-pool round trip per open, fstat,
+ * read and close), open/read/close through a FileHandle 3.8 s, these three syscalls inline 0.8 s — while
+ * one process's fds (tens) block the event loop for about a millisecond.
+ */
+function readFdIdentitySync(path: string): FdIdentity | null {
+  let handle: number;
+  try {
+    handle = openSync(path, "r");
+  } catch {
+    return null;
+  }
+  try {
+    // The lines the probe needs come first; epoll/inotify fds append more after them, which may be cut.
+    const bytes = readSync(handle, fdinfoBuffer, 0, fdinfoBuffer.length, 0);
+    return parseFdinfo(fdinfoBuffer.toString("latin1", 0, bytes));
+  } catch {
+    return null;
+  } finally {
+    closeSync(handle);
+  }
 }
 
 async function readSocketFds(
