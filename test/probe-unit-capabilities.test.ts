@@ -3,7 +3,8 @@
 // out as the Ansible role lays it out under a test root. It must see another user's outbound SMTP connection
 // with pid, exe and cwd, and read a log readable only by group adm; without CAP_SYS_PTRACE it must not see
 // the process, without adm it must not read the log, and it must not be able to read /etc/shadow (the
-// reason the unit has no CAP_DAC_READ_SEARCH). Needs root, as CI has it.
+// reason the unit has no CAP_DAC_READ_SEARCH). With NoNewPrivileges, Postfix's set-gid postqueue only
+// answers with the postdrop drop-in (deploy/systemd/spamtrace-probe-postdrop.conf). Needs root, as CI has it.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { chmod, chown, copyFile, mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
@@ -14,17 +15,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROBE_BUNDLE } from "../scripts/build-bundles.js";
 import { REPO_ROOT } from "./setup/cli-process.js";
 import { freePort } from "./setup/free-port.js";
-import { readUnitFile, runAsUnit, startAsUnit, type RunAsUnitOptions, type UnitSpec } from "./setup/run-as-unit.js";
+import { startPostfixLab, type PostfixLab } from "./setup/mta/postfix-lab.js";
+import { swaks } from "./setup/mta/drive-traffic.js";
+import { parseUnitFile, readUnitFile, runAsUnit, startAsUnit, type RunAsUnitOptions, type UnitSpec } from "./setup/run-as-unit.js";
 import { makeLab, type Lab } from "./setup/spamtrace-lab.js";
 import { waitFor } from "./setup/wait-for.js";
 
 const run = promisify(execFile);
 
 const UNIT_FILE = join(REPO_ROOT, "deploy/systemd/spamtrace-probe.service");
+const POSTDROP_DROP_IN = join(REPO_ROOT, "deploy/systemd/spamtrace-probe-postdrop.conf");
 const PROBE_USER = "spamtrace-probe";
 /** The "other user": a hosting customer whose script sends mail. */
 const WEB_USER = "st-unit-web";
-const HOST_IDS = ["unit-full", "unit-no-ptrace", "unit-no-adm"];
+const HOST_IDS = ["unit-full", "unit-no-ptrace", "unit-no-adm", "unit-postdrop"];
 const LOG_FIXTURE = join(REPO_ROOT, "test/fixtures/mta-logs/postfix-submission-lab.log");
 
 interface SocketRow {
@@ -70,6 +74,7 @@ describe.skipIf(process.getuid?.() !== 0 && process.env.CI !== "true")("probe st
   let clientCwd: string;
   let nodeExe: string;
   let logPath: string;
+  let postfix: PostfixLab;
   const createdUsers: string[] = [];
 
   beforeAll(async () => {
@@ -120,6 +125,11 @@ describe.skipIf(process.getuid?.() !== 0 && process.env.CI !== "true")("probe st
     }
     await lab.startCollector();
 
+    // A real Postfix with one deferred message, for queue snapshots (its relayhost is a dead end).
+    postfix = await startPostfixLab({ labDir: "/var/lib/spamtrace-test/postfix-lab-units", smtpHost: "127.0.0.46" });
+    const sent = await swaks({ host: postfix.smtpHost, port: postfix.smtpPort }, { from: "web@lab.test", to: ["someone@example.com"] });
+    if (sent.exitCode !== 0) throw new Error(`could not queue a message: ${sent.lastReply}`);
+
     // A loopback "MX" on a watched port, and WEB_USER's script holding a connection to it from its web root.
     listener = createServer((socket) => socket.on("error", () => undefined));
     await new Promise<void>((resolve) => listener.listen(smtpPort, "127.0.0.1", resolve));
@@ -144,6 +154,7 @@ describe.skipIf(process.getuid?.() !== 0 && process.env.CI !== "true")("probe st
     client?.kill("SIGKILL");
     listener?.close();
     await lab?.close();
+    await postfix?.stop();
     if (root !== undefined) await rm(root, { recursive: true, force: true });
     for (const name of createdUsers) await run("userdel", [name]).catch(() => undefined);
   });
@@ -166,7 +177,7 @@ describe.skipIf(process.getuid?.() !== 0 && process.env.CI !== "true")("probe st
       hostId,
       collector: { address: `127.0.0.1:${lab.grpcPort}`, certsDir: join(root, "etc/spamtrace/probe-certs"), serverName: "localhost", reconnectMinMs: 100, reconnectMaxMs: 1000 },
       sockets: { ports: [smtpPort], sampleIntervalMs: 100, snapshotIntervalMs: 500 },
-      mta: { kind: "postfix", logPaths: [logPath], logStartAt: "start", windowMs: 1000, queueIntervalMs: 0 },
+      mta: { kind: "postfix", logPaths: [logPath], logStartAt: "start", windowMs: 1000, queueIntervalMs: 1000, commandEnv: { MAIL_CONFIG: postfix.configDir } },
       spool: { dir: join(root, "var/lib/spamtrace-probe", hostId) },
       metrics: { port: -1 },
     };
@@ -177,9 +188,13 @@ describe.skipIf(process.getuid?.() !== 0 && process.env.CI !== "true")("probe st
   }
 
   /** Runs the unit's own ExecStart (`run --config /etc/spamtrace/probe.yaml`) until its sockets reach ClickHouse. */
-  async function runUnitUntilSockets(hostId: string, opts: RunAsUnitOptions): Promise<{ sockets: SocketRow[]; logLines: number; output: string }> {
+  async function runUnitUntilSockets(
+    hostId: string,
+    opts: RunAsUnitOptions,
+    spec: UnitSpec = unit,
+  ): Promise<{ sockets: SocketRow[]; logLines: number; queueSnapshots: Array<{ source: string; total: number }>; output: string }> {
     await writeProbeConfig(hostId);
-    const probe = await startAsUnit(unit, { ...opts, root });
+    const probe = await startAsUnit(spec, { ...opts, root });
     try {
       await probe.waitForOutput(/probe started/, 30_000);
       const sockets = await waitFor(
@@ -197,7 +212,10 @@ describe.skipIf(process.getuid?.() !== 0 && process.env.CI !== "true")("probe st
       const [stats] = await lab.sql<{ lines: string }>(
         `SELECT sum(lines) AS lines FROM ${lab.database}.log_read_stats WHERE host_id = '${hostId}'`,
       );
-      return { sockets, logLines: Number(stats?.lines ?? 0), output: probe.output() };
+      const queueSnapshots = await lab.sql<{ source: string; total: number }>(
+        `SELECT source, total FROM ${lab.database}.queue_snapshots WHERE host_id = '${hostId}'`,
+      );
+      return { sockets, logLines: Number(stats?.lines ?? 0), queueSnapshots, output: probe.output() };
     } finally {
       await probe.kill("SIGTERM");
     }
@@ -239,11 +257,23 @@ describe.skipIf(process.getuid?.() !== 0 && process.env.CI !== "true")("probe st
     expect(withDac).toMatchObject({ code: 0, stdout: "read\n" });
   });
 
-  it("run: the process (pid, exe, cwd) and the adm-only log reach the collector's ClickHouse", async () => {
-    const { sockets, logLines } = await runUnitUntilSockets("unit-full", {});
+  it("run: the process (pid, exe, cwd) and the adm-only log reach the collector's ClickHouse; no queue without postdrop", async () => {
+    const { sockets, logLines, queueSnapshots, output } = await runUnitUntilSockets("unit-full", {});
     expect(sockets.some((row) => Number(row.pid) === client.pid && row.exe === nodeExe && row.cwd === clientCwd && row.user === WEB_USER)).toBe(true);
     const logLineCount = (await readFile(LOG_FIXTURE, "utf8")).split("\n").filter(Boolean).length;
     expect(logLines).toBe(logLineCount);
+    // NoNewPrivileges: postqueue's set-gid postdrop is ignored, so showq refuses it (and the queue folders are Postfix's own).
+    expect(queueSnapshots).toEqual([]);
+    expect(output).toMatch(/showq service: Permission denied/);
+  });
+
+  it("run with the postdrop drop-in: postqueue -j answers, queue snapshots reach ClickHouse", async () => {
+    const spec = parseUnitFile(await readFile(UNIT_FILE, "utf8"), await readFile(POSTDROP_DROP_IN, "utf8"));
+    expect(spec.supplementaryGroups).toEqual(["adm", "postdrop"]);
+    const { queueSnapshots } = await runUnitUntilSockets("unit-postdrop", {}, spec);
+    expect(queueSnapshots.length).toBeGreaterThan(0);
+    expect(queueSnapshots[0]).toMatchObject({ source: "postqueue -j" });
+    expect(queueSnapshots.every((q) => Number(q.total) >= 1)).toBe(true);
   });
 
   it("run without CAP_SYS_PTRACE: socket rows without a process", async () => {
