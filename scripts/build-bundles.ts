@@ -24,6 +24,13 @@ const PROBE_METAFILE_NAME = "spamtrace-probe.meta.json";
  */
 export const PROBE_FORBIDDEN = ["chdb", "@chdb/", "@clickhouse/client", "nodemailer", "node-ssh", "ssh2", "commander", "p-limit", "tsx", "node-forge", "collector/"];
 
+/**
+ * APIs newer than Node 18 (V8 10.2) that esbuild cannot lower: a call in the
+ * probe bundle would throw on Debian 12 / RHEL 9. None occurs today; a new
+ * dependency using one must be guarded or avoided.
+ */
+export const NODE20_ONLY_CALLS = [".toSorted(", ".toReversed(", ".toSpliced(", "Object.groupBy(", "Map.groupBy(", "Promise.withResolvers(", "Array.fromAsync(", "AbortSignal.any(", ".getBuiltinModule(", ".styleText(", ".isSubsetOf(", ".symmetricDifference("];
+
 /** Node releases the probe bundle targets: Debian 12's and RHEL 9's default nodejs is 18. */
 const PROBE_TARGET = "node18";
 
@@ -80,6 +87,8 @@ export function checkProbeBundle(metafile: Metafile, code: string): void {
   const inputs = Object.keys(metafile.inputs);
   const bad = inputs.filter((input) => PROBE_FORBIDDEN.some((f) => input.startsWith(f) || input.includes(`node_modules/${f}`)));
   if (bad.length > 0) throw new Error(`probe bundle carries collector-only or Node >= 20 code: ${bad.slice(0, 10).join(", ")}`);
+  const newer = NODE20_ONLY_CALLS.filter((call) => code.includes(call));
+  if (newer.length > 0) throw new Error(`probe bundle calls APIs Node 18 lacks: ${newer.join(", ")}`);
   for (const marker of ["import.meta", "package.json", "tsx/esm"]) {
     if (code.includes(marker)) throw new Error(`probe bundle still refers to ${marker}: it must run alone, with the version compiled in`);
   }

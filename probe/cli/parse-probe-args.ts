@@ -73,9 +73,10 @@ function parseStrict<T extends Options>(args: readonly string[], options: T): Re
   try {
     return parseArgs({ args: [...args], options, strict: true, allowPositionals: false });
   } catch (error) {
-    // parseArgs names the offending flag in its message ("Unknown option '--x'", "Option '--ports <value>' argument missing").
-    const message = (error as Error).message.split(". To specify")[0]!;
-    const flag = /'(-{1,2}[\w-]+)/.exec(message)?.[1] ?? "";
+    // parseArgs quotes the offending flag or argument first ("Unknown option '--x'. To specify...",
+    // "Option '--ports <value>' argument missing"); the advice after the first sentence is dropped.
+    const message = (error as Error).message.split(". ")[0]!;
+    const flag = /'([^' ]+)/.exec(message)?.[1] ?? "";
     throw usageError(message, flag);
   }
 }
