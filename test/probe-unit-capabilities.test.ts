@@ -16,6 +16,7 @@ import { PROBE_BUNDLE } from "../scripts/build-bundles.js";
 import { REPO_ROOT } from "./setup/cli-process.js";
 import { freePort } from "./setup/free-port.js";
 import { startPostfixLab, type PostfixLab } from "./setup/mta/postfix-lab.js";
+import { node18 } from "./setup/node18.js";
 import { swaks } from "./setup/mta/drive-traffic.js";
 import { parseUnitFile, readUnitFile, runAsUnit, startAsUnit, type RunAsUnitOptions, type UnitSpec } from "./setup/run-as-unit.js";
 import { makeLab, type Lab } from "./setup/spamtrace-lab.js";
@@ -234,6 +235,12 @@ describe.skipIf(process.getuid?.() !== 0 && process.env.CI !== "true")("probe st
 
   it("snapshot: sees another user's outbound SMTP connection with pid, exe and cwd", async () => {
     const row = await snapshotAsUnit();
+    expect(row).toMatchObject({ pid: client.pid, user: WEB_USER, exe: nodeExe, cwd: clientCwd });
+  });
+
+  it("snapshot under Debian 12's Node 18 (the distribution's /usr/bin/node there): the same view", async () => {
+    const { node, env } = node18();
+    const row = await snapshotAsUnit({ executable: node, env: { LD_LIBRARY_PATH: env.LD_LIBRARY_PATH as string } });
     expect(row).toMatchObject({ pid: client.pid, user: WEB_USER, exe: nodeExe, cwd: clientCwd });
   });
 
