@@ -4,17 +4,17 @@
 // with pid, exe and cwd, and read a log readable only by group adm; without CAP_SYS_PTRACE it must not see
 // the process, without adm it must not read the log, and it must not be able to read /etc/shadow (the
 // reason the unit has no CAP_DAC_READ_SEARCH). With NoNewPrivileges, Postfix's set-gid postqueue only
-// answers with the postdrop drop-in (deploy/systemd/spamtrace-probe-postdrop.conf). Needs root, as CI has it.
+// answers with the drop-in the Ansible role writes on Postfix hosts (queue-groups.conf). Needs root, as CI has it.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { chmod, chown, copyFile, mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, copyFile, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROBE_BUNDLE } from "../scripts/build-bundles.js";
 import { REPO_ROOT } from "./setup/cli-process.js";
 import { freePort } from "./setup/free-port.js";
+import { ensureProbeBundle } from "./setup/probe-bundle.js";
 import { startPostfixLab, type PostfixLab } from "./setup/mta/postfix-lab.js";
 import { node18 } from "./setup/node18.js";
 import { swaks } from "./setup/mta/drive-traffic.js";
@@ -25,7 +25,8 @@ import { waitFor } from "./setup/wait-for.js";
 const run = promisify(execFile);
 
 const UNIT_FILE = join(REPO_ROOT, "deploy/systemd/spamtrace-probe.service");
-const POSTDROP_DROP_IN = join(REPO_ROOT, "deploy/systemd/spamtrace-probe-postdrop.conf");
+/** What deploy/ansible/roles/spamtrace_probe writes to spamtrace-probe.service.d/queue-groups.conf on a Postfix host. */
+const QUEUE_GROUPS_DROP_IN = "[Service]\nSupplementaryGroups=postdrop\n";
 const PROBE_USER = "spamtrace-probe";
 /** The "other user": a hosting customer whose script sends mail. */
 const WEB_USER = "st-unit-web";
@@ -57,14 +58,6 @@ async function groupId(name: string): Promise<number> {
   return Number((await run("getent", ["group", name])).stdout.split(":")[2]);
 }
 
-/** Builds the probe bundle when it is missing or older than a source it is built from. */
-async function ensureProbeBundle(): Promise<void> {
-  const built = await stat(PROBE_BUNDLE).then((s) => s.mtimeMs, () => 0);
-  const { stdout } = await run("find", ["probe", "shared", "-name", "*.ts", "-newermt", `@${Math.floor(built / 1000)}`], { cwd: REPO_ROOT });
-  if (built > 0 && stdout.trim() === "") return;
-  await run("npm", ["run", "build", "--silent"], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 });
-}
-
 describe.skipIf(process.getuid?.() !== 0 && process.env.CI !== "true")("probe started as its systemd unit", () => {
   let root: string;
   let unit: UnitSpec;
@@ -80,7 +73,7 @@ describe.skipIf(process.getuid?.() !== 0 && process.env.CI !== "true")("probe st
 
   beforeAll(async () => {
     if (process.getuid?.() !== 0) throw new Error("this test needs root (it creates system users and runs setpriv)");
-    await ensureProbeBundle();
+    const bundle = await ensureProbeBundle();
     for (const name of [PROBE_USER, WEB_USER]) {
       if (await userExists(name)) continue;
       await run("useradd", ["--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", name]);
@@ -104,7 +97,7 @@ describe.skipIf(process.getuid?.() !== 0 && process.env.CI !== "true")("probe st
     await chown(certsDir, 0, probe.gid);
     await mkdir(stateDir, { mode: 0o750 });
     await chown(stateDir, probe.uid, probe.gid);
-    await copyFile(PROBE_BUNDLE, join(optDir, "spamtrace-probe.cjs"));
+    await copyFile(bundle, join(optDir, "spamtrace-probe.cjs"));
     await chmod(join(optDir, "spamtrace-probe.cjs"), 0o644);
 
     // Debian's mail.log: root:adm 0640, readable through the unit's SupplementaryGroups=adm only.
@@ -265,7 +258,8 @@ describe.skipIf(process.getuid?.() !== 0 && process.env.CI !== "true")("probe st
   });
 
   it("run: the process (pid, exe, cwd) and the adm-only log reach the collector's ClickHouse; no queue without postdrop", async () => {
-    const { sockets, logLines, queueSnapshots, output } = await runUnitUntilSockets("unit-full", {});
+    // As shipped, on a host where the user is not (yet) in postdrop: a leftover install may have added it in /etc/group.
+    const { sockets, logLines, queueSnapshots, output } = await runUnitUntilSockets("unit-full", { dropGroups: ["postdrop"] });
     expect(sockets.some((row) => Number(row.pid) === client.pid && row.exe === nodeExe && row.cwd === clientCwd && row.user === WEB_USER)).toBe(true);
     const logLineCount = (await readFile(LOG_FIXTURE, "utf8")).split("\n").filter(Boolean).length;
     expect(logLines).toBe(logLineCount);
@@ -275,7 +269,7 @@ describe.skipIf(process.getuid?.() !== 0 && process.env.CI !== "true")("probe st
   });
 
   it("run with the postdrop drop-in: postqueue -j answers, queue snapshots reach ClickHouse", async () => {
-    const spec = parseUnitFile(await readFile(UNIT_FILE, "utf8"), await readFile(POSTDROP_DROP_IN, "utf8"));
+    const spec = parseUnitFile(await readFile(UNIT_FILE, "utf8"), QUEUE_GROUPS_DROP_IN);
     expect(spec.supplementaryGroups).toEqual(["adm", "postdrop"]);
     const { queueSnapshots } = await runUnitUntilSockets("unit-postdrop", {}, spec);
     expect(queueSnapshots.length).toBeGreaterThan(0);
