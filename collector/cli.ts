@@ -73,7 +73,7 @@ function parseDays(value: string): number {
 }
 
 registerParseLogCommand(program);
-registerIncidentsCommand(program, { loadConfig: loadCollectorConfig });
+registerIncidentsCommand(program, { loadConfig: loadCollectorConfig, ruleNames: async () => (await import("./detect/rule-catalog.js")).RULE_NAMES });
 registerRelayCheckCommand(program, { loadRelayCheckConfig: async (file) => (await loadCollectorConfig(file)).relayCheck });
 
 await runCli(program);

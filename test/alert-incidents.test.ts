@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { alertConfigSchema } from "../collector/alert/alert-config.js";
+import { alertConfigSchema } from "../collector/config/collector-config.js";
 import { collectorConfigSchema } from "../collector/config/collector-config.js";
 import { detectConfigSchema } from "../collector/detect/detect-config.js";
 import { FleetSimulator } from "../collector/detect/fleet-simulator.test-support.js";

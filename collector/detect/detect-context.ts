@@ -1,5 +1,5 @@
 import type { ClickHouseStore } from "../store/clickhouse/store.js";
-import type { DetectConfig } from "./detect-config.js";
+import type { DetectSettings } from "./detect-settings.js";
 import type { FleetHost } from "./fleet-hosts.js";
 import { ipBytes, IpNetworks } from "./ip-networks.js";
 import { tableName } from "./sql.js";
@@ -7,7 +7,8 @@ import { tableName } from "./sql.js";
 /** What one detection run gives every detector. */
 export interface DetectContext {
   store: ClickHouseStore;
-  config: DetectConfig;
+  /** The run settings of `detect` (baselineDays, trustedNetworks, ...); each rule gets its own section when built. */
+  config: DetectSettings;
   /** "Now" of this run, ms; every detector uses the same value. */
   nowMs: number;
   /** Hosts known to the fleet, by host id. */
@@ -19,7 +20,7 @@ export interface DetectContext {
 }
 
 /** Builds the context of one run. */
-export function createDetectContext(store: ClickHouseStore, config: DetectConfig, fleet: ReadonlyMap<string, FleetHost>, nowMs: number): DetectContext {
+export function createDetectContext(store: ClickHouseStore, config: DetectSettings, fleet: ReadonlyMap<string, FleetHost>, nowMs: number): DetectContext {
   const trusted = new IpNetworks(config.trustedNetworks);
   const fleetAddresses = new Set<string>();
   for (const host of fleet.values()) for (const ip of host.ipAddresses) fleetAddresses.add(canonicalIp(ip));

@@ -5,7 +5,6 @@ import { AlertRouter, type DispatchReport } from "../alert/alert-router.js";
 import type { Sink } from "../alert/notification.js";
 import { ClaimBoard } from "../incidents/claim.js";
 import { IncidentTracker, type TrackReport } from "../incidents/incident-tracker.js";
-import { remediationSteps } from "../incidents/remediation.js";
 import type { RelayCheckConfig } from "../relay-check/relay-check-config.js";
 import { relayCheckFinding, startScheduledRelayCheck, type ScheduledRelayCheck } from "../relay-check/scheduled-relay-check.js";
 import type { ClickHouseStore } from "../store/clickhouse/store.js";
@@ -14,6 +13,7 @@ import type { DetectConfig } from "./detect-config.js";
 import { DetectionMetrics } from "./detection-metrics.js";
 import type { Detector } from "./detector.js";
 import { buildDetectors, quietMinutesFor } from "./detectors.js";
+import { defaultSeverity, remediationSteps } from "./rule-catalog.js";
 import type { Finding } from "./finding.js";
 import { loadFleetHosts } from "./fleet-hosts.js";
 import { ipBytes } from "./ip-networks.js";
@@ -80,7 +80,7 @@ export function startDetection(deps: DetectionDeps): RunningDetection {
   const tracker = new IncidentTracker({
     store: deps.store,
     collectorId: deps.collectorId,
-    severityOf: (f) => raiseSeverity(ruleSeverity(deps.alert, f.rule), f.severityBoost),
+    severityOf: (f) => raiseSeverity(ruleSeverity(deps.alert, f.rule, defaultSeverity(f.rule)), f.severityBoost),
     quietMinutesOf: (rule) => quietMinutesFor(deps.detect, rule),
     remediationOf: (f) => remediationSteps(f, mtaKindOf.get(f.scopeHost) ?? mtaKindOf.get(f.hosts[0] ?? "") ?? ""),
     logger,

@@ -1,5 +1,4 @@
-import type { EvidenceRow } from "../detect/finding.js";
-import type { RuleName } from "../detect/rule-name.js";
+import type { EvidenceRow, RuleName } from "../detect/finding.js";
 import type { Severity } from "../detect/severity.js";
 import { inList, num, strings, tableName } from "../detect/sql.js";
 import { toClickHouseDateTime } from "../store/clickhouse/datetime.js";

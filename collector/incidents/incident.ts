@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Evidence, Finding, Scope } from "../detect/finding.js";
-import type { RuleName } from "../detect/rule-name.js";
+import type { Evidence, Finding, RuleName, Scope } from "../detect/finding.js";
 import type { Severity } from "../detect/severity.js";
 
 /** Whether an incident still has activity. */
