@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SEVERITIES, type Severity } from "../detect/severity.js";
+import { SEVERITIES, type Severity } from "../vocabulary/severity.js";
 
 /** Default notifications per sink per minute. */
 export const DEFAULT_MAX_PER_MINUTE = 20;

@@ -1,4 +1,4 @@
-import { ipBytes } from "./ip-networks.js";
+import { ipBytes } from "../vocabulary/ip-networks.js";
 
 /** Where a logged delivery attempt went. */
 export interface DeliveryLine {

@@ -1,8 +1,8 @@
 import type { ClickHouseStore } from "../store/clickhouse/store.js";
 import type { DetectSettings } from "./detect-settings.js";
 import type { FleetHost } from "./fleet-hosts.js";
-import { ipBytes, IpNetworks } from "./ip-networks.js";
-import { tableName } from "./sql.js";
+import { ipBytes, IpNetworks } from "../vocabulary/ip-networks.js";
+import { tableName } from "../store/clickhouse/sql.js";
 
 /** What one detection run gives every detector. */
 export interface DetectContext {

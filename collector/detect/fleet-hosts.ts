@@ -1,5 +1,5 @@
 import type { ClickHouseStore } from "../store/clickhouse/store.js";
-import { strings, tableName } from "./sql.js";
+import { strings, tableName } from "../store/clickhouse/sql.js";
 
 /** What the detectors need to know about one host, from its latest `hosts` row. */
 export interface FleetHost {

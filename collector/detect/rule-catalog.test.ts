@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { finding } from "./finding-fixtures.test-support.js";
+import { finding } from "../vocabulary/finding-fixtures.test-support.js";
 import { RULE_NAMES, remediationSteps } from "./rule-catalog.js";
 
 describe("remediation", () => {

@@ -1,6 +1,6 @@
 import type { RuleModule } from "./rule.js";
 import { RULES } from "./rules/registry.js";
-import type { Severity } from "./severity.js";
+import type { Severity } from "../vocabulary/severity.js";
 import type { RemediationFinding } from "./rule.js";
 
 /** Every rule's name, in registry order (config validation, `spamtrace incidents --rule`). */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isCidr } from "./ip-networks.js";
+import { isCidr } from "../vocabulary/ip-networks.js";
 
 // Building blocks of the rules' config schemas (detect.rules.<configKey>), so
 // every rule spells a lookback, a count or a share with the same bounds.

@@ -1,8 +1,8 @@
 import type { z } from "zod";
 import type { Detector } from "./detector.js";
-import type { Finding } from "./finding.js";
+import type { Finding } from "../vocabulary/finding.js";
 import type { RuleConfigSchema } from "./rule-config.js";
-import type { Severity } from "./severity.js";
+import type { Severity } from "../vocabulary/severity.js";
 
 /** One row of the rules table in collector/detect/README.md (one per check of the rule). */
 export interface RuleDocRow {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { checkReadOnlySql } from "../query/check-read-only-sql.js";
+import { checkReadOnlySql } from "../admin/check-read-only-sql.js";
 import { fromAlertRow, incidentsSql, newestVersions, toAlertRow } from "./alerts-table.js";
 import { formatIncidents } from "./format-incidents.js";
 import { incidentId, incidentKey } from "./incident.js";
-import { finding } from "../detect/finding-fixtures.test-support.js";
+import { finding } from "../vocabulary/finding-fixtures.test-support.js";
 import { incident } from "./incident-fixtures.test-support.js";
 import { incidentToJson } from "./incident-json.js";
 import { mergeFindings } from "./incident-tracker.js";

@@ -1,15 +1,19 @@
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
-import type { CollectorConfig } from "../config/collector-config.js";
 import type { Row } from "../store/clickhouse/store.js";
 import { fromAlertRow, incidentsSql, newestVersions } from "./alerts-table.js";
 import { formatIncidents } from "./format-incidents.js";
 import { incidentToJson } from "./incident-json.js";
 
-/** How the command reaches the store; defaults to the collector config and `spamtrace sql`'s path (direct, or the running collector's admin endpoint in embedded mode). */
-export interface IncidentsCommandDeps {
-  loadConfig?: (configFile: string | undefined) => CollectorConfig | Promise<CollectorConfig>;
-  query?: (config: CollectorConfig, sql: string) => Promise<Row[]>;
+/** The part of the collector config the command reads itself. */
+interface StoreDatabase {
+  store: { database: string };
+}
+
+/** How the command reaches the store: the collector config and `spamtrace sql`'s path (direct, or the running collector's admin endpoint in embedded mode), given by cli.ts. */
+export interface IncidentsCommandDeps<C extends StoreDatabase> {
+  loadConfig: (configFile: string | undefined) => C | Promise<C>;
+  query: (config: C, sql: string) => Promise<Row[]>;
   /** The detection rules' names, to check --rule against (loaded when the command runs); without it any name is accepted. */
   ruleNames?: () => Promise<readonly string[]>;
 }
@@ -19,10 +23,8 @@ export interface IncidentsCommandDeps {
  * terminal table, or `--json` as a JSON array (rule, severity, hosts,
  * subject, first_seen, last_seen, evidence, remediation, ...).
  */
-export function registerIncidentsCommand(program: Command, deps: IncidentsCommandDeps = {}): Command {
-  // The config schema and the store clients (ClickHouse engine) load only when the command runs, as for the other commands.
-  const load = deps.loadConfig ?? (async (file) => (await import("../config/collector-config.js")).loadCollectorConfig(file));
-  const query = deps.query ?? (async (config: CollectorConfig, sql: string) => (await import("../query/run-sql.js")).runSql(config, sql));
+export function registerIncidentsCommand<C extends StoreDatabase>(program: Command, deps: IncidentsCommandDeps<C>): Command {
+  const { loadConfig: load, query } = deps;
   return program
     .command("incidents")
     .description("list open incidents (compromised accounts, open relays, direct-to-MX senders, ...) with evidence and next steps")

@@ -1,8 +1,8 @@
 import { sqlLiteral } from "../../store/clickhouse/sql-literal.js";
 import { lookbackStart } from "../detect-context.js";
 import type { Detector } from "../detector.js";
-import { uniqueStrings, type Finding } from "../finding.js";
-import { dateTimeAt, num, strings } from "../sql.js";
+import { uniqueStrings, type Finding } from "../../vocabulary/finding.js";
+import { dateTimeAt, num, strings } from "../../store/clickhouse/sql.js";
 import type { z } from "zod";
 import { count, minutes, multiplier, ruleConfigSchema } from "../rule-config.js";
 import { defineRule } from "../rule.js";

@@ -2,9 +2,9 @@ import { aboveBaseline, baselineKey, windowBaselines, type Baseline } from "../b
 import { classifyDeliveryLine, domainOfAddress } from "../classify-delivery-line.js";
 import { lookbackStart } from "../detect-context.js";
 import type { Detector } from "../detector.js";
-import { mergeEvidence, uniqueStrings, type Finding } from "../finding.js";
+import { mergeEvidence, uniqueStrings, type Finding } from "../../vocabulary/finding.js";
 import { latestQueueSnapshots, queueBaselines, type QueueBaseline, type QueueSnapshot } from "../queue-snapshots.js";
-import { dateTimeAt, num, strings } from "../sql.js";
+import { dateTimeAt, num, strings } from "../../store/clickhouse/sql.js";
 import type { z } from "zod";
 import { count, minutes, multiplier, ruleConfigSchema, share } from "../rule-config.js";
 import { defineRule } from "../rule.js";

@@ -1,9 +1,9 @@
 import { lookbackStart } from "../detect-context.js";
 import type { Detector } from "../detector.js";
 import type { FleetHost } from "../fleet-hosts.js";
-import { uniqueStrings, type EvidenceRow, type Finding } from "../finding.js";
-import { IpNetworks } from "../ip-networks.js";
-import { dateTimeAt, inList, num, strings } from "../sql.js";
+import { uniqueStrings, type EvidenceRow, type Finding } from "../../vocabulary/finding.js";
+import { IpNetworks } from "../../vocabulary/ip-networks.js";
+import { dateTimeAt, inList, num, strings } from "../../store/clickhouse/sql.js";
 import { z } from "zod";
 import { cidr, count, minutes, port, ruleConfigSchema } from "../rule-config.js";
 import { defineRule } from "../rule.js";

@@ -1,8 +1,8 @@
 import { classifyDeliveryLine, domainOfAddress, REMOTE_DELIVERY_PREFILTER } from "../classify-delivery-line.js";
 import { lookbackStart, type DetectContext } from "../detect-context.js";
 import type { Detector } from "../detector.js";
-import { uniqueStrings, type EvidenceRow, type Finding } from "../finding.js";
-import { dateTimeAt, inList, strings } from "../sql.js";
+import { uniqueStrings, type EvidenceRow, type Finding } from "../../vocabulary/finding.js";
+import { dateTimeAt, inList, strings } from "../../store/clickhouse/sql.js";
 import { windowTotals, type WindowTotals } from "../window-totals.js";
 import { z } from "zod";
 import { count, minutes, port, ruleConfigSchema } from "../rule-config.js";

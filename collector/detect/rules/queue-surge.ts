@@ -1,7 +1,7 @@
 import { aboveBaseline } from "../baseline.js";
 import { lookbackStart } from "../detect-context.js";
 import type { Detector } from "../detector.js";
-import type { Finding } from "../finding.js";
+import type { Finding } from "../../vocabulary/finding.js";
 import { latestQueueSnapshots, queueBaselines, type QueueBaseline, type QueueSnapshot } from "../queue-snapshots.js";
 import { z } from "zod";
 import { count, minutes, multiplier, ruleConfigSchema, share } from "../rule-config.js";

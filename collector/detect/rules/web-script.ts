@@ -1,7 +1,7 @@
 import { aboveBaseline, baselineKey, windowBaselines, type Baseline } from "../baseline.js";
 import { lookbackStart } from "../detect-context.js";
 import type { Detector } from "../detector.js";
-import { uniqueStrings, type Finding } from "../finding.js";
+import { uniqueStrings, type Finding } from "../../vocabulary/finding.js";
 import { windowEvidenceRows, windowTotals, type WindowTotals } from "../window-totals.js";
 import { z } from "zod";
 import { count, minutes, multiplier, ruleConfigSchema } from "../rule-config.js";

@@ -1,4 +1,4 @@
-import { quoteIdentifier, sqlLiteral } from "../store/clickhouse/sql-literal.js";
+import { quoteIdentifier, sqlLiteral } from "./sql-literal.js";
 
 /**
  * `(v1, v2, ...)` for `x IN (...)`, every value bound as a literal.
