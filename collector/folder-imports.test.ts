@@ -73,6 +73,7 @@ function findCycle(list: readonly Edge[]): string[] | undefined {
 
 const files = tsFiles(root);
 const production = edges(files.filter((f) => !isTest(f)));
+const all = edges(files);
 const show = (list: readonly Edge[]): string[] => list.map((e) => `${e.file}: ${e.from} -> ${e.to}`);
 
 describe("imports between collector folders", () => {
@@ -88,6 +89,9 @@ describe("imports between collector folders", () => {
       "relay-check": ["detect", "alert", "pipeline"],
     };
     expect(show(production.filter((e) => later[e.from]?.includes(e.to)))).toEqual([]);
+  });
+  it("never reach into the probe's internals, tests included (what both sides need is in shared/)", () => {
+    expect(show(all.filter((e) => e.to === "probe/"))).toEqual([]);
   });
   it("finds a cycle when there is one (the check itself)", () => {
     expect(findCycle([{ from: "a", to: "b", file: "x" }, { from: "b", to: "c", file: "y" }, { from: "c", to: "a", file: "z" }])).toEqual(["a", "b", "c", "a"]);

@@ -2,7 +2,7 @@
 // protobuf Hello/Batch messages stored through the real BatchWriter, mail
 // and auth windows produced by the real log parsers and window aggregator
 // from MTA log lines. Used by the detection integration tests.
-import { toAuthWindow, toMailWindow } from "../../probe/batch/build-mta-parts.js";
+import { toAuthWindow, toMailWindow } from "../../shared/mta/aggregate/window-messages.js";
 import { create } from "@bufbuild/protobuf";
 import {
   AuthWindowSchema,

@@ -16,7 +16,7 @@ import type { RelayCheckConfig } from "../relay-check/relay-check-config.js";
 import { relayCheckFinding, startScheduledRelayCheck, type ScheduledRelayCheck } from "../relay-check/scheduled-relay-check.js";
 import type { ClickHouseStore } from "../store/clickhouse/store.js";
 import type { Finding } from "../vocabulary/finding.js";
-import { ipBytes } from "../vocabulary/ip-networks.js";
+import { canonicalIp } from "../vocabulary/ip-networks.js";
 import { raiseSeverity } from "../vocabulary/severity.js";
 import { DetectionMetrics } from "./detection-metrics.js";
 
@@ -110,7 +110,7 @@ export function startPipeline(deps: PipelineDeps): RunningPipeline {
       onResults: (results) => {
         for (const r of results) {
           if (r.verdict !== "open") continue;
-          external.push(relayCheckFinding(r, fleetAddresses.get(canonical(r.address)) ?? r.target));
+          external.push(relayCheckFinding(r, fleetAddresses.get(canonicalIp(r.address) ?? r.address) ?? r.target));
         }
       },
     });
@@ -123,7 +123,7 @@ export function startPipeline(deps: PipelineDeps): RunningPipeline {
     fleetAddresses = new Map();
     for (const h of fleet.values()) {
       mtaKindOf.set(h.hostId, h.mtaKind);
-      for (const ip of h.ipAddresses) fleetAddresses.set(canonical(ip), h.hostId);
+      for (const ip of h.ipAddresses) fleetAddresses.set(canonicalIp(ip) ?? ip, h.hostId);
     }
     const ctx = createDetectContext(deps.store, deps.detect, fleet, nowMs);
     const findings: Finding[] = [];
@@ -189,9 +189,4 @@ export function startPipeline(deps: PipelineDeps): RunningPipeline {
       await router.close();
     },
   };
-}
-
-function canonical(address: string): string {
-  const bytes = ipBytes(address);
-  return bytes === null ? address : [...bytes].join(".");
 }

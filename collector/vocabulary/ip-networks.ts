@@ -1,12 +1,12 @@
-import { isIP } from "node:net";
+import { BlockList, isIP, SocketAddress } from "node:net";
 
 /** A parsed CIDR block. */
 export interface IpNetwork {
   /** As written in the config. */
   text: string;
   family: 4 | 6;
-  /** Network address bytes (4 or 16). */
-  bytes: Uint8Array;
+  /** Network address, canonical (IPv4-mapped IPv6 written as IPv4). */
+  address: string;
   /** Prefix length in bits. */
   prefix: number;
 }
@@ -14,15 +14,14 @@ export interface IpNetwork {
 /** Parses "10.0.0.0/8", "2001:db8::/32" or a bare address (a /32 or /128); throws naming the value. */
 export function parseCidr(text: string): IpNetwork {
   const slash = text.indexOf("/");
-  const address = slash < 0 ? text : text.slice(0, slash);
-  const bytes = ipBytes(address);
-  if (bytes === null) throw new RangeError(`${JSON.stringify(text)} is not an IP address or CIDR block`);
-  const family = bytes.length === 4 ? 4 : 6;
+  const address = canonicalIp(slash < 0 ? text : text.slice(0, slash));
+  if (address === null) throw new RangeError(`${JSON.stringify(text)} is not an IP address or CIDR block`);
+  const family = isIP(address) === 4 ? 4 : 6;
   const max = family === 4 ? 32 : 128;
   const prefixText = slash < 0 ? String(max) : text.slice(slash + 1);
   const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
   if (!(prefix >= 0 && prefix <= max)) throw new RangeError(`${JSON.stringify(text)} has a prefix length outside 0..${max}`);
-  return { text, family, bytes, prefix };
+  return { text, family, address, prefix };
 }
 
 /** True when `text` parses with {@link parseCidr}. */
@@ -36,71 +35,55 @@ export function isCidr(text: string): boolean {
 }
 
 /**
- * The 4 or 16 bytes of an IPv4/IPv6 address, or null when it is not one.
- * IPv4-mapped IPv6 (::ffff:1.2.3.4) is returned as IPv4, as the MTA parsers
- * and socket rows show it.
+ * One spelling per address, or null when it is not one: brackets and zone id
+ * dropped, IPv6 compressed and lower-case (2001:DB8:0::1 → 2001:db8::1), and
+ * IPv4-mapped IPv6 (::ffff:1.2.3.4) written as IPv4, as the MTA parsers and
+ * socket rows show it.
  */
-export function ipBytes(address: string): Uint8Array | null {
-  const plain = address.startsWith("[") && address.endsWith("]") ? address.slice(1, -1) : address;
-  const version = isIP(plain.split("%")[0] ?? "");
-  if (version === 4) return Uint8Array.from(plain.split(".").map(Number));
-  if (version !== 6) return null;
-  const bytes = ipv6Bytes(plain.split("%")[0]!);
-  const mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
-  return mapped ? bytes.slice(12) : bytes;
+export function canonicalIp(address: string): string | null {
+  const plain = (address.startsWith("[") && address.endsWith("]") ? address.slice(1, -1) : address).split("%")[0] ?? "";
+  const version = isIP(plain);
+  if (version === 0) return null;
+  const text = new SocketAddress({ address: plain, family: version === 4 ? "ipv4" : "ipv6" }).address;
+  return /^::ffff:\d+\.\d+\.\d+\.\d+$/.test(text) ? text.slice(7) : text;
 }
 
-function ipv6Bytes(address: string): Uint8Array {
-  let text = address;
-  const out = new Uint8Array(16);
-  // A trailing dotted quad (::ffff:1.2.3.4) stands for the last two groups.
-  const lastColon = text.lastIndexOf(":");
-  const tail = text.slice(lastColon + 1);
-  if (tail.includes(".")) {
-    const q = tail.split(".").map(Number);
-    text = `${text.slice(0, lastColon + 1)}${((q[0]! << 8) | q[1]!).toString(16)}:${((q[2]! << 8) | q[3]!).toString(16)}`;
+/**
+ * A set of networks, e.g. the trusted networks or a relay-check fleet list,
+ * matched by node:net's BlockList. One list per family: BlockList would
+ * match an IPv4 address against an IPv6 rule such as ::/0 (as ::ffff:a.b.c.d),
+ * while an IPv4 address is only ever in an IPv4 network here.
+ */
+export class IpNetworks {
+  readonly networks: readonly IpNetwork[];
+  readonly #v4 = new BlockList();
+  readonly #v6 = new BlockList();
+  constructor(cidrs: readonly string[]) {
+    this.networks = cidrs.map(parseCidr);
+    for (const n of this.networks) (n.family === 4 ? this.#v4 : this.#v6).addSubnet(n.address, n.prefix, n.family === 4 ? "ipv4" : "ipv6");
   }
-  const [head = "", rest] = text.split("::");
-  const headGroups = head.length > 0 ? head.split(":") : [];
-  const restGroups = rest !== undefined && rest.length > 0 ? rest.split(":") : [];
-  const groups = [...headGroups, ...new Array<string>(8 - headGroups.length - restGroups.length).fill("0"), ...restGroups];
-  groups.forEach((g, i) => {
-    const v = Number.parseInt(g, 16);
-    out[i * 2] = v >> 8;
-    out[i * 2 + 1] = v & 0xff;
-  });
-  return out;
+  /** True when `address` lies in one of the networks (false for a non-address). */
+  has(address: string): boolean {
+    const ip = canonicalIp(address);
+    if (ip === null) return false;
+    return isIP(ip) === 4 ? this.#v4.check(ip, "ipv4") : this.#v6.check(ip, "ipv6");
+  }
 }
 
 /** True when `address` lies in `network` (false for another family or a non-address). */
 export function inNetwork(address: string, network: IpNetwork): boolean {
-  const bytes = ipBytes(address);
-  if (bytes === null || bytes.length !== network.bytes.length) return false;
-  let bits = network.prefix;
-  for (let i = 0; bits > 0; i++, bits -= 8) {
-    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
-    if ((bytes[i]! & mask) !== (network.bytes[i]! & mask)) return false;
-  }
-  return true;
-}
-
-/** A set of networks, e.g. the trusted networks or a relay-check fleet list. */
-export class IpNetworks {
-  readonly networks: readonly IpNetwork[];
-  constructor(cidrs: readonly string[]) {
-    this.networks = cidrs.map(parseCidr);
-  }
-  /** True when `address` lies in one of the networks. */
-  has(address: string): boolean {
-    return this.networks.some((n) => inNetwork(address, n));
-  }
+  return new IpNetworks([`${network.address}/${network.prefix}`]).has(address);
 }
 
 /** The network an address belongs to for "how many networks" counts: the /24 of IPv4, the /48 of IPv6. */
 export function networkOf(address: string): string {
-  const bytes = ipBytes(address);
-  if (bytes === null) return address;
-  if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.0/24`;
-  const g = (i: number): string => ((bytes[i]! << 8) | bytes[i + 1]!).toString(16);
-  return `${g(0)}:${g(2)}:${g(4)}::/48`;
+  const ip = canonicalIp(address);
+  if (ip === null) return address;
+  if (isIP(ip) === 4) return `${ip.split(".").slice(0, 3).join(".")}.0/24`;
+  // The first three groups, with "::" expanded to the zero groups it stands for.
+  const [head = "", tail = ""] = ip.split("::");
+  const headGroups = head === "" ? [] : head.split(":");
+  const tailGroups = ip.includes("::") ? (tail === "" ? [] : tail.split(":")) : [];
+  const groups = [...headGroups, ...new Array<string>(8 - headGroups.length - tailGroups.length).fill("0"), ...tailGroups];
+  return `${groups.slice(0, 3).map((g) => Number.parseInt(g, 16).toString(16)).join(":")}::/48`;
 }
