@@ -1,11 +1,22 @@
 import { readFileSync } from "node:fs";
-import type { CollectorConfig } from "../config/collector-config.js";
 import { ChdbStore } from "./clickhouse/chdb-store.js";
 import { ServerStore } from "./clickhouse/server-store.js";
 import type { ClickHouseStore } from "./clickhouse/store.js";
 
+/** The `store` section of the collector config, as far as opening the store goes (collector/config validates it). */
+export interface StoreConfig {
+  /** ClickHouse server URL; absent: the embedded engine. */
+  url?: string | undefined;
+  username: string;
+  passwordFile?: string | undefined;
+  database: string;
+  /** The embedded engine's data folder. */
+  dataDir: string;
+  requestTimeoutMs: number;
+}
+
 /** Opens the configured store: a ClickHouse server when `store.url` is set, the embedded engine otherwise. */
-export async function openStore(config: CollectorConfig["store"], env: NodeJS.ProcessEnv = process.env): Promise<ClickHouseStore> {
+export async function openStore(config: StoreConfig, env: NodeJS.ProcessEnv = process.env): Promise<ClickHouseStore> {
   if (config.url === undefined) return ChdbStore.open(config.dataDir, config.database);
   return ServerStore.open({
     url: config.url,
