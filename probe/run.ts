@@ -56,6 +56,7 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
           onWarning: (message) => logger.warn({ module: "logs" }, message),
         })
       : undefined;
+  await mailLog?.open();
   const queued: QueueSnapshot[] = [];
   const hello = (): Hello =>
     create(HelloSchema, {

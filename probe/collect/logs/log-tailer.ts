@@ -102,6 +102,19 @@ export class LogTailer {
     return this.batch([], true);
   }
 
+  /**
+   * Places the cursor now (the saved one, or startAt) and, when none was
+   * saved, saves it at once. Without this the start position would be taken
+   * at the first poll and saved at the first commit: with startAt "end", the
+   * lines written before then (and, after a crash before that commit, every
+   * line until the restart) would be skipped.
+   */
+  async open(): Promise<void> {
+    if (this.started) return;
+    await this.start();
+    if (this.committed === null && this.src !== null) await (await this.batch([], false)).commit();
+  }
+
   /** Forgets what was read but not committed: the next poll starts again from the committed cursor. */
   async rewind(): Promise<void> {
     await this.closeSource();

@@ -89,6 +89,11 @@ export class MailLogCollector {
     });
   }
 
+  /** Places (and saves) every log's starting cursor: call at start-up, before the first collect. */
+  async open(): Promise<void> {
+    for (const log of this.logs) await log.tailer.open();
+  }
+
   /** Reads what the logs gained and returns it as windows. */
   async collect(): Promise<MailLogHarvest> {
     const stats: LogFileStats[] = [];
