@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { BatchSchema, HelloSchema, MtaInfoSchema, type Hello } from "../shared/gen/spamtrace/v1/ingest_pb.js";
 import { moduleLogger } from "../shared/log/logger.js";
+import { isMtaFamily } from "../shared/mta/mta-kinds.js";
 import { SPAMTRACE_VERSION } from "../shared/version.js";
 import { buildBatch, toSocketSnapshot } from "./batch/build-batch.js";
 import { readHostInfo } from "./collect/host/read-host-info.js";
@@ -49,7 +50,7 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
       ? new MailLogCollector({
           paths: mta.logPaths,
           stateDir: join(config.spool.dir, "cursors"),
-          mta: mta.kind === "postfix" || mta.kind === "exim" || mta.kind === "sendmail" || mta.kind === "qmail" ? mta.kind : "auto",
+          mta: isMtaFamily(mta.kind) ? mta.kind : "auto",
           windowMs: config.mta.windowMs,
           startAt: config.mta.logStartAt,
           maxPollsPerCollect: 64,

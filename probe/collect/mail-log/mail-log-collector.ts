@@ -2,7 +2,8 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { WindowAggregator, type AuthWindow, type IdentityWindow } from "../../../shared/mta/aggregate/window-aggregator.js";
-import type { MailEvent, MtaFamily } from "../../../shared/mta/events/mail-event.js";
+import type { MailEvent } from "../../../shared/mta/events/mail-event.js";
+import type { MtaSelection } from "../../../shared/mta/mta-kinds.js";
 import { MailLogParser } from "../../../shared/mta/parse/mail-log-parser.js";
 import { LogTailer } from "../logs/log-tailer.js";
 import { parsePasswd } from "../sockets/read-passwd.js";
@@ -14,7 +15,7 @@ export interface MailLogCollectorOptions {
   /** Folder for the tailers' cursor files. */
   stateDir: string;
   /** Parser family, or "auto". */
-  mta: "auto" | MtaFamily;
+  mta: MtaSelection;
   /** Window length, ms. */
   windowMs: number;
   /** Where a log without a saved cursor is read from. */
