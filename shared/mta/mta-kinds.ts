@@ -37,6 +37,11 @@ export const MAIL_LOG_SOURCES = [...MTA_FAMILIES, "dovecot", "opensmtpd", "couri
 /** One of {@link MAIL_LOG_SOURCES}. */
 export type MailLogSource = (typeof MAIL_LOG_SOURCES)[number];
 
+/** True when `kind` names an MTA (not "unknown" or "none"). */
+export function isKnownMtaKind(kind: string): kind is KnownMtaKind {
+  return (KNOWN_MTA_KINDS as readonly string[]).includes(kind);
+}
+
 /** True when `kind` is an MTA family (narrows a detected kind to a parser selection). */
 export function isMtaFamily(kind: string): kind is MtaFamily {
   return (MTA_FAMILIES as readonly string[]).includes(kind);
