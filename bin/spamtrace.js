@@ -3,7 +3,8 @@
 // every source file it is built from: tsx start-up costs ~0.6 s more, which
 // dominates short commands such as `spamtrace parse-log` on one file.
 // Otherwise runs the TypeScript sources through tsx (Node 20 cannot strip types).
-import { readdirSync, statSync } from "node:fs";
+// The collector release has no sources (and no tsx): it always runs the bundle.
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -19,12 +20,15 @@ function newestSource(dir) {
   return newest;
 }
 
-let fresh = false;
-try {
-  const built = statSync(bundle).mtimeMs;
-  fresh = ["collector", "shared", "probe"].every((dir) => newestSource(`${root}${dir}`) <= built);
-} catch {
-  fresh = false;
+const fromSources = existsSync(`${root}collector/cli.ts`);
+let fresh = !fromSources;
+if (fromSources) {
+  try {
+    const built = statSync(bundle).mtimeMs;
+    fresh = ["collector", "shared", "probe"].every((dir) => newestSource(`${root}${dir}`) <= built);
+  } catch {
+    fresh = false;
+  }
 }
 if (fresh) {
   await import(bundle);

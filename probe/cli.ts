@@ -1,53 +1,39 @@
-import { Command, InvalidArgumentError } from "commander";
-import { runCli, waitForShutdownSignal } from "../shared/cli/run-cli.js";
-import { DEFAULT_SMTP_PORTS, type SocketRecord } from "../shared/types/socket-record.js";
+import { runMain, waitForShutdownSignal } from "../shared/cli/run-cli.js";
+import type { SocketRecord } from "../shared/types/socket-record.js";
 import { SPAMTRACE_VERSION } from "../shared/version.js";
+import { parseProbeArgs } from "./cli/parse-probe-args.js";
 import { openSocketSource } from "./collect/sockets/open-socket-source.js";
 import { loadProbeConfig } from "./config/probe-config.js";
 import { runProbe } from "./run.js";
 
-const program = new Command("spamtrace-probe")
-  .description("spamtrace probe: watches SMTP sockets, the MTA queue and logs, and streams them to the collector")
-  .version(SPAMTRACE_VERSION);
+// No top-level await: the bundle (`npm run build`) is CommonJS so it runs as a
+// lone file on Node 18 whatever package.json sits above it.
 
-program
-  .command("snapshot")
-  .description("print the SMTP socket table: lsof -Pni tcp:25,465,587 plus each process's exe and cwd")
-  .option("--once", "print one snapshot and exit (default: one per second until interrupted)")
-  .option("--json", "print JSON (an array of sockets per snapshot) instead of a table")
-  .option("--source <source>", "proc (read /proc) or lsof (parse lsof -F)", parseSource, "proc")
-  .option("--ports <list>", "comma-separated TCP ports", parsePorts, [...DEFAULT_SMTP_PORTS])
-  .action(async (opts: { once?: boolean; json?: boolean; source: "proc" | "lsof"; ports: number[] }) => {
-    const read = openSocketSource(opts.source, opts.ports);
-    for (;;) {
-      const records = await read();
-      process.stdout.write(opts.json ? `${JSON.stringify(records, null, 2)}\n` : formatTable(records));
-      if (opts.once) return;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+async function main(argv: readonly string[]): Promise<void> {
+  const command = parseProbeArgs(argv);
+  switch (command.command) {
+    case "version":
+      process.stdout.write(`${SPAMTRACE_VERSION}\n`);
+      return;
+    case "help":
+      process.stdout.write(command.text);
+      return;
+    case "snapshot": {
+      const read = openSocketSource(command.source, command.ports);
+      for (;;) {
+        const records = await read();
+        process.stdout.write(command.json ? `${JSON.stringify(records, null, 2)}\n` : formatTable(records));
+        if (command.once) return;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
     }
-  });
-
-program
-  .command("run")
-  .description("run the probe: sample, spool and stream to the collector until SIGINT/SIGTERM")
-  .option("--config <file>", "YAML/JSON config file (see docs/configuration.md)")
-  .action(async (opts: { config?: string }) => {
-    const probe = await runProbe(loadProbeConfig(opts.config));
-    await waitForShutdownSignal();
-    await probe.stop();
-  });
-
-function parseSource(value: string): "proc" | "lsof" {
-  if (value !== "proc" && value !== "lsof") throw new InvalidArgumentError(`--source ${value} must be proc or lsof`);
-  return value;
-}
-
-function parsePorts(value: string): number[] {
-  const ports = value.split(",").map((p) => Number(p.trim()));
-  for (const port of ports) {
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(`--ports ${value}: each port must be an integer in 1..65535`);
+    case "run": {
+      const probe = await runProbe(loadProbeConfig(command.config));
+      await waitForShutdownSignal();
+      await probe.stop();
+      return;
+    }
   }
-  return ports;
 }
 
 function formatTable(records: readonly SocketRecord[]): string {
@@ -67,4 +53,4 @@ function formatTable(records: readonly SocketRecord[]): string {
   return [header, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n";
 }
 
-await runCli(program);
+void runMain("spamtrace-probe", () => main(process.argv.slice(2)));

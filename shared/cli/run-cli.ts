@@ -8,16 +8,25 @@ export const EXIT_FAILURE = 1;
 
 /** Parses argv and runs the chosen command; errors print one line to stderr and set the exit status. */
 export async function runCli(program: Command, argv: readonly string[] = process.argv): Promise<void> {
+  await runMain(program.name(), () => program.parseAsync([...argv]));
+}
+
+/**
+ * Runs a command's body (no CLI framework needed: the probe bundle parses
+ * its arguments with node:util); errors print one line "<name>: message" to
+ * stderr and set the exit status. Never rejects.
+ */
+export async function runMain(name: string, main: () => Promise<unknown>): Promise<void> {
   // `spamtrace parse-log big.log | head`: a closed pipe ends the command quietly.
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code === "EPIPE") process.exit(0);
     throw error;
   });
   try {
-    await program.parseAsync([...argv]);
+    await main();
   } catch (error) {
     const config = error instanceof ConfigError;
-    process.stderr.write(`${program.name()}: ${(error as Error).message}\n`);
+    process.stderr.write(`${name}: ${(error as Error).message}\n`);
     process.exitCode = config ? EXIT_CONFIG : EXIT_FAILURE;
   }
 }

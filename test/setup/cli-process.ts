@@ -24,6 +24,12 @@ export function startCli(bin: "spamtrace" | "spamtrace-probe", args: readonly st
     env: { ...process.env, ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  return watchProcess(child, bin);
+}
+
+/** Captures the output of a child spawned with piped stdout and stderr; `name` appears in error messages. */
+export function watchProcess(child: ChildProcess, name: string): CliProcess {
+  const bin = name;
   let text = "";
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer): void => {

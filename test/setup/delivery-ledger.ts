@@ -20,17 +20,29 @@ export interface DeliveryLedger {
   empty: number;
 }
 
+/** Where a ledger is counted from: a probe's spool folder and the ClickHouse its collector stores into. */
+export interface LedgerSource {
+  spoolDir: string;
+  database: string;
+  sql<T>(query: string): Promise<T[]>;
+}
+
 /** Counts the ledger of probe `hostId` in a lab: the probe should be stopped first. */
 export async function deliveryLedger(lab: Lab, hostId: string): Promise<DeliveryLedger> {
-  const dir = join(lab.dir, `spool-${hostId}`);
+  return spoolLedger({ spoolDir: join(lab.dir, `spool-${hostId}`), database: lab.database, sql: (query) => lab.sql(query) }, hostId);
+}
+
+/** Counts the ledger of probe `hostId` from its spool and ClickHouse (an installed probe, outside a lab): stop the probe first. */
+export async function spoolLedger(source: LedgerSource, hostId: string): Promise<DeliveryLedger> {
+  const dir = source.spoolDir;
   const state = JSON.parse(await readFile(join(dir, "state.json"), "utf8")) as { epoch: string; lastSeq: string };
   const pending = new Set((await readdir(dir)).filter((n) => n.endsWith(".batch")).map((n) => Number.parseInt(n, 10)));
   const where = `host_id = '${hostId}' AND stream_epoch = ${state.epoch}`;
-  const batches = await lab.sql<{ seq: number; socket_rows: number; evicted: number }>(
-    `SELECT batch_seq AS seq, any(socket_rows) AS socket_rows, any(evicted_batches_total) AS evicted FROM ${lab.database}.ingest_batches WHERE ${where} GROUP BY batch_seq`,
+  const batches = await source.sql<{ seq: number; socket_rows: number; evicted: number }>(
+    `SELECT batch_seq AS seq, any(socket_rows) AS socket_rows, any(evicted_batches_total) AS evicted FROM ${source.database}.ingest_batches WHERE ${where} GROUP BY batch_seq`,
   );
-  const rows = await lab.sql<{ seq: number; n: number }>(
-    `SELECT batch_seq AS seq, count() AS n FROM ${lab.database}.socket_snapshots WHERE ${where} GROUP BY batch_seq`,
+  const rows = await source.sql<{ seq: number; n: number }>(
+    `SELECT batch_seq AS seq, count() AS n FROM ${source.database}.socket_snapshots WHERE ${where} GROUP BY batch_seq`,
   );
   const rowsBySeq = new Map(rows.map((r) => [Number(r.seq), Number(r.n)]));
   const storedSeqs = new Set(batches.map((b) => Number(b.seq)));

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { ensureDebianPackages, TEST_DEBIAN_PACKAGES } from "./apt-packages.js";
 import { ensureEximUnpacked } from "./mta/exim-lab.js";
+import { ensureNode18 } from "./node18.js";
 import { stopLeftovers } from "./leftovers.js";
 import { TEST_RUN_ENV } from "./test-run.js";
 
@@ -22,6 +23,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env[TEST_RUN_ENV] = runId;
   await ensureDebianPackages(TEST_DEBIAN_PACKAGES);
   await ensureEximUnpacked();
+  await ensureNode18(); // the probe bundle must run on Debian 12's Node 18
   return async () => {
     try {
       await stopLeftovers(runId);

@@ -1,4 +1,5 @@
-import { readdir, readFile, readlink } from "node:fs/promises";
+import { readdir, readlink } from "node:fs/promises";
+import { readProcText } from "../read-proc-text.js";
 
 /** The few /proc facts MTA detection needs about one process. */
 export interface ProcessSummary {
@@ -26,9 +27,9 @@ async function readOrNull<T>(read: () => Promise<T>): Promise<T | null> {
 async function summarize(procRoot: string, pid: number): Promise<ProcessSummary> {
   const dir = `${procRoot}/${pid}`;
   const [comm, exe, cmdline] = await Promise.all([
-    readOrNull(() => readFile(`${dir}/comm`, "utf8")),
+    readOrNull(() => readProcText(`${dir}/comm`)),
     readOrNull(() => readlink(`${dir}/exe`)),
-    readOrNull(() => readFile(`${dir}/cmdline`, "utf8")),
+    readOrNull(() => readProcText(`${dir}/cmdline`)),
   ]);
   const argv = (cmdline ?? "").split("\0");
   while (argv.length > 0 && argv[argv.length - 1] === "") argv.pop();

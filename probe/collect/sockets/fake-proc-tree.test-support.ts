@@ -8,6 +8,10 @@ export interface FakeProcess {
   pid: number;
   /** fd number → link target, e.g. { 3: "socket:[123]", 0: "/dev/null" }. */
   fds?: Record<number, string>;
+  /** fd number → text of /proc/PID/fdinfo/FD (written only when given). */
+  fdinfo?: Record<number, string>;
+  /** false: no /proc/PID/fd folder, as for a reader that may not list it (fdinfo only). */
+  fdDir?: boolean;
   /** Text of /proc/PID/status. */
   status?: string;
   /** Text of /proc/PID/stat. */
@@ -32,11 +36,19 @@ export function fakeStat(pid: number, comm: string, ppid: number, startTimeTicks
   return `${pid} (${comm}) S ${ppid} ${ppid} 2366 0 -1 4194304 205 0 0 0 0 0 0 0 20 0 1 0 ${startTimeTicks} 4464640 782 18446744073709551615 0 0 0 0 0 0 65536 4 1132560123 1 0 0 17 0 0 0 0 0 0\n`;
 }
 
+/** Text of a /proc/PID/fdinfo/FD for a file on mount mntId with inode ino. */
+export function fakeFdinfo(mntId: number, ino: number): string {
+  return `pos:\t0\nflags:\t02000002\nmnt_id:\t${mntId}\nino:\t${ino}\n`;
+}
+
 /** Writes one process directory under root. */
 export async function writeFakeProcess(root: string, proc: FakeProcess): Promise<void> {
   const dir = join(root, String(proc.pid));
-  await mkdir(join(dir, "fd"), { recursive: true });
+  await mkdir(dir, { recursive: true });
+  if (proc.fdDir !== false) await mkdir(join(dir, "fd"));
   for (const [fd, target] of Object.entries(proc.fds ?? {})) await symlink(target, join(dir, "fd", fd));
+  if (proc.fdinfo !== undefined) await mkdir(join(dir, "fdinfo"));
+  for (const [fd, text] of Object.entries(proc.fdinfo ?? {})) await writeFile(join(dir, "fdinfo", fd), text);
   const files: Array<[string, string | undefined]> = [
     ["status", proc.status],
     ["stat", proc.stat],

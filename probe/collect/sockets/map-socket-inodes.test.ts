@@ -1,8 +1,8 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFakeProcTree, type FakeProcTree } from "./fake-proc-tree.test-support.js";
-import { isSocketOwner, mapSocketInodes } from "./map-socket-inodes.js";
+import { createFakeProcTree, fakeFdinfo, type FakeProcTree } from "./fake-proc-tree.test-support.js";
+import { isSocketOwner, mapSocketInodes, sockfsMountId } from "./map-socket-inodes.js";
 
 describe("mapSocketInodes", () => {
   let tree: FakeProcTree;
@@ -56,3 +56,56 @@ describe("mapSocketInodes", () => {
     expect(await isSocketOwner(owner, inode, tree.root)).toBe(output);
   });
 });
+
+// What a probe with CAP_SYS_PTRACE but not CAP_DAC_READ_SEARCH sees of another user's process:
+// /proc/PID/fd cannot be listed, /proc/PID/fdinfo can (measured: docs/deploy-requirements.md).
+describe("mapSocketInodes through fdinfo", () => {
+  const SOCKFS = 9;
+  let tree: FakeProcTree;
+  beforeAll(async () => {
+    tree = await createFakeProcTree([
+      // Our own process: one socket, which tells the sockfs mount id.
+      { pid: 5, fds: { 4: "socket:[1]" }, fdinfo: { 4: fakeFdinfo(SOCKFS, 1) } },
+      // Another user's process: fd 3 is a file on disk (mount 27) whose inode number equals a socket's.
+      {
+        pid: 40,
+        fdDir: false,
+        fdinfo: { 3: fakeFdinfo(27, 500), 6: fakeFdinfo(SOCKFS, 500), 7: fakeFdinfo(SOCKFS, 600), 8: "pos:\t0\n" },
+      },
+      // A process we may not look at at all (neither folder readable) owns nothing we can prove.
+      { pid: 41, fdDir: false },
+    ]);
+    await symlinkSelf(tree.root, 5);
+  });
+  afterAll(() => tree.remove());
+
+  it("reads the sockfs mount id from one of our own sockets", async () => {
+    expect(await sockfsMountId(tree.root)).toBe(String(SOCKFS));
+  });
+
+  it("finds sockets by fdinfo ino on sockfs, never a same-numbered file on disk", async () => {
+    const found = await mapSocketInodes(["500", "600", "700"], { procRoot: tree.root });
+    expect([...found].sort(([a], [b]) => Number(a) - Number(b))).toEqual([
+      ["500", { pid: 40, fd: 6 }],
+      ["600", { pid: 40, fd: 7 }],
+    ]);
+  });
+
+  it.each([
+    { name: "still open", owner: { pid: 40, fd: 6 }, inode: "500", output: true },
+    { name: "same inode number on disk is not a socket", owner: { pid: 40, fd: 3 }, inode: "500", output: false },
+    { name: "fdinfo without ino (older kernel)", owner: { pid: 40, fd: 8 }, inode: "500", output: false },
+    { name: "process we may not look at", owner: { pid: 41, fd: 6 }, inode: "500", output: false },
+  ])("isSocketOwner through fdinfo: $name", async ({ owner, inode, output }) => {
+    expect(await isSocketOwner(owner, inode, tree.root)).toBe(output);
+  });
+
+  it("the real /proc: sockfs mount id found from a socket this process opens for the purpose", async () => {
+    expect(await sockfsMountId("/proc")).toMatch(/^\d+$/);
+  });
+});
+
+/** Makes ROOT/self point at the fake process PID, as /proc/self does. */
+async function symlinkSelf(root: string, pid: number): Promise<void> {
+  await symlink(String(pid), join(root, "self"));
+}

@@ -1,8 +1,8 @@
-import { readFile } from "node:fs/promises";
 import type { SocketRecord } from "../../../shared/types/socket-record.js";
 import { filterSmtpSockets } from "./filter-smtp-sockets.js";
 import { isSocketOwner, mapSocketInodes, type SocketOwner } from "./map-socket-inodes.js";
 import { parseProcNetTcp, type ProcNetTcpRow } from "./parse-proc-net-tcp.js";
+import { readProcText } from "../read-proc-text.js";
 import { PasswdCache } from "./read-passwd.js";
 import { readProcessInfo, readProcessStartTime, type ProcessInfo } from "./read-process-info.js";
 import { sortSocketRecords } from "./sort-socket-records.js";
@@ -44,7 +44,7 @@ const DEFAULT_OWNER_LOOKUP_ATTEMPTS = 2;
 
 async function readOptionalText(path: string): Promise<string> {
   try {
-    return await readFile(path, "utf8");
+    return await readProcText(path);
   } catch (error) {
     // /proc/net/tcp6 is absent when IPv6 is disabled; that just means no IPv6 sockets.
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return "";
@@ -100,7 +100,7 @@ export class ProcSocketSampler {
 
   private async takeSample(): Promise<SocketRecord[]> {
     const [tcpText, tcp6Text] = await Promise.all([
-      readFile(`${this.procRoot}/net/tcp`, "utf8"),
+      readProcText(`${this.procRoot}/net/tcp`),
       readOptionalText(`${this.procRoot}/net/tcp6`),
     ]);
     const tcp = parseProcNetTcp(tcpText, "tcp", { ports: this.ports });

@@ -1,4 +1,5 @@
-import { readFile, readlink } from "node:fs/promises";
+import { readlink } from "node:fs/promises";
+import { readProcText } from "../read-proc-text.js";
 import { PasswdCache } from "./read-passwd.js";
 
 /** What /proc tells about one process: the process half of a SocketRecord, plus its start time. */
@@ -72,7 +73,7 @@ export function splitDeletedSuffix(link: string): { path: string; deleted: boole
 
 async function readText(path: string): Promise<string | null> {
   try {
-    return await readFile(path, "utf8");
+    return await readProcText(path);
   } catch {
     return null;
   }

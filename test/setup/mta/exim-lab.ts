@@ -11,8 +11,9 @@
 // `sendmail -t` from a PHP script does on a real Exim host, and logs the
 // caller's cwd= and U=webuser1.
 import { existsSync } from "node:fs";
-import { chmod, chown, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { ensureDebianPackages, requireDebianPackages, testPackages } from "../apt-packages.js";
+import { unpackDebs } from "../unpack-debs.js";
 import { freePort } from "../free-port.js";
 import { waitFor } from "../wait-for.js";
 import {
@@ -104,29 +105,7 @@ export async function ensureEximUnpacked(cacheDir = EXIM_CACHE_DIR): Promise<str
   requireRoot("unpacking Exim");
   const root = `${cacheDir}/root`;
   const binary = `${root}/usr/sbin/exim4`;
-  if (!existsSync(binary)) {
-    const work = `${cacheDir}/download-${process.pid}`;
-    await rm(work, { recursive: true, force: true });
-    await mkdir(work, { recursive: true });
-    const names = ["exim4-daemon-light", "exim4-base", "exim4-config"];
-    const download = async (): Promise<void> => {
-      // The download runs as root (no _apt sandbox) into our own folder.
-      await run("apt-get", ["download", "-q", "-o", "APT::Sandbox::User=root", ...names], { cwd: work, timeoutMs: 5 * 60_000 });
-    };
-    try {
-      await download();
-    } catch {
-      // A clean machine may have no package lists yet.
-      await run("apt-get", ["update", "-q"], { timeoutMs: 10 * 60_000 });
-      await download();
-    }
-    const debs = (await readdir(work)).filter((f) => f.endsWith(".deb"));
-    if (debs.length !== names.length) throw new Error(`apt-get download of ${names.join(" ")} gave ${debs.join(", ") || "nothing"}`);
-    for (const deb of debs) await run("dpkg", ["-x", `${work}/${deb}`, `${work}/root`], { timeoutMs: 60_000 });
-    await rm(root, { recursive: true, force: true });
-    await rename(`${work}/root`, root); // appears whole or not at all
-    await rm(work, { recursive: true, force: true });
-  }
+  if (!existsSync(binary)) await unpackDebs(["exim4-daemon-light", "exim4-base", "exim4-config"], cacheDir);
   // dpkg -x keeps the setuid bit; the cached copy is only ever copied, so it need not be setuid root.
   await chmod(binary, 0o755);
   await ensureEximLibraries(binary);
