@@ -54,6 +54,7 @@ export async function serveCollector(config: CollectorConfig): Promise<RunningCo
       port: config.admin.port,
       token: ensureAdminToken(config.admin.tokenFile),
       store,
+      queryLimits: config.admin.query,
       metrics,
       logger: moduleLogger("admin"),
     });

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "../../shared/log/logger.js";
 import type { ClickHouseStore } from "../store/clickhouse/store.js";
 import { checkReadOnlySql } from "./check-read-only-sql.js";
+import { explainLimitError, limitSettings, type QueryLimits } from "../query/query-limits.js";
 import type { CollectorMetrics } from "./metrics.js";
 
 /** What the admin endpoint serves. */
@@ -13,6 +14,8 @@ export interface AdminServerOptions {
   /** Bearer token required by /api/sql. */
   token: string;
   store: ClickHouseStore;
+  /** Time and memory limit of every /api/sql query (`admin.query.*`). */
+  queryLimits: QueryLimits;
   metrics: CollectorMetrics;
   logger: Logger;
 }
@@ -77,9 +80,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: AdminServ
       return reply(res, 400, { error: (error as Error).message });
     }
     try {
-      reply(res, 200, { rows: await opts.store.query(query, { readonly: true }) });
+      reply(res, 200, { rows: await opts.store.query(query, { readonly: true, settings: limitSettings(opts.queryLimits) }) });
     } catch (error) {
-      reply(res, 400, { error: (error as Error).message });
+      reply(res, 400, { error: (explainLimitError(error, opts.queryLimits) as Error).message });
     }
     return;
   }

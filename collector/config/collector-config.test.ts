@@ -19,7 +19,7 @@ function file(name: string, text: string): string {
 const DEFAULTS: CollectorConfig = {
   collectorId: hostname(),
   grpc: { host: "0.0.0.0", port: 7443, certsDir: "var/certs", insecure: false, revokedCertificates: [] },
-  admin: { host: "127.0.0.1", port: 7444, tokenFile: "var/admin.token" },
+  admin: { host: "127.0.0.1", port: 7444, tokenFile: "var/admin.token", query: { maxExecutionTimeMs: 20_000, maxMemoryBytes: 1024 ** 3 } },
   store: { username: "default", database: "spamtrace", dataDir: "var/clickhouse", requestTimeoutMs: 30_000, insertMaxRows: 50_000, retentionDays: 180 },
   limits: { maxMessageBytes: 8 * 1024 * 1024, maxSocketsPerBatch: 50_000, maxStringChars: 4096, maxStreams: 10_000, maxClockSkewMs: 600_000 },
   detect: detectConfigSchema.parse({}),
@@ -76,6 +76,11 @@ describe("loadCollectorConfig", () => {
       output: { ...DEFAULTS, admin: { ...DEFAULTS.admin, port: 0 }, limits: { ...DEFAULTS.limits, maxSocketsPerBatch: 10 } },
     },
     { name: "empty file", input: { file: emptyFile }, output: DEFAULTS },
+    {
+      name: "analyst query limits from the environment; embedded store, so no bound from store.requestTimeoutMs",
+      input: { env: { SPAMTRACE_COLLECTOR_ADMIN__QUERY__MAX_EXECUTION_TIME_MS: "120000", SPAMTRACE_COLLECTOR_ADMIN__QUERY__MAX_MEMORY_BYTES: "268435456" } },
+      output: { ...DEFAULTS, admin: { ...DEFAULTS.admin, query: { maxExecutionTimeMs: 120_000, maxMemoryBytes: 268_435_456 } } },
+    },
     {
       name: "file > environment > defaults",
       input: {
@@ -166,6 +171,25 @@ describe("loadCollectorConfig", () => {
       name: "message size below its minimum",
       input: { overrides: { limits: { maxMessageBytes: 1024 } } },
       error: { message: "invalid config: limits.maxMessageBytes 1024 must be >= 65536", key: "limits.maxMessageBytes" },
+    },
+    {
+      name: "analyst query time limit below a second",
+      input: { overrides: { admin: { query: { maxExecutionTimeMs: 500 } } } },
+      error: { message: "invalid config: admin.query.maxExecutionTimeMs 500 must be >= 1000", key: "admin.query.maxExecutionTimeMs" },
+    },
+    {
+      name: "analyst query memory limit of the wrong type, from the environment",
+      input: { env: { SPAMTRACE_COLLECTOR_ADMIN__QUERY__MAX_MEMORY_BYTES: "1G" } },
+      error: { message: 'invalid config: admin.query.maxMemoryBytes "1G" must be a number', key: "admin.query.maxMemoryBytes" },
+    },
+    {
+      name: "analyst query time limit the server request would outlive",
+      input: { overrides: { store: { url: "http://ch.internal:8123", requestTimeoutMs: 10_000 } } },
+      error: {
+        message:
+          "invalid config: admin.query.maxExecutionTimeMs: 20000 ms must be below store.requestTimeoutMs (10000 ms) when store.url is set, or the HTTP request times out before the query limit stops the query",
+        key: "admin.query.maxExecutionTimeMs",
+      },
     },
     {
       name: "missing file",

@@ -6,6 +6,7 @@ import { DEFAULT_COLLECTOR_GRPC_PORT } from "../../shared/grpc/ingest-service.js
 import { alertConfigSchemaFor } from "../alert/alert-config.js";
 import { detectConfigSchema } from "../detect/detect-config.js";
 import { RULE_NAMES } from "../detect/rule-catalog.js";
+import { DEFAULT_QUERY_MAX_EXECUTION_TIME_MS, DEFAULT_QUERY_MAX_MEMORY_BYTES } from "../query/query-limits.js";
 import { DEFAULT_INGEST_LIMITS } from "../receive/grpc/validate-message.js";
 import { relayCheckConfigSchema } from "../relay-check/relay-check-config.js";
 
@@ -57,6 +58,15 @@ export const collectorConfigSchema = z.strictObject({
       port: port.default(DEFAULT_ADMIN_PORT),
       /** File holding the bearer token for /api/sql; created with a random token when missing. */
       tokenFile: z.string().min(1).default("var/admin.token"),
+      /** Limits on analysts' queries (`spamtrace sql`, /api/sql), so that one cannot hurt ingest. */
+      query: z
+        .strictObject({
+          /** Longest an analyst query may run, ms; rounded up to whole seconds (ClickHouse's unit). */
+          maxExecutionTimeMs: z.number().int().min(1000).max(3_600_000).default(DEFAULT_QUERY_MAX_EXECUTION_TIME_MS),
+          /** Most memory one analyst query may use, bytes. */
+          maxMemoryBytes: z.number().int().min(16 * 1024 * 1024).max(1024 ** 4).default(DEFAULT_QUERY_MAX_MEMORY_BYTES),
+        })
+        .prefault({}),
     })
     .prefault({}),
   store: z
@@ -99,6 +109,16 @@ export const collectorConfigSchema = z.strictObject({
   alert: alertConfigSchema.prefault({}),
   /** The opt-in active open-relay check (`spamtrace relay-check`, relayCheck.schedule). */
   relayCheck: relayCheckConfigSchema.prefault({}),
+}).superRefine((config, ctx) => {
+  // Against a server, the HTTP request would time out first: the client gives
+  // up with a vague error while the server keeps computing.
+  if (config.store.url !== undefined && config.admin.query.maxExecutionTimeMs >= config.store.requestTimeoutMs) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["admin", "query", "maxExecutionTimeMs"],
+      message: `${config.admin.query.maxExecutionTimeMs} ms must be below store.requestTimeoutMs (${config.store.requestTimeoutMs} ms) when store.url is set, or the HTTP request times out before the query limit stops the query`,
+    });
+  }
 });
 
 /** Validated collector configuration. */

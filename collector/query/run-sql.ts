@@ -3,18 +3,22 @@ import { readAdminToken } from "../admin/admin-token.js";
 import { openStore } from "../store/open-store.js";
 import type { Row } from "../store/clickhouse/store.js";
 import { checkReadOnlySql } from "../admin/check-read-only-sql.js";
+import { explainLimitError, limitSettings } from "./query-limits.js";
 
 /**
  * Runs an analyst's read-only query against the configured store. With a
  * ClickHouse server it connects directly; in embedded mode the data folder
  * belongs to the running collector, so the query goes to its admin endpoint.
+ * Either way the query runs under `admin.query.*` (time and memory limits).
  */
 export async function runSql(config: CollectorConfig, sql: string): Promise<Row[]> {
   const statement = checkReadOnlySql(sql);
   if (config.store.url !== undefined) {
     const store = await openStore(config.store);
     try {
-      return await store.query(statement, { readonly: true });
+      return await store.query(statement, { readonly: true, settings: limitSettings(config.admin.query) });
+    } catch (error) {
+      throw explainLimitError(error, config.admin.query);
     } finally {
       await store.close();
     }

@@ -26,7 +26,8 @@ export function formatConfigIssue(issue: core.$ZodIssue, input: unknown): string
         ? `${key} is required (${issue.expected})`
         : `${key} ${show(value)} must be a ${issue.expected}`;
     default:
-      return `${key} ${show(value)}: ${issue.message}`;
+      // A cross-key rule may name a key left at its default (absent from the input).
+      return value === undefined ? `${key}: ${issue.message}` : `${key} ${show(value)}: ${issue.message}`;
   }
 }
 

@@ -1,17 +1,25 @@
 import { mkdirSync } from "node:fs";
 import { Session } from "chdb";
-import type { ClickHouseStore, Row } from "./store.js";
+import type { ClickHouseStore, QueryOptions, Row } from "./store.js";
 import { StoreError } from "./store.js";
-import { qualifiedTable, quoteIdentifier } from "./sql-literal.js";
+import { qualifiedTable, quoteIdentifier, quoteString } from "./sql-literal.js";
 
 /**
  * The embedded store: ClickHouse running inside this process (chdb), data in
  * one folder. Only async calls are used, because chdb's sync `query()`
  * blocks the event loop for the whole query (notes/toolchain-facts.md).
  * One process per folder: a second opener fails with "Cannot lock file".
+ *
+ * chdb runs one query at a time per connection: an analyst's query on the
+ * connection that inserts would hold every probe batch's INSERT until it
+ * ends (measured: an INSERT waited 3.9 s behind a 4 s query). So analyst
+ * (read-only) queries get a second connection to the same folder, which
+ * chdb runs in parallel with the first.
  */
 export class ChdbStore implements ClickHouseStore {
   readonly kind = "embedded";
+  /** Connection for read-only analyst queries, opened on first use. */
+  private analystSession: Promise<Session> | undefined;
   private constructor(
     private readonly session: Session,
     readonly database: string,
@@ -54,11 +62,13 @@ export class ChdbStore implements ClickHouseStore {
     }
   }
 
-  async query<T = Row>(sql: string, opts?: { readonly?: boolean }): Promise<T[]> {
-    const text = opts?.readonly ? withReadonlySetting(sql) : sql;
+  async query<T = Row>(sql: string, opts?: QueryOptions): Promise<T[]> {
+    const settings = { ...opts?.settings, ...(opts?.readonly ? { readonly: "1" } : {}) };
+    const text = withSettings(sql, settings);
     let body: string;
     try {
-      body = (await this.session.queryAsync(text, { format: "JSONEachRow" })).text();
+      const session = opts?.readonly ? await this.openAnalystSession() : this.session;
+      body = (await session.queryAsync(text, { format: "JSONEachRow" })).text();
     } catch (error) {
       throw StoreError.from(error, "embedded ClickHouse query failed");
     }
@@ -69,14 +79,45 @@ export class ChdbStore implements ClickHouseStore {
   }
 
   async close(): Promise<void> {
+    const analyst = this.analystSession;
+    this.analystSession = undefined;
+    if (analyst) (await analyst.catch(() => undefined))?.close();
     this.session.close();
+  }
+
+  private openAnalystSession(): Promise<Session> {
+    this.analystSession ??= (async () => {
+      // Same folder: chdb shares the engine and data between connections of one path.
+      const session = new Session(this.dataDir, { installSignalHandlers: false });
+      // Session state (the current database) is per connection.
+      await session.queryAsync(`USE ${quoteIdentifier(this.database)}`);
+      return session;
+    })().catch((error: unknown) => {
+      this.analystSession = undefined;
+      throw error;
+    });
+    return this.analystSession;
   }
 }
 
-// chdb takes no per-query settings object, so read-only is a SETTINGS clause;
-// it also forbids table functions such as file() that would read local files.
-function withReadonlySetting(sql: string): string {
+// chdb takes no per-query settings object, so settings are a SETTINGS clause
+// (only on SELECT/WITH, where ClickHouse accepts one). readonly comes last:
+// once it is on, the query may change no further setting. It also forbids
+// table functions such as file() that would read local files.
+function withSettings(sql: string, settings: Readonly<Record<string, string>>): string {
+  const entries = Object.entries(settings);
+  if (entries.length === 0) return sql;
   const trimmed = sql.trim().replace(/;\s*$/, "");
   if (!/^\s*(SELECT|WITH)\b/i.test(trimmed)) return trimmed;
-  return `${trimmed}\nSETTINGS readonly = 1`;
+  const ordered = [...entries.filter(([k]) => k !== "readonly"), ...entries.filter(([k]) => k === "readonly")];
+  return `${trimmed}\nSETTINGS ${ordered.map(([k, v]) => `${settingName(k)} = ${settingValue(v)}`).join(", ")}`;
+}
+
+function settingName(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new StoreError(`invalid setting name ${JSON.stringify(name)}`, undefined, false);
+  return name;
+}
+
+function settingValue(value: string): string {
+  return /^\d+(\.\d+)?$/.test(value) ? value : quoteString(value);
 }

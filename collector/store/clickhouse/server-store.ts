@@ -1,5 +1,5 @@
 import { createClient, type ClickHouseClient } from "@clickhouse/client";
-import type { ClickHouseStore, Row } from "./store.js";
+import type { ClickHouseStore, QueryOptions, Row } from "./store.js";
 import { StoreError } from "./store.js";
 import { qualifiedTable, quoteIdentifier } from "./sql-literal.js";
 
@@ -59,14 +59,16 @@ export class ServerStore implements ClickHouseStore {
     }
   }
 
-  async query<T = Row>(sql: string, opts?: { readonly?: boolean }): Promise<T[]> {
+  async query<T = Row>(sql: string, opts?: QueryOptions): Promise<T[]> {
+    // readonly=2 forbids writes and file-reading table functions but still
+    // lets the request carry settings (wait_end_of_query, the analyst limits);
+    // analysts cannot change them because their SQL may carry no SETTINGS clause.
+    const settings = { ...opts?.settings, ...(opts?.readonly ? { readonly: "2" } : {}) };
     try {
       const result = await this.client.query({
         query: sql,
         format: "JSONEachRow",
-        // readonly=2 forbids writes and file-reading table functions but still
-        // lets the request carry the settings above.
-        ...(opts?.readonly ? { clickhouse_settings: { readonly: "2" } } : {}),
+        ...(Object.keys(settings).length > 0 ? { clickhouse_settings: settings } : {}),
       });
       return await result.json<T>();
     } catch (error) {

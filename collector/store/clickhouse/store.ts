@@ -16,9 +16,21 @@ export interface ClickHouseStore {
   /** Inserts rows into a table of `database` in one INSERT. */
   insert(table: string, rows: readonly Row[]): Promise<void>;
   /** Runs a query and returns its rows; (U)Int64 values arrive as strings. */
-  query<T = Row>(sql: string, opts?: { readonly?: boolean }): Promise<T[]>;
+  query<T = Row>(sql: string, opts?: QueryOptions): Promise<T[]>;
   /** Releases connections / the engine. */
   close(): Promise<void>;
+}
+
+/** How one query runs. */
+export interface QueryOptions {
+  /**
+   * An analyst's query: ClickHouse's `readonly` setting forbids writes and
+   * file access. The embedded store runs these on a connection of their own,
+   * so a long one does not hold up inserts.
+   */
+  readonly?: boolean;
+  /** ClickHouse settings for this query (numbers or plain words; e.g. the analyst limits). */
+  settings?: Readonly<Record<string, string>>;
 }
 
 /** The server's version, e.g. "18.16.1" or "26.7.2.1" (the same query on both stores). */
