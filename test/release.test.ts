@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadProbeConfig } from "../probe/config/probe-config.js";
 import { REPO_ROOT } from "../scripts/package-info.js";
 import { freePort } from "./setup/free-port.js";
+import { run, type RunResult } from "./setup/mta/lab-common.js";
 import { node18 } from "./setup/node18.js";
 import { waitFor } from "./setup/wait-for.js";
 
@@ -18,28 +19,9 @@ const VERSION = "9.9.9-test";
 const PROBE = `spamtrace-probe-${VERSION}`;
 const COLLECTOR = `spamtrace-collector-${VERSION}`;
 
-interface Ran {
-  code: number | string;
-  stdout: string;
-  stderr: string;
-}
-
-function runTo(cmd: string, args: readonly string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${cmd} ${args.join(" ")} did not end within ${opts.timeoutMs ?? 60_000} ms:\n${stdout}${stderr}`));
-    }, opts.timeoutMs ?? 60_000);
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? signal ?? "unknown", stdout, stderr });
-    });
-  });
+/** Runs a command to its end (never throws on a non-zero exit: the tests assert the status). */
+function runTo(cmd: string, args: readonly string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult> {
+  return run(cmd, args, { ...opts, timeoutMs: opts.timeoutMs ?? 60_000, allowFailure: true });
 }
 
 async function listTree(dir: string, prefix = ""): Promise<string[]> {
@@ -54,7 +36,7 @@ async function listTree(dir: string, prefix = ""): Promise<string[]> {
 describe("npm run release", () => {
   let work: string;
   let out: string;
-  let releaseOutput: Ran;
+  let releaseOutput: RunResult;
   const started: ReturnType<typeof spawn>[] = [];
 
   beforeAll(async () => {
