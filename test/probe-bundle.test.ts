@@ -8,7 +8,7 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROBE_FORBIDDEN } from "../scripts/build-bundles.js";
+import { checkProbeBundle, PROBE_FORBIDDEN } from "../scripts/build-bundles.js";
 import type { SocketRecord } from "../shared/types/socket-record.js";
 import { makeLab, type Lab } from "./setup/spamtrace-lab.js";
 import { node18, NODE18_VERSION } from "./setup/node18.js";
@@ -81,6 +81,15 @@ describe("the probe bundle runs alone on Node 18 and Node 20", () => {
     expect(inputs.filter((i) => PROBE_FORBIDDEN.some((f) => i.startsWith(f) || i.includes(`node_modules/${f}`)))).toEqual([]);
     // A bound that catches a collector dependency slipping in (chdb's JS, the ClickHouse client, nodemailer...).
     expect(probeKiB).toBeLessThan(1600);
+  });
+
+  it("the build check refuses a collector-only package, package.json or a Node >= 20 call", () => {
+    const metafile = (input: string) => ({ inputs: { [input]: { bytes: 1, imports: [] } }, outputs: {} });
+    expect(() => checkProbeBundle(metafile("node_modules/chdb/lib/index.js"), "")).toThrow(/collector-only or Node >= 20 code: node_modules\/chdb/);
+    expect(() => checkProbeBundle(metafile("collector/serve.ts"), "")).toThrow(/collector\/serve.ts/);
+    expect(() => checkProbeBundle(metafile("probe/cli.ts"), 'require("../package.json")')).toThrow(/package.json/);
+    expect(() => checkProbeBundle(metafile("probe/cli.ts"), "rows.toSorted(byPort)")).toThrow(/Node 18 lacks: .toSorted\(/);
+    expect(() => checkProbeBundle(metafile("probe/cli.ts"), "rows.sort(byPort)")).not.toThrow();
   });
 
   describe.each(["node 20", "node 18"])("%s", (label) => {
