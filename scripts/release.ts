@@ -35,7 +35,10 @@ interface PackageJson {
 
 const { values } = parseArgs({ options: { version: { type: "string" }, out: { type: "string" } }, strict: true });
 const version = values.version ?? readPackageVersion();
-if (!VERSION_PATTERN.test(version)) throw new Error(`--version ${version}: must look like 1.2.3 or 1.2.3-rc.1`);
+if (!VERSION_PATTERN.test(version)) {
+  process.stderr.write(`release: --version ${version} must look like 1.2.3 or 1.2.3-rc.1\n`);
+  process.exit(2);
+}
 const outDir = resolve(values.out ?? join(REPO_ROOT, "release"));
 mkdirSync(outDir, { recursive: true });
 
