@@ -13,6 +13,7 @@ export default async function globalSetup(): Promise<void> {
     { name: "lsof", marker: "/usr/bin/lsof" },
     { name: "openssh-server", marker: "/usr/sbin/sshd" }, // the Ansible rollout test's own sshd
     { name: "ansible", marker: "/usr/bin/ansible-playbook" },
+    { name: "acl", marker: "/usr/bin/setfacl" }, // the probe role's ACL on RHEL's root-only maillog
   ]);
   await installClickHouseServer();
   await ensureNode18(); // the probe bundle must run on Debian 12's Node 18
