@@ -6,7 +6,7 @@ import { DEFAULT_COLLECTOR_GRPC_PORT } from "../../shared/grpc/ingest-service.js
 import { alertConfigSchemaFor } from "../alert/alert-config.js";
 import { detectConfigSchema } from "../detect/detect-config.js";
 import { RULE_NAMES } from "../detect/rule-catalog.js";
-import { DEFAULT_QUERY_MAX_EXECUTION_TIME_MS, DEFAULT_QUERY_MAX_MEMORY_BYTES } from "../query/query-limits.js";
+import { DEFAULT_QUERY_MAX_EXECUTION_TIME_MS, DEFAULT_QUERY_MAX_MEMORY_BYTES } from "../admin/query-limits.js";
 import { DEFAULT_INGEST_LIMITS } from "../receive/grpc/validate-message.js";
 import { relayCheckConfigSchema } from "../relay-check/relay-check-config.js";
 
