@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from "commander";
+import { formatTable } from "../shared/cli/format-table.js";
 import { runCli, waitForShutdownSignal } from "../shared/cli/run-cli.js";
 import { DEFAULT_SMTP_PORTS, type SocketRecord } from "../shared/types/socket-record.js";
 import { SPAMTRACE_VERSION } from "../shared/version.js";
@@ -21,7 +22,7 @@ program
     const read = openSocketSource(opts.source, opts.ports);
     for (;;) {
       const records = await read();
-      process.stdout.write(opts.json ? `${JSON.stringify(records, null, 2)}\n` : formatTable(records));
+      process.stdout.write(opts.json ? `${JSON.stringify(records, null, 2)}\n` : formatSocketTable(records));
       if (opts.once) return;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
@@ -50,7 +51,7 @@ function parsePorts(value: string): number[] {
   return ports;
 }
 
-function formatTable(records: readonly SocketRecord[]): string {
+function formatSocketTable(records: readonly SocketRecord[]): string {
   const header = ["COMMAND", "PID", "USER", "STATE", "DIR", "LOCAL", "REMOTE", "EXE", "CWD"];
   const rows = records.map((r) => [
     r.comm ?? "?",
@@ -63,8 +64,7 @@ function formatTable(records: readonly SocketRecord[]): string {
     `${r.exe ?? "?"}${r.exe_deleted ? " (deleted)" : ""}`,
     r.cwd ?? "?",
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  return [header, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n";
+  return formatTable(header, rows);
 }
 
 await runCli(program);
