@@ -1,5 +1,4 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readTlsFiles } from "../shared/grpc/read-tls-files.js";
 import { moduleLogger } from "../shared/log/logger.js";
 import { SPAMTRACE_VERSION } from "../shared/version.js";
 import { startAdminServer } from "./admin/admin-server.js";
@@ -85,18 +84,5 @@ export async function serveCollector(config: CollectorConfig): Promise<RunningCo
 }
 
 function readServerTls(grpc: CollectorConfig["grpc"]): ServerTls {
-  const read = (key: string, path: string): Buffer => {
-    try {
-      return readFileSync(path);
-    } catch (error) {
-      throw new Error(
-        `grpc.${key} ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); run \`spamtrace certs init --dir ${grpc.certsDir}\` or set grpc.insecure for plaintext`,
-      );
-    }
-  };
-  return {
-    ca: read("caFile", grpc.caFile ?? join(grpc.certsDir, "ca.crt")),
-    cert: read("certFile", grpc.certFile ?? join(grpc.certsDir, "collector.crt")),
-    key: read("keyFile", grpc.keyFile ?? join(grpc.certsDir, "collector.key")),
-  };
+  return readTlsFiles(grpc, { configSection: "grpc", certName: "collector", fix: `run \`spamtrace certs init --dir ${grpc.certsDir}\` or set grpc.insecure for plaintext` });
 }
