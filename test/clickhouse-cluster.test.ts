@@ -18,6 +18,7 @@ import { startClickHouseCluster, type ClickHouseCluster } from "./setup/clickhou
 import { freePort } from "./setup/free-port.js";
 import { makeLab, type Lab } from "./setup/spamtrace-lab.js";
 import { waitFor } from "./setup/wait-for.js";
+import { startZooKeeper, type ZooKeeper } from "./setup/zookeeper.js";
 
 // Two ClickHouse 18.16 servers on loopback as two shards of one cluster,
 // the collector's schema created on each (local MergeTree tables behind
@@ -37,18 +38,44 @@ async function localRowsByHost(url: string, table: string, database: string): Pr
   return new Map(text.trim().split("\n").filter(Boolean).map((line) => line.split("\t") as [string, string]).map(([h, n]) => [h, Number(n)]));
 }
 
-describe("a two-shard ClickHouse 18.16 cluster behind Distributed tables", () => {
-  let cluster: ClickHouseCluster;
-  let lab: Lab;
-  let listener: Server;
-  const sockets: Socket[] = [];
-  const metricsPorts = new Map<string, number>();
+/** A collector writing to the cluster through its first server, and one probe per host, each with its /metrics. */
+interface ClusterLab {
+  lab: Lab;
+  /** Batches each probe has seen acknowledged. */
+  ackedAll(): Promise<Map<string, number>>;
+}
 
+async function startClusterLab(cluster: ClickHouseCluster, hosts: readonly string[], clusterConfig: Record<string, unknown>, ports?: number[]): Promise<ClusterLab> {
+  const metricsPorts = new Map<string, number>();
+  for (const h of hosts) metricsPorts.set(h, await freePort());
+  const lab = await makeLab({
+    store: cluster.shards[0]![0]!,
+    probeHostIds: [...hosts],
+    ports: ports ?? [await freePort()],
+    collectorExtra: { store: { cluster: { name: cluster.name, nodes: cluster.servers.map((s) => s.url), ...clusterConfig } } },
+    probeExtra: (hostId) => ({ metrics: { port: metricsPorts.get(hostId) } }),
+  });
+  await lab.startCollector();
+  for (const h of hosts) await lab.startProbe(h);
   const acked = async (hostId: string): Promise<number> => {
     const text = await (await fetch(`http://127.0.0.1:${metricsPorts.get(hostId)!}/metrics`)).text();
     return Number(/^spamtrace_probe_batches_acked_total (\d+)/m.exec(text)?.[1] ?? Number.NaN);
   };
-  const ackedAll = async (): Promise<Map<string, number>> => new Map(await Promise.all(HOSTS.map(async (h) => [h, await acked(h)] as const)));
+  const lastSeqs = async (): Promise<Map<string, number>> =>
+    new Map((await lab.sql<{ host_id: string; s: string }>("SELECT host_id, max(batch_seq) AS s FROM ingest_batches GROUP BY host_id")).map((r) => [r.host_id, num(r.s)]));
+  await waitFor("3 batches from every probe", async () => {
+    const seqs = await lastSeqs();
+    return hosts.every((h) => (seqs.get(h) ?? 0) >= 3) ? true : undefined;
+  }, 60_000, 500);
+  return { lab, ackedAll: async () => new Map(await Promise.all(hosts.map(async (h) => [h, await acked(h)] as const))) };
+}
+
+describe("a two-shard ClickHouse 18.16 cluster behind Distributed tables", () => {
+  let cluster: ClickHouseCluster;
+  let lab: Lab;
+  let ackedAll: () => Promise<Map<string, number>>;
+  let listener: Server;
+  const sockets: Socket[] = [];
   const storedSeqs = async (): Promise<Map<string, number[]>> => {
     const rows = await lab.sql<{ host_id: string; seqs: string[] }>("SELECT host_id, arraySort(groupUniqArray(batch_seq)) AS seqs FROM ingest_batches GROUP BY host_id");
     return new Map(rows.map((r) => [r.host_id, r.seqs.map(Number)]));
@@ -61,20 +88,7 @@ describe("a two-shard ClickHouse 18.16 cluster behind Distributed tables", () =>
     listener = createServer((s) => sockets.push(s));
     await new Promise<void>((resolve) => listener.listen(port, "127.0.0.1", resolve));
     for (let i = 0; i < 8; i++) sockets.push(connect(port, "127.0.0.1"));
-    for (const h of HOSTS) metricsPorts.set(h, await freePort());
-    lab = await makeLab({
-      store: cluster.shards[0]![0]!,
-      probeHostIds: HOSTS,
-      ports: [port],
-      collectorExtra: { store: { cluster: { name: CLUSTER, nodes: cluster.servers.map((s) => s.url) } } },
-      probeExtra: (hostId) => ({ metrics: { port: metricsPorts.get(hostId) } }),
-    });
-    await lab.startCollector();
-    for (const h of HOSTS) await lab.startProbe(h);
-    await waitFor("3 batches from every probe", async () => {
-      const stored = await storedSeqs();
-      return HOSTS.every((h) => (stored.get(h)?.length ?? 0) >= 3) ? true : undefined;
-    }, 60_000, 500);
+    ({ lab, ackedAll } = await startClusterLab(cluster, HOSTS, {}, [port]));
   }, 300_000);
 
   afterAll(async () => {
@@ -196,5 +210,81 @@ describe("the analyst queries and detection on the cluster and on one node", () 
       expect(answers.cluster.get(id)?.map(comparable), id).toEqual(rows.map(comparable));
       expect(rows.length, `${id} answers something`).toBeGreaterThan(0);
     }
+  });
+});
+
+describe("a replicated cluster: 2 shards x 2 replicas of ClickHouse 18.16 with Debian's ZooKeeper 3.8", () => {
+  const hosts = ["r-host-1", "r-host-2", "r-host-3", "r-host-4"];
+  let zookeeper: ZooKeeper;
+  let cluster: ClickHouseCluster;
+  let lab: Lab;
+  let ackedAll: () => Promise<Map<string, number>>;
+  /** Rows per host in a replica's own local table, up to each host's batch `upTo`. */
+  const replicaRows = async (url: string, upTo: Map<string, number>): Promise<Record<string, number>> => {
+    const out: Record<string, number> = {};
+    for (const [host, seq] of upTo) {
+      const response = await fetch(`${url}/?query=${encodeURIComponent(`SELECT count() FROM ${lab.database}_local.ingest_batches WHERE host_id = '${host}' AND batch_seq <= ${seq}`)}`);
+      out[host] = Number((await response.text()).trim());
+    }
+    return out;
+  };
+  const lastSeqs = async (): Promise<Map<string, number>> =>
+    new Map((await lab.sql<{ host_id: string; s: string }>("SELECT host_id, max(batch_seq) AS s FROM ingest_batches GROUP BY host_id")).map((r) => [r.host_id, num(r.s)]));
+
+  beforeAll(async () => {
+    zookeeper = await startZooKeeper();
+    cluster = await startClickHouseCluster({ name: "spamtrace_2x2", shards: 2, replicas: 2, zookeeper });
+    ({ lab, ackedAll } = await startClusterLab(cluster, hosts, { replicated: true }));
+  }, 300_000);
+
+  afterAll(async () => {
+    await lab?.close();
+    await cluster?.stop();
+    await zookeeper?.stop();
+  });
+
+  it("writes each host to one shard and both of its replicas hold the same rows", async () => {
+    const upTo = await lastSeqs();
+    const started = Date.now();
+    const perReplica = await waitFor("both replicas of every shard in step", async () => {
+      const rows = await Promise.all(cluster.servers.map((s) => replicaRows(s.url, upTo)));
+      const [s1r1, s1r2, s2r1, s2r2] = rows;
+      return JSON.stringify(s1r1) === JSON.stringify(s1r2) && JSON.stringify(s2r1) === JSON.stringify(s2r2) ? rows : undefined;
+    }, 30_000, 100);
+    const lagMs = Date.now() - started;
+    for (const host of hosts) {
+      const holders = perReplica.map((r, i) => (r[host]! > 0 ? i : -1)).filter((i) => i >= 0);
+      // Servers are listed shard by shard: [s1r1, s1r2, s2r1, s2r2].
+      expect([[0, 1], [2, 3]], `${host} on both replicas of one shard`).toContainEqual(holders);
+      expect(perReplica[holders[0]!]![host]).toBe(upTo.get(host));
+    }
+    expect(perReplica.slice(0, 2).some((r) => Object.values(r).some((n) => n > 0))).toBe(true);
+    expect(perReplica.slice(2).some((r) => Object.values(r).some((n) => n > 0))).toBe(true);
+    console.log(`replicated: batch markers per replica ${JSON.stringify(perReplica)}; replicas in step ${lagMs} ms after the read`);
+  });
+
+  it("keeps acknowledging while one replica is stopped for 10 s, loses nothing, and the replica catches up", async () => {
+    const down = cluster.shards[1]![0]!;
+    const before = await ackedAll();
+    await down.kill();
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    const duringOutage = await ackedAll();
+    await down.restart();
+    for (const host of hosts) expect(duringOutage.get(host)! - before.get(host)!, `${host} acknowledged during the outage`).toBeGreaterThan(5);
+    const upTo = await lastSeqs();
+    await waitFor("the restarted replica caught up", async () => {
+      const [r1, r2] = await Promise.all(cluster.shards[1]!.map((s) => replicaRows(s.url, upTo)));
+      return JSON.stringify(r1) === JSON.stringify(r2) ? true : undefined;
+    }, 60_000, 250);
+    const ackedAfter = await ackedAll();
+    const stored = new Map(
+      (await lab.sql<{ host_id: string; seqs: string[] }>("SELECT host_id, arraySort(groupUniqArray(batch_seq)) AS seqs FROM ingest_batches GROUP BY host_id")).map((r) => [r.host_id, r.seqs.map(Number)]),
+    );
+    for (const host of hosts) {
+      const seqs = stored.get(host) ?? [];
+      expect(seqs, `${host}: every batch from 1 to the last stored`).toEqual(seqs.map((_, i) => i + 1));
+      expect(seqs.length).toBeGreaterThanOrEqual(ackedAfter.get(host)!);
+    }
+    console.log(`replica s2r1 down 10 s: acked before ${JSON.stringify(Object.fromEntries(before))}, at the end of the outage ${JSON.stringify(Object.fromEntries(duringOutage))}, after ${JSON.stringify(Object.fromEntries(ackedAfter))}`);
   });
 });
