@@ -125,7 +125,7 @@ export const collectorConfigSchema = z.strictObject({
   // Against a server, the HTTP request would time out first: the client gives
   // up with a vague error while the server keeps computing.
   if (config.store.cluster !== undefined && config.store.url === undefined) {
-    ctx.addIssue({ code: "custom", path: ["store", "cluster"], message: "needs store.url (a server of the cluster, or a load balancer in front of them): the embedded engine is one node" });
+    ctx.addIssue({ code: "custom", path: ["store", "url"], message: "is required with store.cluster: a server of the cluster, or a load balancer in front of them (the embedded engine is one node)" });
   }
   if (config.store.url !== undefined && config.admin.query.maxExecutionTimeMs >= config.store.requestTimeoutMs) {
     ctx.addIssue({

@@ -30,6 +30,8 @@ export interface StartClickHouseServerOptions {
   password?: string;
   /** Extra server config, file name → XML, written to etc/config.d/ (merged by the server over config.xml), e.g. a cluster's <remote_servers>. */
   configFiles?: Readonly<Record<string, string>>;
+  /** Extra users, profiles and quotas, file name → XML, written to etc/users.d/ (merged over users.xml). */
+  usersFiles?: Readonly<Record<string, string>>;
 }
 
 /** A running server owned by the caller. */
@@ -62,9 +64,10 @@ export async function startClickHouseServer(
   const baseDir = await mkdtemp(path.join(os.tmpdir(), "spamtrace-clickhouse-"));
   let httpPort = 0;
   try {
-    if (opts.configFiles) {
-      await mkdir(path.join(baseDir, "etc", "config.d"), { recursive: true });
-      for (const [name, xml] of Object.entries(opts.configFiles)) await writeFile(path.join(baseDir, "etc", "config.d", name), xml);
+    for (const [folder, files] of [["config.d", opts.configFiles], ["users.d", opts.usersFiles]] as const) {
+      if (!files) continue;
+      await mkdir(path.join(baseDir, "etc", folder), { recursive: true });
+      for (const [name, xml] of Object.entries(files)) await writeFile(path.join(baseDir, "etc", folder, name), xml);
     }
     for (let attempt = 1; ; attempt++) {
       httpPort = opts.httpPort ?? (await findFreePortTriple());
