@@ -77,7 +77,12 @@ function parseDays(value: string): number {
 }
 
 registerParseLogCommand(program);
-registerIncidentsCommand(program, { loadConfig: loadCollectorConfig });
+// The config schema and the store clients (ClickHouse engine) load only when the command runs, as for the other commands.
+registerIncidentsCommand(program, {
+  loadConfig: loadCollectorConfig,
+  query: async (config, sql) => (await import("./query/run-sql.js")).runSql(config, sql),
+  ruleNames: async () => (await import("./detect/rule-catalog.js")).RULE_NAMES,
+});
 registerRelayCheckCommand(program, { loadRelayCheckConfig: async (file) => (await loadCollectorConfig(file)).relayCheck });
 
 await runCli(program);

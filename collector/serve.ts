@@ -6,7 +6,7 @@ import { startAdminServer } from "./admin/admin-server.js";
 import { ensureAdminToken } from "./admin/admin-token.js";
 import { CollectorMetrics } from "./admin/metrics.js";
 import type { CollectorConfig } from "./config/collector-config.js";
-import { startDetection } from "./detect/start-detection.js";
+import { startPipeline } from "./pipeline/start-pipeline.js";
 import { startGrpcServer, type ServerTls } from "./receive/grpc/grpc-server.js";
 import { normaliseCertificateId } from "./receive/grpc/ingest-handler.js";
 import { BatchWriter } from "./store/batch-writer.js";
@@ -57,7 +57,7 @@ export async function serveCollector(config: CollectorConfig): Promise<RunningCo
       metrics,
       logger: moduleLogger("admin"),
     });
-    const detection = startDetection({
+    const detection = startPipeline({
       store,
       collectorId: config.collectorId,
       detect: config.detect,

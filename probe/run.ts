@@ -1,21 +1,24 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { BatchSchema, HelloSchema, MtaInfoSchema, type Hello } from "../shared/gen/spamtrace/v1/ingest_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { HelloSchema, MtaInfoSchema, type Hello } from "../shared/gen/spamtrace/v1/ingest_pb.js";
 import { moduleLogger } from "../shared/log/logger.js";
+import { isMtaFamily } from "../shared/mta/mta-kinds.js";
 import { SPAMTRACE_VERSION } from "../shared/version.js";
-import { buildBatch, toSocketSnapshot } from "./batch/build-batch.js";
-import { readHostInfo } from "./collect/host/read-host-info.js";
+import { readHostInfo, type HostInfo } from "./collect/host/read-host-info.js";
+import { MailLogCollector } from "./collect/mail-log/mail-log-collector.js";
+import { runMtaCommand, withCommandEnv } from "./collect/mta/command-runner.js";
+import type { MtaDetection } from "./collect/mta/mta-detection.js";
+import { resolveMta } from "./collect/mta/resolve-mta.js";
 import { SocketAccumulator } from "./collect/sockets/accumulate-sockets.js";
 import { openSocketSource } from "./collect/sockets/open-socket-source.js";
 import type { ProbeConfig } from "./config/probe-config.js";
 import { ProbeMetrics } from "./metrics/probe-metrics.js";
-import { toAuthWindow, toLogReadStats, toMailWindow, toQueueSnapshot } from "./batch/build-mta-parts.js";
-import { MailLogCollector, type MailLogHarvest } from "./collect/mail-log/mail-log-collector.js";
-import { resolveMta } from "./collect/mta/resolve-mta.js";
-import { readQueueSnapshot } from "./collect/queue/read-queue-snapshot.js";
-import type { QueueSnapshot } from "./collect/queue/queue-snapshot.js";
-import { GrpcSender, type ClientTls } from "./send/grpc-sender.js";
+import { BatchPipeline } from "./pipeline/batch-pipeline.js";
+import { recoverCursorIntent } from "./pipeline/cursor-intent.js";
+import { sampleQueue } from "./pipeline/sample-queue.js";
+import { sampleSockets } from "./pipeline/sample-sockets.js";
+import { readClientTls } from "./send/read-client-tls.js";
+import { GrpcSender } from "./send/grpc-sender.js";
 import { DiskSpool } from "./spool/disk-spool.js";
 
 /** A running probe. */
@@ -27,10 +30,16 @@ export interface RunningProbe {
   stop(): Promise<void>;
 }
 
+/** Log cursors live beside the spool: the cursor intent ties the two together. */
+const CURSORS_DIR = "cursors";
+const CURSOR_INTENT_FILE = "cursor-intent.json";
+
 /**
- * The probe's main job: sample the socket table every sampleIntervalMs,
- * and every snapshotIntervalMs turn the samples into a batch, spool it
- * durably, and let the sender stream it to the collector.
+ * The probe's main job, wired from its stages: sample the socket table every
+ * sampleIntervalMs and the MTA queue every queueIntervalMs; every
+ * snapshotIntervalMs the batch pipeline collects the logs, assembles a
+ * batch, spools it, commits the log cursors and lets the sender stream it
+ * to the collector (see probe/pipeline/batch-pipeline.ts for the order).
  */
 export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
   const logger = moduleLogger("probe");
@@ -39,41 +48,33 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
   if (tls === "insecure") logger.warn("collector connection is PLAINTEXT without a client certificate (insecure mode)");
   const spool = new DiskSpool(config.spool.dir, config.spool.maxBytes);
   const metrics = new ProbeMetrics();
-  const readSockets = openSocketSource(config.sockets.source, config.sockets.ports);
-  // The MTA's own commands (postqueue, exim -bp) inherit this environment.
-  Object.assign(process.env, config.mta.commandEnv);
-  const mta = await resolveMta(config.mta);
+  // The MTA's own commands (postconf, postqueue, exim -bp) get mta.commandEnv; the probe's environment stays as it was.
+  const run = withCommandEnv(runMtaCommand, config.mta.commandEnv);
+  const mta = await resolveMta(config.mta, run);
   logger.info({ mta: mta.kind, version: mta.version, logs: mta.logPaths, queue: mta.queuePath, evidence: mta.evidence }, "MTA");
-  const mailLog =
+
+  const intentPath = join(config.spool.dir, CURSOR_INTENT_FILE);
+  const recovered = await recoverCursorIntent(intentPath, { epoch: spool.epoch, seq: spool.nextSeq() - 1n });
+  if (recovered !== "none") logger.info({ recovered }, "log cursors of the batch spooled before the last crash");
+  const logs =
     mta.logPaths.length > 0
       ? new MailLogCollector({
           paths: mta.logPaths,
-          stateDir: join(config.spool.dir, "cursors"),
-          mta: mta.kind === "postfix" || mta.kind === "exim" || mta.kind === "sendmail" || mta.kind === "qmail" ? mta.kind : "auto",
+          stateDir: join(config.spool.dir, CURSORS_DIR),
+          mta: isMtaFamily(mta.kind) ? mta.kind : "auto",
           windowMs: config.mta.windowMs,
           startAt: config.mta.logStartAt,
           maxPollsPerCollect: 64,
           onWarning: (message) => logger.warn({ module: "logs" }, message),
         })
       : undefined;
-  const queued: QueueSnapshot[] = [];
-  const hello = (): Hello =>
-    create(HelloSchema, {
-      hostId: host.hostId,
-      hostname: host.hostname,
-      ipAddresses: host.ipAddresses,
-      os: host.os,
-      kernel: host.kernel,
-      probeVersion: SPAMTRACE_VERSION,
-      mta: create(MtaInfoSchema, { kind: mta.kind, version: mta.version, binaryPaths: mta.binaryPaths, logPaths: mta.logPaths, queuePath: mta.queuePath }),
-      bootTimeUnixMs: BigInt(host.bootTimeUnixMs),
-      streamEpoch: spool.epoch,
-    });
+  await logs?.open();
+
   const sender = new GrpcSender({
     address: config.collector.address,
     tls,
     spool,
-    hello,
+    hello: () => hello(host, mta, spool.epoch),
     logger: moduleLogger("send"),
     maxInFlight: config.collector.maxInFlight,
     keepaliveMs: config.collector.keepaliveMs,
@@ -84,99 +85,22 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
       metrics.spoolBytes.set(spool.bytes);
     },
   });
-
-  const accumulator = new SocketAccumulator(Date.now());
-  let sampling = false;
-  const sampleTimer = setInterval(() => {
-    if (sampling) return; // a slow sample (loaded host) skips a tick rather than piling up
-    sampling = true;
-    readSockets()
-      .then((records) => {
-        accumulator.add(records, Date.now());
-        metrics.samples.inc({ result: "ok" });
-      })
-      .catch((error: unknown) => {
-        metrics.samples.inc({ result: "failed" });
-        logger.warn({ err: (error as Error).message }, "socket sample failed");
-      })
-      .finally(() => {
-        sampling = false;
-      });
-  }, config.sockets.sampleIntervalMs);
-
-  let evictedSeen = 0;
-  let flushing = false;
-  /** Builds a batch of everything gathered since the last one, spools it, then commits log cursors. */
-  const flush = async (final = false): Promise<void> => {
-    // A loaded host can make one sample outlast a snapshot interval: an empty
-    // snapshot would claim no sockets, so the interval is extended instead.
-    if (accumulator.sampleCount === 0 && !final) return;
-    const now = Date.now();
-    let harvest: MailLogHarvest | undefined;
-    try {
-      harvest = await mailLog?.collect();
-    } catch (error) {
-      logger.warn({ err: (error as Error).message }, "reading the MTA logs failed");
-    }
-    const interval = accumulator.drain(now);
-    const seq = spool.nextSeq();
-    const batch = buildBatch({
-      hostId: host.hostId,
-      epoch: spool.epoch,
-      seq,
-      nowMs: now,
-      snapshots: interval.samples > 0 ? [toSocketSnapshot(interval, config.sockets.source)] : [],
-      evictedTotal: spool.evictedTotal,
-    });
-    batch.queueSnapshots = queued.splice(0).map(toQueueSnapshot);
-    if (harvest) {
-      batch.mailWindows = harvest.identities.map(toMailWindow);
-      batch.authWindows = harvest.auth.map(toAuthWindow);
-      batch.logStats = harvest.stats.filter((s) => s.lines > 0 || s.rotations > 0).map(toLogReadStats);
-    }
-    const empty = batch.socketSnapshots.length + batch.queueSnapshots.length + batch.mailWindows.length + batch.authWindows.length + batch.logStats.length === 0;
-    if (final && empty) return;
-    try {
-      spool.append(seq, toBinary(BatchSchema, batch));
-    } catch (error) {
-      logger.error({ err: (error as Error).message }, "cannot write batch to spool: snapshot lost");
-      return;
-    }
-    await harvest?.commit();
-    const newlyEvicted = spool.evictedTotal - evictedSeen;
-    if (newlyEvicted > 0) {
-      // The cumulative count goes to the collector in every later batch.
-      evictedSeen = spool.evictedTotal;
-      metrics.batchesEvicted.inc(newlyEvicted);
-      logger.error({ evicted: newlyEvicted, spool_bytes: spool.bytes }, "spool full: oldest batches evicted");
-    }
-    metrics.batchesSpooled.inc();
-    metrics.spoolBytes.set(spool.bytes);
-    sender.kick();
-  };
-  const flushSerially = (final = false): Promise<void> => {
-    if (flushing && !final) return Promise.resolve();
-    flushing = true;
-    return flush(final)
-      .catch((error: unknown) => {
-        // Nothing was spooled and no cursor committed: the same data is read again next time.
-        logger.error({ err: (error as Error).message }, "building a batch failed");
-      })
-      .finally(() => {
-        flushing = false;
-      });
-  };
-  const queueTimer =
-    config.mta.queueIntervalMs > 0 && mta.kind !== "none" && mta.kind !== "unknown"
-      ? setInterval(() => {
-          readQueueSnapshot(mta)
-            .then((snapshot) => {
-              if (snapshot) queued.push(snapshot);
-            })
-            .catch((error: unknown) => logger.warn({ err: (error as Error).message }, "queue snapshot failed"));
-        }, config.mta.queueIntervalMs)
-      : undefined;
-  const snapshotTimer = setInterval(() => void flushSerially(), config.sockets.snapshotIntervalMs);
+  const sockets = new SocketAccumulator(Date.now());
+  const stopSampling = sampleSockets({ read: openSocketSource(config.sockets.source, config.sockets.ports), into: sockets, intervalMs: config.sockets.sampleIntervalMs, metrics, logger });
+  const queue = sampleQueue({ mta, run, intervalMs: config.mta.queueIntervalMs, logger });
+  const pipeline = new BatchPipeline({
+    hostId: host.hostId,
+    sockets,
+    socketSource: config.sockets.source,
+    logs,
+    takeQueueSnapshots: () => queue.take(),
+    spool,
+    intentPath,
+    send: () => sender.kick(),
+    metrics,
+    logger,
+  });
+  const snapshotTimer = setInterval(() => void pipeline.flush(), config.sockets.snapshotIntervalMs);
   const connectedTimer = setInterval(() => metrics.connected.set(sender.connected ? 1 : 0), 1000);
 
   const metricsServer = config.metrics.port >= 0 ? await metrics.listen(config.metrics.host, config.metrics.port) : undefined;
@@ -189,34 +113,30 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
     hostId: host.hostId,
     metricsPort: metricsServer?.port,
     stop: async () => {
-      clearInterval(sampleTimer);
+      stopSampling();
+      queue.stop();
       clearInterval(snapshotTimer);
       clearInterval(connectedTimer);
-      clearInterval(queueTimer);
       // Open windows go out now rather than being re-read after the restart.
-      while (flushing) await new Promise((resolve) => setTimeout(resolve, 20));
-      await flushSerially(true);
-      await mailLog?.close();
+      await pipeline.flushFinal();
+      await logs?.close();
       await sender.stop();
       metricsServer?.server.close();
     },
   };
 }
 
-function readClientTls(collector: ProbeConfig["collector"], hostId: string): ClientTls {
-  const read = (key: string, path: string): Buffer => {
-    try {
-      return readFileSync(path);
-    } catch (error) {
-      throw new Error(
-        `collector.${key} ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); make it with \`spamtrace certs init --probe ${hostId}\``,
-      );
-    }
-  };
-  return {
-    ca: read("caFile", collector.caFile ?? join(collector.certsDir, "ca.crt")),
-    cert: read("certFile", collector.certFile ?? join(collector.certsDir, `probe-${hostId}.crt`)),
-    key: read("keyFile", collector.keyFile ?? join(collector.certsDir, `probe-${hostId}.key`)),
-    serverName: collector.serverName,
-  };
+/** The Hello that opens every stream: who this host is and what MTA it runs. */
+function hello(host: HostInfo, mta: MtaDetection, epoch: bigint): Hello {
+  return create(HelloSchema, {
+    hostId: host.hostId,
+    hostname: host.hostname,
+    ipAddresses: host.ipAddresses,
+    os: host.os,
+    kernel: host.kernel,
+    probeVersion: SPAMTRACE_VERSION,
+    mta: create(MtaInfoSchema, { kind: mta.kind, version: mta.version, binaryPaths: mta.binaryPaths, logPaths: mta.logPaths, queuePath: mta.queuePath }),
+    bootTimeUnixMs: BigInt(host.bootTimeUnixMs),
+    streamEpoch: epoch,
+  });
 }

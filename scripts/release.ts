@@ -35,7 +35,10 @@ interface PackageJson {
 
 const { values } = parseArgs({ options: { version: { type: "string" }, out: { type: "string" } }, strict: true });
 const version = values.version ?? readPackageVersion();
-if (!VERSION_PATTERN.test(version)) throw new Error(`--version ${version}: must look like 1.2.3 or 1.2.3-rc.1`);
+if (!VERSION_PATTERN.test(version)) {
+  process.stderr.write(`release: --version ${version} must look like 1.2.3 or 1.2.3-rc.1\n`);
+  process.exit(2);
+}
 const outDir = resolve(values.out ?? join(REPO_ROOT, "release"));
 mkdirSync(outDir, { recursive: true });
 
@@ -58,6 +61,12 @@ try {
   copyFileSync(join(REPO_ROOT, "bin/spamtrace.js"), join(collectorDir, "bin/spamtrace.js"));
   writeFileSync(join(collectorDir, "package.json"), `${JSON.stringify(collectorPackageJson(version), null, 2)}\n`);
   writeFileSync(join(collectorDir, "package-lock.json"), collectorLock(version));
+  // Prune the lock to what `npm install --omit=dev` on the collector host writes back (no dev or
+  // tsx entries), so installing leaves the unpacked release unchanged (a role re-run changes nothing).
+  execFileSync("npm", ["install", "--package-lock-only", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline"], {
+    cwd: collectorDir,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   copyIfPresent("deploy/systemd/spamtrace-collector.service", join(collectorDir, "spamtrace-collector.service"));
   copyFileSync(join(REPO_ROOT, "deploy/collector.example.yaml"), join(collectorDir, "collector.example.yaml"));
   writeReadme("deploy/release/collector-README.md", join(collectorDir, "README.md"));
@@ -100,8 +109,7 @@ function collectorPackageJson(releaseVersion: string): PackageJson {
 
 /**
  * The repository's lock with the release's name, version and dependencies at
- * its root, so `npm install --omit=dev` installs exactly the locked versions
- * (entries only the dropped or dev dependencies need are simply not installed).
+ * its root, so `npm install --omit=dev` installs exactly the locked versions.
  */
 function collectorLock(releaseVersion: string): string {
   const lock = JSON.parse(readFileSync(join(REPO_ROOT, "package-lock.json"), "utf8")) as {

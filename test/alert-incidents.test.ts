@@ -13,11 +13,11 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { alertConfigSchema } from "../collector/alert/alert-config.js";
+import { alertConfigSchema } from "../collector/config/collector-config.js";
 import { collectorConfigSchema } from "../collector/config/collector-config.js";
 import { detectConfigSchema } from "../collector/detect/detect-config.js";
 import { FleetSimulator } from "../collector/detect/fleet-simulator.test-support.js";
-import { startDetection, type RunningDetection } from "../collector/detect/start-detection.js";
+import { startPipeline, type RunningPipeline } from "../collector/pipeline/start-pipeline.js";
 import { readIncidents } from "../collector/incidents/alerts-table.js";
 import { registerIncidentsCommand } from "../collector/incidents/register-incidents-command.js";
 import { runSql } from "../collector/query/run-sql.js";
@@ -87,8 +87,8 @@ describe.each([{ kind: "clickhouse-server-18.16" as const }, { kind: "embedded" 
   let store: ClickHouseStore;
   let webhook: Awaited<ReturnType<typeof startWebhookReceiver>>;
   let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
-  let a: RunningDetection;
-  let b: RunningDetection;
+  let a: RunningPipeline;
+  let b: RunningPipeline;
   let clock = Date.now();
   // One simulator for the whole story: its batch numbers continue, as one probe's would.
   let sim: FleetSimulator;
@@ -113,8 +113,8 @@ describe.each([{ kind: "clickhouse-server-18.16" as const }, { kind: "embedded" 
       email: [{ name: "abuse-mail", host: "127.0.0.1", port: smtp.port, from: "spamtrace@collector.test", to: ["abuse@provider.test"] }],
     });
     const common = { store, detect, alert, now: () => clock };
-    a = startDetection({ ...common, collectorId: "collector-a" });
-    b = startDetection({ ...common, collectorId: "collector-b" });
+    a = startPipeline({ ...common, collectorId: "collector-a" });
+    b = startPipeline({ ...common, collectorId: "collector-b" });
   });
   afterAll(async () => {
     await a?.stop();
@@ -286,7 +286,7 @@ describe("detection latency with the loop running (clickhouse-server-18.16)", ()
   let server: ClickHouseServer;
   let store: ServerStore;
   let webhook: Awaited<ReturnType<typeof startWebhookReceiver>>;
-  let detection: RunningDetection;
+  let detection: RunningPipeline;
   const database = "alert_latency";
 
   beforeAll(async () => {
@@ -307,7 +307,7 @@ describe("detection latency with the loop running (clickhouse-server-18.16)", ()
     { intervalMs: 15_000, claimSettleMs: 1_500 },
   ])("insert → webhook with intervalMs $intervalMs, claimSettleMs $claimSettleMs", async ({ intervalMs, claimSettleMs }) => {
     await detection?.stop();
-    detection = startDetection({
+    detection = startPipeline({
       store,
       collectorId: "latency",
       detect: detectConfigSchema.parse({ intervalMs, claimSettleMs }),

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { emailSinkSchema, webhookSinkSchema } from "../collector/alert/alert-config.js";
+import { emailSinkSchema, webhookSinkSchema } from "../collector/config/collector-config.js";
 import { EmailSink } from "../collector/alert/email-sink.js";
 import { PermanentSendError } from "../collector/alert/notification.js";
 import { WebhookSink } from "../collector/alert/webhook-sink.js";

@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { alertConfigSchema } from "../collector/alert/alert-config.js";
+import { alertConfigSchema } from "../collector/config/collector-config.js";
 import { detectConfigSchema } from "../collector/detect/detect-config.js";
-import type { Finding } from "../collector/detect/finding.js";
-import { startDetection } from "../collector/detect/start-detection.js";
-import { checkReadOnlySql } from "../collector/query/check-read-only-sql.js";
-import { DEFAULT_QUERY_MAX_EXECUTION_TIME_MS, DEFAULT_QUERY_MAX_MEMORY_BYTES, limitSettings } from "../collector/query/query-limits.js";
+import { checkReadOnlySql } from "../collector/admin/check-read-only-sql.js";
+import { startPipeline } from "../collector/pipeline/start-pipeline.js";
+import type { Finding } from "../collector/vocabulary/finding.js";
+import { DEFAULT_QUERY_MAX_EXECUTION_TIME_MS, DEFAULT_QUERY_MAX_MEMORY_BYTES, limitSettings } from "../collector/admin/query-limits.js";
 import { ChdbStore } from "../collector/store/clickhouse/chdb-store.js";
 import { migrate } from "../collector/store/clickhouse/migrate.js";
 import { MIGRATIONS } from "../collector/store/clickhouse/migrations.js";
@@ -126,7 +126,7 @@ describe.each(["embedded", "server"] as const)("analyst queries on the %s store"
     now = Date.now();
     await writeAnalystFleet(store, now);
     // Incidents the way the collector opens them: one detection run over the fleet.
-    const detection = startDetection({ store, collectorId: "analyst-test", detect: detectConfigSchema.parse({}), alert: alertConfigSchema.parse({}), now: () => now });
+    const detection = startPipeline({ store, collectorId: "analyst-test", detect: detectConfigSchema.parse({}), alert: alertConfigSchema.parse({}), now: () => now });
     try {
       findings = (await detection.runOnce()).findings;
     } finally {

@@ -5,7 +5,9 @@
 // PID 1 here) and the probe's rows arrive in the installed collector's ClickHouse. Then an upgrade in place
 // (newer probe artifact and a renewed certificate) while the collector is down, the spool holds unacknowledged
 // batches and the log cursor is mid-file: nothing lost or doubled. Last, state absent removes what the roles
-// installed and keeps the spool. Needs root (users, setpriv), as CI has it.
+// installed and keeps the spool; with purge, the spool and users go too. The probe reads a Debian-style
+// root:adm 0640 log through its adm membership and a RHEL-style root-only 0600 maillog through the ACL the
+// role grants. Needs root (users, setpriv), as CI has it.
 import { execFile } from "node:child_process";
 import { appendFile, chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
@@ -68,6 +70,7 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
   let grpcPort: number;
   let adminPort: number;
   let mailLog: string;
+  let rootOnlyLog: string;
   let logLines = 0;
   let collector: CliProcess | undefined;
   let probe: CliProcess | undefined;
@@ -130,8 +133,8 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
     return process;
   }
 
-  async function appendLogLines(n: number): Promise<void> {
-    await appendFile(mailLog, Array.from({ length: n }, (_, k) => rejectLine(logLines + k)).join(""));
+  async function appendLogLines(n: number, file = mailLog): Promise<void> {
+    await appendFile(file, Array.from({ length: n }, (_, k) => rejectLine(logLines + k)).join(""));
     logLines += n;
   }
 
@@ -159,6 +162,9 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
     mailLog = join(root, "var/log/mail.log");
     await writeFile(mailLog, "", { mode: 0o640 });
     await chown(mailLog, 0, Number((await run("getent", ["group", "adm"])).stdout.split(":")[2]));
+    // RHEL's layout: /var/log/maillog is root:root 0600; the role grants the probe's group read through an ACL.
+    rootOnlyLog = join(root, "var/log/maillog");
+    await writeFile(rootOnlyLog, "", { mode: 0o600 });
 
     smtpPort = await freePort();
     // A listener on the watched port puts a socket row in every snapshot.
@@ -198,7 +204,8 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
             spamtrace_probe_collector_addresses: [`127.0.0.1:${grpcPort}`],
             spamtrace_probe_ports: [smtpPort],
             spamtrace_probe_mta_kind: "postfix",
-            spamtrace_probe_mta_log_paths: [mailLog],
+            spamtrace_probe_mta_log_paths: [mailLog, rootOnlyLog],
+            spamtrace_probe_log_acl_paths: [rootOnlyLog],
             spamtrace_probe_metrics_port: 0,
             spamtrace_probe_config_extra: {
               collector: { reconnectMinMs: 100, reconnectMaxMs: 1000 },
@@ -278,12 +285,13 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
     expect(Number(probeUser[2])).toBeLessThan(1000);
     expect((await run("id", ["-nG", "spamtrace-probe"])).stdout.split(/\s+/)).toContain("adm");
     expect((await run("getent", ["passwd", "spamtrace-collector"])).stdout).toMatch(/:\/usr\/sbin\/nologin\n?$/);
+    expect((await run("getfacl", ["-p", rootOnlyLog])).stdout).toMatch(/^group:spamtrace-probe:r--$/m);
 
     // Units: the release's own files with their paths moved under the test root.
     const probeUnit = await readUnitFile(p.unit);
     expect(probeUnit.user).toBe("spamtrace-probe");
     expect(probeUnit.execStart).toEqual(["/usr/bin/node", p.bundle, "run", "--config", p.config]);
-    const shipped = await readFile(join(REPO_ROOT, "deploy/systemd/spamtrace-probe.service"), "utf8");
+    const shipped = await readFile(join(p.cache, `spamtrace-probe-${V1}`, "spamtrace-probe.service"), "utf8");
     expect((await readFile(p.unit, "utf8")).replaceAll(root, "")).toBe(shipped);
     const collectorUnit = await readUnitFile(c.unit);
     expect(collectorUnit.execStart).toEqual(["/usr/bin/node", join(c.link, "bin/spamtrace.js"), "serve", "--config", c.config]);
@@ -294,7 +302,7 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
       hostId: HOST_ID,
       collector: { address: `127.0.0.1:${grpcPort}`, certsDir: p.certs, reconnectMaxMs: 1000 },
       sockets: { ports: [smtpPort] },
-      mta: { kind: "postfix", logPaths: [mailLog] },
+      mta: { kind: "postfix", logPaths: [mailLog, rootOnlyLog] },
       spool: { dir: p.spool, maxBytes: 268435456 },
     });
     const collectorConfig = parseYaml(await readFile(c.config, "utf8")) as Record<string, Record<string, unknown>>;
@@ -314,6 +322,7 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
 
   it("second run changes nothing (changed=0)", { timeout: 900_000 }, async () => {
     const second = await playbook("second run (idempotence)");
+    expect(second.changedTasks).toEqual([]);
     expect(second.recap.collector1).toMatchObject({ changed: 0, failed: 0, unreachable: 0 });
     expect(second.recap[HOST_ID]).toMatchObject({ changed: 0, failed: 0, unreachable: 0 });
   });
@@ -322,6 +331,7 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
     collector = await startCollector();
     probe = await startProbe();
     await appendLogLines(50);
+    await appendLogLines(10, rootOnlyLog);
     await waitFor(
       "socket rows and log lines of the installed probe in the installed collector's ClickHouse",
       async () => {
@@ -405,9 +415,23 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
     const gone = [p.unit, p.bundle, p.config, p.certs, p.cache, c.unit, c.link, c.config, c.certs, c.cache, join(root, "opt/spamtrace"), join(root, "etc/spamtrace")];
     expect(await Promise.all(gone.map(async (path) => [path, await exists(path)]))).toEqual(gone.map((path) => [path, false]));
     expect(await readdir(join(root, "opt"))).toEqual([]);
+    expect((await run("getfacl", ["-p", rootOnlyLog])).stdout).not.toMatch(/spamtrace-probe/);
     // Kept: the probe's spool and log cursors, and the collector's data (purge removes them).
     expect(await exists(join(p.spool, "state.json"))).toBe(true);
     expect((await readdir(join(p.spool, "cursors"))).length).toBeGreaterThan(0);
     expect(await exists(join(c.state, "clickhouse"))).toBe(true);
+    expect(await userExists("spamtrace-probe")).toBe(true);
+  });
+
+  it("state absent with purge removes the spool, the collector's data and the system users", { timeout: 600_000 }, async () => {
+    await playbook("state absent, purge", {
+      spamtrace_probe_state: "absent",
+      spamtrace_collector_state: "absent",
+      spamtrace_probe_purge: true,
+      spamtrace_collector_purge: true,
+    });
+    expect(await exists(probeRoot().state)).toBe(false);
+    expect(await exists(collectorRoot().state)).toBe(false);
+    for (const user of USERS) expect(await userExists(user)).toBe(false);
   });
 });

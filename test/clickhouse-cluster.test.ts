@@ -1,11 +1,11 @@
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { alertConfigSchema } from "../collector/alert/alert-config.js";
+import { alertConfigSchema } from "../collector/config/collector-config.js";
 import { loadCollectorConfig } from "../collector/config/collector-config.js";
 import { detectConfigSchema } from "../collector/detect/detect-config.js";
-import type { Finding } from "../collector/detect/finding.js";
-import { startDetection } from "../collector/detect/start-detection.js";
-import { checkReadOnlySql } from "../collector/query/check-read-only-sql.js";
+import type { Finding } from "../collector/vocabulary/finding.js";
+import { startPipeline } from "../collector/pipeline/start-pipeline.js";
+import { checkReadOnlySql } from "../collector/admin/check-read-only-sql.js";
 import { migrate } from "../collector/store/clickhouse/migrate.js";
 import { MIGRATIONS } from "../collector/store/clickhouse/migrations.js";
 import { ALERTS_MIGRATION } from "../collector/store/clickhouse/migrations-alerts.js";
@@ -177,7 +177,7 @@ describe("the analyst queries and detection on the cluster and on one node", () 
     const now = Date.now();
     for (const [kind, store] of [["cluster", clusterStore], ["single", singleStore]] as const) {
       await writeAnalystFleet(store, now);
-      const detection = startDetection({ store, collectorId: "cluster-test", detect: detectConfigSchema.parse({}), alert: alertConfigSchema.parse({}), now: () => now });
+      const detection = startPipeline({ store, collectorId: "cluster-test", detect: detectConfigSchema.parse({}), alert: alertConfigSchema.parse({}), now: () => now });
       try {
         const report = await detection.runOnce();
         findings[kind] = report.findings;

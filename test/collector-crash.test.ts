@@ -42,11 +42,12 @@ describe.each([{ store: "embedded" as const }, { store: "clickhouse-server-18.16
       await new Promise((resolve) => setTimeout(resolve, 700)); // the probe keeps spooling meanwhile
       collector = await lab.startCollector();
     }
-    await waitFor("spool drained", async () => ((await spoolPending(lab, HOST)) <= 2 ? true : undefined), 30_000, 100);
+    // Bounded, not timed: on a loaded machine the store drains 10 batches/s more slowly than on an idle one.
+    await waitFor("spool drained", async () => ((await spoolPending(lab, HOST)) <= 2 ? true : undefined), 120_000, 100);
     await probe.kill("SIGTERM");
     const ledger = await deliveryLedger(lab, HOST);
     expect(ledger.sent).toBeGreaterThan(KILLS * 8);
     expect(ledger).toMatchObject({ lost: 0, duplicates: 0, evictedReported: 0, empty: 0 });
     expect(ledger.stored + ledger.inSpool).toBe(ledger.sent);
-  });
+  }, 300_000);
 });

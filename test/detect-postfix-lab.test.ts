@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDetectContext } from "../collector/detect/detect-context.js";
 import { detectConfigSchema } from "../collector/detect/detect-config.js";
 import { buildDetectors } from "../collector/detect/detectors.js";
-import type { Finding } from "../collector/detect/finding.js";
+import type { Finding } from "../collector/vocabulary/finding.js";
 import { loadFleetHosts } from "../collector/detect/fleet-hosts.js";
 import { FleetSimulator } from "../collector/detect/fleet-simulator.test-support.js";
 import { ChdbStore } from "../collector/store/clickhouse/chdb-store.js";

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDetectContext } from "../collector/detect/detect-context.js";
 import { detectConfigSchema } from "../collector/detect/detect-config.js";
 import { buildDetectors } from "../collector/detect/detectors.js";
-import type { Finding } from "../collector/detect/finding.js";
+import type { Finding } from "../collector/vocabulary/finding.js";
 import { loadFleetHosts } from "../collector/detect/fleet-hosts.js";
 import { EXIM_BINARIES, FleetSimulator } from "../collector/detect/fleet-simulator.test-support.js";
 import { eximScriptSubmission, postfixAuthFailure, postfixBounce, postfixMessage, postfixRelayDenied } from "../collector/detect/mta-log-lines.test-support.js";
@@ -123,6 +123,16 @@ async function writeFleet(sim: FleetSimulator, now: number): Promise<void> {
   }
   await sim.queue("mx-h", now - MINUTE, { total: 2000, byQueue: { active: 100, deferred: 1900 }, topSenders: { "ceo@bank.example": 1800 }, topRecipientDomains: { "victim.example": 300 } });
   await sim.queue("mx-i", now - MINUTE, { total: 3200, byQueue: { active: 100, deferred: 3100 }, topSenders: { "newsletter@big.example": 3000 } });
+
+  // log-stalled: mx-j's log stopped an hour ago while its MTA keeps accepting connections (fires); mx-k's grows (silent).
+  const listener = { direction: "listen" as const, localAddress: "0.0.0.0", localPort: 25, remoteAddress: "0.0.0.0", remotePort: 0, exe: "/usr/lib/postfix/sbin/master", user: "root" };
+  const clients = [1, 2, 3, 4, 5, 6].map((i) => ({ direction: "inbound" as const, localPort: 25, remoteAddress: `203.0.113.${100 + i}`, remotePort: 40_000 + i, exe: "/usr/lib/postfix/sbin/smtpd", user: "postfix" }));
+  for (const hostId of ["mx-j", "mx-k"]) {
+    await sim.host({ hostId, ipAddresses: [hostId === "mx-j" ? "198.51.100.50" : "198.51.100.51"] });
+    await sim.logStats(hostId, now - 60 * MINUTE, [{ path: "/var/log/mail.log", lines: 250 }]);
+    await sim.sockets(hostId, now - 4 * MINUTE, [listener, ...clients]);
+  }
+  await sim.logStats("mx-k", now - 3 * MINUTE, [{ path: "/var/log/mail.log", lines: 40 }]);
 }
 
 describe.each([{ store: "embedded" as const }, { store: "clickhouse-server-18.16" as const }])("detection rules ($store)", ({ store: kind }) => {
@@ -239,6 +249,13 @@ describe.each([{ store: "embedded" as const }, { store: "clickhouse-server-18.16
     expect(hits[0]!.counts.deferred_share_percent).toBe(95);
   });
 
+  it("log-stalled: a log that stopped growing while the MTA accepts connections fires; a growing one stays silent", () => {
+    const hits = of("log-stalled");
+    expect(hits.map((f) => f.subject)).toEqual(["mx-j"]);
+    expect(hits[0]!.counts).toMatchObject({ inbound_connections: 6, history_lines: 250 });
+    expect(hits[0]!.details.log_paths).toEqual(["/var/log/mail.log"]);
+  });
+
   it("nothing else fires", () => {
     const summary = findings.map((f) => `${f.rule} ${f.scope} ${f.subject}`).sort();
     expect(summary).toEqual(
@@ -251,6 +268,7 @@ describe.each([{ store: "embedded" as const }, { store: "clickhouse-server-18.16
         "direct-to-mx fleet sha256:abc123",
         "direct-to-mx host /home/bob/.cache/smtpd (user bob)",
         "direct-to-mx host /tmp/.x/sendmail (user www-data)",
+        "log-stalled host mx-j",
         "open-relay host relay-open",
         "queue-surge host mx-h",
         "web-script host /home/u1/public_html/wp-content/uploads/x",

@@ -8,11 +8,12 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROBE_FORBIDDEN } from "../scripts/build-bundles.js";
+import { checkProbeBundle, PROBE_FORBIDDEN } from "../scripts/build-bundles.js";
 import type { SocketRecord } from "../shared/types/socket-record.js";
 import { makeLab, type Lab } from "./setup/spamtrace-lab.js";
 import { node18, NODE18_VERSION } from "./setup/node18.js";
 import { buildProbeBundle } from "./setup/probe-bundle.js";
+import { run, type RunResult } from "./setup/mta/lab-common.js";
 import { waitFor } from "./setup/wait-for.js";
 
 const VERSION = "0.0.0-bundle-test";
@@ -30,22 +31,9 @@ interface Runtime {
   version: string;
 }
 
-function runBundle(runtime: Runtime, cwd: string, args: readonly string[], timeoutMs = 30_000): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(runtime.node, ["spamtrace-probe.cjs", ...args], { cwd, env: runtime.env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${runtime.label}: spamtrace-probe.cjs ${args.join(" ")} did not end within ${timeoutMs} ms:\n${stdout}${stderr}`));
-    }, timeoutMs);
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? signal ?? "unknown", stdout, stderr });
-    });
-  });
+/** Runs `node spamtrace-probe.cjs args...` in `cwd` to its end (a non-zero exit is returned, not thrown). */
+function runBundle(runtime: Runtime, cwd: string, args: readonly string[]): Promise<RunResult> {
+  return run(runtime.node, ["spamtrace-probe.cjs", ...args], { cwd, env: runtime.env, allowFailure: true });
 }
 
 describe("the probe bundle runs alone on Node 18 and Node 20", () => {
@@ -95,6 +83,15 @@ describe("the probe bundle runs alone on Node 18 and Node 20", () => {
     expect(probeKiB).toBeLessThan(1600);
   });
 
+  it("the build check refuses a collector-only package, package.json or a Node >= 20 call", () => {
+    const metafile = (input: string) => ({ inputs: { [input]: { bytes: 1, imports: [] } }, outputs: {} });
+    expect(() => checkProbeBundle(metafile("node_modules/chdb/lib/index.js"), "")).toThrow(/collector-only or Node >= 20 code: node_modules\/chdb/);
+    expect(() => checkProbeBundle(metafile("collector/serve.ts"), "")).toThrow(/collector\/serve.ts/);
+    expect(() => checkProbeBundle(metafile("probe/cli.ts"), 'require("../package.json")')).toThrow(/package.json/);
+    expect(() => checkProbeBundle(metafile("probe/cli.ts"), "rows.toSorted(byPort)")).toThrow(/Node 18 lacks: .toSorted\(/);
+    expect(() => checkProbeBundle(metafile("probe/cli.ts"), "rows.sort(byPort)")).not.toThrow();
+  });
+
   describe.each(["node 20", "node 18"])("%s", (label) => {
     let dir: string;
     let runtime: Runtime;
@@ -129,9 +126,11 @@ describe("the probe bundle runs alone on Node 18 and Node 20", () => {
       expect(rows).toContainEqual(expect.objectContaining({ ...mine, state: "ESTABLISHED", direction: "outbound", remote_port: port, local_port: client.localPort }));
       expect(rows).toContainEqual(expect.objectContaining({ ...mine, state: "ESTABLISHED", direction: "inbound", local_port: port, remote_port: client.localPort }));
       for (const row of rows) expect(Object.keys(row).sort()).toEqual(Object.keys(rows[0]!).sort());
-      // Every connection, however far down /proc/net/tcp it sits: both ends of each, and the listener.
-      expect(rows.filter((r) => r.direction === "outbound" && r.remote_port === port)).toHaveLength(CONNECTIONS);
-      expect(rows.filter((r) => r.direction === "inbound" && r.local_port === port)).toHaveLength(CONNECTIONS);
+      // Every connection, however far down /proc/net/tcp it sits: both ends of each (this process
+      // holds both; other processes on the machine may use the same port number elsewhere).
+      const ours = rows.filter((r) => r.pid === process.pid && r.state === "ESTABLISHED");
+      expect(ours.filter((r) => r.direction === "outbound" && r.remote_port === port)).toHaveLength(CONNECTIONS);
+      expect(ours.filter((r) => r.direction === "inbound" && r.local_port === port)).toHaveLength(CONNECTIONS);
     });
 
     it("run --config with a bad config stops with status 2 and one line naming the key", async () => {

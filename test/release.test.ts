@@ -11,35 +11,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadProbeConfig } from "../probe/config/probe-config.js";
 import { REPO_ROOT } from "../scripts/package-info.js";
 import { freePort } from "./setup/free-port.js";
+import { run, type RunResult } from "./setup/mta/lab-common.js";
 import { node18 } from "./setup/node18.js";
 import { waitFor } from "./setup/wait-for.js";
 
 const VERSION = "9.9.9-test";
 const PROBE = `spamtrace-probe-${VERSION}`;
 const COLLECTOR = `spamtrace-collector-${VERSION}`;
+/** Files' mtime in the tarballs (default: the last commit's time, which a commit between two runs would move). */
+const RELEASE_ENV = { ...process.env, SOURCE_DATE_EPOCH: "1796601600" };
 
-interface Ran {
-  code: number | string;
-  stdout: string;
-  stderr: string;
-}
-
-function runTo(cmd: string, args: readonly string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${cmd} ${args.join(" ")} did not end within ${opts.timeoutMs ?? 60_000} ms:\n${stdout}${stderr}`));
-    }, opts.timeoutMs ?? 60_000);
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? signal ?? "unknown", stdout, stderr });
-    });
-  });
+/** Runs a command to its end (never throws on a non-zero exit: the tests assert the status). */
+function runTo(cmd: string, args: readonly string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult> {
+  return run(cmd, args, { ...opts, timeoutMs: opts.timeoutMs ?? 60_000, allowFailure: true });
 }
 
 async function listTree(dir: string, prefix = ""): Promise<string[]> {
@@ -54,13 +38,13 @@ async function listTree(dir: string, prefix = ""): Promise<string[]> {
 describe("npm run release", () => {
   let work: string;
   let out: string;
-  let releaseOutput: Ran;
+  let releaseOutput: RunResult;
   const started: ReturnType<typeof spawn>[] = [];
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), "spamtrace-release-test-"));
     out = join(work, "out");
-    releaseOutput = await runTo("npm", ["run", "release", "--", "--version", VERSION, "--out", out], { cwd: REPO_ROOT, timeoutMs: 120_000 });
+    releaseOutput = await runTo("npm", ["run", "release", "--", "--version", VERSION, "--out", out], { cwd: REPO_ROOT, env: RELEASE_ENV, timeoutMs: 120_000 });
   });
 
   afterAll(async () => {
@@ -73,6 +57,14 @@ describe("npm run release", () => {
     expect((await readdir(out)).sort()).toEqual([`${COLLECTOR}.tar.gz`, `${COLLECTOR}.tar.gz.sha256`, `${PROBE}.tar.gz`, `${PROBE}.tar.gz.sha256`]);
     const check = await runTo("sha256sum", ["-c", `${PROBE}.tar.gz.sha256`, `${COLLECTOR}.tar.gz.sha256`], { cwd: out });
     expect(check).toMatchObject({ code: 0, stdout: `${PROBE}.tar.gz: OK\n${COLLECTOR}.tar.gz: OK\n` });
+  });
+
+  it("is reproducible: a second release of the same sources and version is byte-identical", async () => {
+    const again = await runTo("npm", ["run", "release", "--", "--version", VERSION, "--out", join(work, "again")], { cwd: REPO_ROOT, env: RELEASE_ENV, timeoutMs: 120_000 });
+    expect(again.code, again.stderr).toBe(0);
+    for (const name of [`${PROBE}.tar.gz.sha256`, `${COLLECTOR}.tar.gz.sha256`]) {
+      expect(await readFile(join(work, "again", name), "utf8")).toBe(await readFile(join(out, name), "utf8"));
+    }
   });
 
   it("the probe tarball holds the bundle, unit, example config and README; the bundle runs alone on Node 18", async () => {
@@ -116,8 +108,12 @@ describe("npm run release", () => {
     expect(pkg.devDependencies).toBeUndefined();
     expect(Object.keys(pkg.dependencies)).not.toContain("tsx");
 
+    const lock = await readFile(join(root, "package-lock.json"), "utf8");
+    expect(lock).not.toMatch(/"node_modules\/(tsx|esbuild|typescript|vitest)"/);
     const install = await runTo("npm", ["install", "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: root, timeoutMs: 300_000 });
     expect(install.code, install.stderr).toBe(0);
+    // The install leaves the shipped lock as it was: a role re-run sees no change.
+    expect(await readFile(join(root, "package-lock.json"), "utf8")).toBe(lock);
     const installed = await readdir(join(root, "node_modules"));
     for (const devOnly of ["tsx", "esbuild", "typescript", "vitest", "smtp-server"]) expect(installed).not.toContain(devOnly);
     expect(installed).toEqual(expect.arrayContaining(["chdb", "commander", "@grpc"]));

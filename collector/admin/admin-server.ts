@@ -3,8 +3,8 @@ import { timingSafeEqual } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "../../shared/log/logger.js";
 import type { ClickHouseStore } from "../store/clickhouse/store.js";
-import { checkReadOnlySql } from "../query/check-read-only-sql.js";
-import { explainLimitError, limitSettings, type QueryLimits } from "../query/query-limits.js";
+import { checkReadOnlySql } from "./check-read-only-sql.js";
+import { explainLimitError, limitSettings, type QueryLimits } from "./query-limits.js";
 import type { CollectorMetrics } from "./metrics.js";
 
 /** What the admin endpoint serves. */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../shared/config/load-config.js";
-import { alertConfigSchema, ruleSeverity } from "./alert-config.js";
+import { alertConfigSchema } from "../config/collector-config.js";
+import { defaultSeverity } from "../detect/rule-catalog.js";
+import { ruleSeverity } from "./alert-config.js";
 
 const load = (overrides: Record<string, unknown>) => loadConfig(alertConfigSchema, { envPrefix: "X_", env: {}, overrides });
 
@@ -9,8 +11,8 @@ describe("alertConfigSchema", () => {
     const c = load({ webhooks: [{ name: "hook", url: "https://hooks.example/x" }], rules: { "queue-surge": { severity: "low" } } });
     expect(c).toMatchObject({ events: ["open", "escalate", "resolve"], maxPerMinute: 20, maxQueued: 1000, retry: { attempts: 5, initialDelayMs: 1000, maxDelayMs: 60000 } });
     expect(c.webhooks[0]).toMatchObject({ format: "json", minSeverity: "low", timeoutMs: 10000 });
-    expect(ruleSeverity(c, "open-relay")).toBe("critical");
-    expect(ruleSeverity(c, "queue-surge")).toBe("low");
+    expect(ruleSeverity(c, "open-relay", defaultSeverity("open-relay"))).toBe("critical");
+    expect(ruleSeverity(c, "queue-surge", defaultSeverity("queue-surge"))).toBe("low");
   });
   it.each<{ input: Record<string, unknown>; error: string; key: string }>([
     { input: { webhooks: [{ name: "a", url: "http://x" }, { name: "a", url: "http://y" }] }, error: 'invalid config: webhooks.1.name "a": sink name a is used twice', key: "webhooks.1.name" },

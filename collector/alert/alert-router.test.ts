@@ -3,7 +3,7 @@ import type { Claims } from "../incidents/claim.js";
 import { incident } from "../incidents/incident-fixtures.test-support.js";
 import type { IncidentEvent } from "../incidents/incident-tracker.js";
 import type { ClickHouseStore, Row } from "../store/clickhouse/store.js";
-import { alertConfigSchema } from "./alert-config.js";
+import { alertConfigSchema } from "../config/collector-config.js";
 import { AlertRouter, notificationClaimKey } from "./alert-router.js";
 import { PermanentSendError, type Sink } from "./notification.js";
 

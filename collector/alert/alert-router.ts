@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../../shared/log/logger.js";
-import type { DetectionMetrics } from "../detect/detection-metrics.js";
-import { severityRank } from "../detect/severity.js";
+import type { AlertMetrics } from "./alert-metrics.js";
+import { severityRank } from "../vocabulary/severity.js";
 import type { Claims } from "../incidents/claim.js";
 import type { IncidentEvent } from "../incidents/incident-tracker.js";
 import { toClickHouseDateTime } from "../store/clickhouse/datetime.js";
@@ -22,7 +22,7 @@ export interface AlertRouterOptions {
   /** Sinks to use instead of building them from config (tests). */
   sinks?: Sink[];
   logger?: Logger;
-  metrics?: DetectionMetrics;
+  metrics?: AlertMetrics;
   env?: NodeJS.ProcessEnv;
 }
 

@@ -3,8 +3,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../shared/config/config-error.js";
-import { loadCollectorConfig, type CollectorConfig } from "./collector-config.js";
-import { alertConfigSchema } from "../alert/alert-config.js";
+import { alertConfigSchema, loadCollectorConfig, type CollectorConfig } from "./collector-config.js";
 import { detectConfigSchema } from "../detect/detect-config.js";
 import { relayCheckConfigSchema } from "../relay-check/relay-check-config.js";
 

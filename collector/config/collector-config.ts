@@ -3,9 +3,10 @@ import { z } from "zod";
 import { idString } from "../../shared/config/id-string.js";
 import { loadConfig } from "../../shared/config/load-config.js";
 import { DEFAULT_COLLECTOR_GRPC_PORT } from "../../shared/grpc/ingest-service.js";
-import { alertConfigSchema } from "../alert/alert-config.js";
+import { alertConfigSchemaFor } from "../alert/alert-config.js";
 import { detectConfigSchema } from "../detect/detect-config.js";
-import { DEFAULT_QUERY_MAX_EXECUTION_TIME_MS, DEFAULT_QUERY_MAX_MEMORY_BYTES } from "../query/query-limits.js";
+import { RULE_NAMES } from "../detect/rule-catalog.js";
+import { DEFAULT_QUERY_MAX_EXECUTION_TIME_MS, DEFAULT_QUERY_MAX_MEMORY_BYTES } from "../admin/query-limits.js";
 import { DEFAULT_INGEST_LIMITS } from "../receive/grpc/validate-message.js";
 import { relayCheckConfigSchema } from "../relay-check/relay-check-config.js";
 
@@ -17,6 +18,13 @@ export const DEFAULT_RETENTION_DAYS = 180;
 export const DEFAULT_STORE_REQUEST_TIMEOUT_MS = 30_000;
 
 const port = z.number().int().min(0).max(65535);
+
+/** The `alert` section, accepting the names of the rules in collector/detect/rules/registry.ts. */
+export const alertConfigSchema = alertConfigSchemaFor(RULE_NAMES);
+/** One entry of alert.webhooks. */
+export const webhookSinkSchema = alertConfigSchema.shape.webhooks.unwrap().element;
+/** One entry of alert.email. */
+export const emailSinkSchema = alertConfigSchema.shape.email.unwrap().element;
 
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "must be a ClickHouse identifier (letters, digits, _)");
 

@@ -1,6 +1,6 @@
 import type { DetectContext } from "./detect-context.js";
 import { sqlLiteral } from "../store/clickhouse/sql-literal.js";
-import { dateTimeAt, inList, num } from "./sql.js";
+import { dateTimeAt, inList, num } from "../store/clickhouse/sql.js";
 
 /** An identity's (or a host's) usual level: p95 of lookback-sized buckets in which it was active. */
 export interface Baseline {

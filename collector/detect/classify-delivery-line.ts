@@ -1,4 +1,4 @@
-import { ipBytes } from "./ip-networks.js";
+import { IpNetworks } from "../vocabulary/ip-networks.js";
 
 /** Where a logged delivery attempt went. */
 export interface DeliveryLine {
@@ -73,12 +73,13 @@ export function classifyDeliveryLine(line: string, filterRelayPorts: readonly nu
 }
 
 // "127.0.0.1[127.0.0.1]:10024" or "[::1]:10025": a loopback filter port.
+// Content filters listen on loopback.
+const LOOPBACK = new IpNetworks(["127.0.0.0/8", "::1/128"]);
+
 function isFilterHop(relay: string, ports: readonly number[]): boolean {
   const m = /\[([^\]]+)\]:(\d+)$/.exec(relay);
   if (!m) return false;
-  const bytes = ipBytes(m[1]!);
-  const loopback = bytes !== null && ((bytes.length === 4 && bytes[0] === 127) || (bytes.length === 16 && bytes.slice(0, 15).every((b) => b === 0) && bytes[15] === 1));
-  return loopback && ports.includes(Number(m[2]));
+  return LOOPBACK.has(m[1]!) && ports.includes(Number(m[2]));
 }
 
 /** Domain part of an address, lower-cased ("" when none). */

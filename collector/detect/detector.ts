@@ -1,6 +1,5 @@
 import type { DetectContext } from "./detect-context.js";
-import type { Finding } from "./finding.js";
-import type { RuleName } from "./rule-name.js";
+import type { Finding, RuleName } from "../vocabulary/finding.js";
 
 /**
  * One check of one rule: SQL against ClickHouse (so every collector sees the

@@ -1,33 +1,23 @@
 import type { DetectConfig } from "./detect-config.js";
 import type { Detector } from "./detector.js";
-import { accountFleetLoginDetector } from "./rules/account-fleet-login.js";
-import { accountTakeoverDetector } from "./rules/account-takeover.js";
-import { accountVolumeDetector } from "./rules/account-volume.js";
-import { authBruteforceDetector } from "./rules/auth-bruteforce.js";
-import { backscatterDetector } from "./rules/backscatter.js";
-import { directToMxDetector } from "./rules/direct-to-mx.js";
-import { openRelayDetector } from "./rules/open-relay.js";
-import { queueSurgeDetector } from "./rules/queue-surge.js";
-import { webScriptDetector } from "./rules/web-script.js";
+import type { ConfigOf, RuleModule } from "./rule.js";
+import type { RuleConfigBase } from "./rule-config.js";
+import { ruleNamed } from "./rule-catalog.js";
+import { RULES } from "./rules/registry.js";
 
-/** The detectors of every enabled rule, in a stable order. */
+/** The detectors of every enabled rule, in registry order. */
 export function buildDetectors(config: DetectConfig): Detector[] {
-  const r = config.rules;
-  return [
-    ...(r.compromisedAccount.enabled
-      ? [accountVolumeDetector(r.compromisedAccount), accountTakeoverDetector(r.compromisedAccount), accountFleetLoginDetector(r.compromisedAccount)]
-      : []),
-    ...(r.openRelay.enabled ? [openRelayDetector(r.openRelay)] : []),
-    ...(r.directToMx.enabled ? [directToMxDetector(r.directToMx)] : []),
-    ...(r.webScript.enabled ? [webScriptDetector(r.webScript)] : []),
-    ...(r.backscatter.enabled ? [backscatterDetector(r.backscatter, r.openRelay.filterRelayPorts)] : []),
-    ...(r.queueSurge.enabled ? [queueSurgeDetector(r.queueSurge)] : []),
-    ...(r.authBruteforce.enabled ? [authBruteforceDetector(r.authBruteforce)] : []),
-  ];
+  const sections = config.rules as Readonly<Record<string, RuleConfigBase>>;
+  const configOf = ((rule: Pick<RuleModule, "configKey">) => sections[rule.configKey]) as ConfigOf;
+  return (RULES as readonly RuleModule[]).flatMap((rule) => {
+    const section = sections[rule.configKey]!;
+    return section.enabled ? rule.detectors(section, configOf) : [];
+  });
 }
 
 /** Quiet period of a rule, minutes: its own override or detect.quietMinutes. */
 export function quietMinutesFor(config: DetectConfig, rule: string): number {
-  const key = rule.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof DetectConfig["rules"];
-  return config.rules[key]?.quietMinutes ?? config.quietMinutes;
+  const key = ruleNamed(rule)?.configKey;
+  const section = key === undefined ? undefined : (config.rules as Readonly<Record<string, RuleConfigBase>>)[key];
+  return section?.quietMinutes ?? config.quietMinutes;
 }

@@ -1,5 +1,6 @@
 import type { ClickHouseStore } from "../store/clickhouse/store.js";
-import { strings, tableName } from "./sql.js";
+import { strings } from "../store/clickhouse/sql.js";
+import { tableName } from "../store/clickhouse/sql-literal.js";
 
 /** What the detectors need to know about one host, from its latest `hosts` row. */
 export interface FleetHost {

@@ -2,13 +2,14 @@
 // protobuf Hello/Batch messages stored through the real BatchWriter, mail
 // and auth windows produced by the real log parsers and window aggregator
 // from MTA log lines. Used by the detection integration tests.
-import { toAuthWindow, toMailWindow } from "../../probe/batch/build-mta-parts.js";
+import { toAuthWindow, toMailWindow } from "../../shared/mta/aggregate/window-messages.js";
 import { create } from "@bufbuild/protobuf";
 import {
   AuthWindowSchema,
   BatchSchema,
   HelloSchema,
   KeyCountSchema,
+  LogReadStatsSchema,
   MailWindowSchema,
   MtaInfoSchema,
   ProcessInfoSchema,
@@ -79,12 +80,12 @@ export class FleetSimulator {
     this.seq.set(h.hostId, 0n);
   }
 
-  private async batch(hostId: string, fill: Parameters<typeof create<typeof BatchSchema>>[1]): Promise<void> {
+  private async batch(hostId: string, fill: Parameters<typeof create<typeof BatchSchema>>[1], createdAtMs = Date.now()): Promise<void> {
     const cursor = this.cursors.get(hostId);
     if (!cursor) throw new Error(`host ${hostId} not announced`);
     const seq = (this.seq.get(hostId) ?? 0n) + 1n;
     this.seq.set(hostId, seq);
-    await this.writer.storeBatch(cursor, create(BatchSchema, { hostId, streamEpoch: 1n, seq, createdAtUnixMs: BigInt(Date.now()), ...fill }));
+    await this.writer.storeBatch(cursor, create(BatchSchema, { hostId, streamEpoch: 1n, seq, createdAtUnixMs: BigInt(createdAtMs), ...fill }));
   }
 
   /** Stores mail windows given field by field. */
@@ -123,7 +124,7 @@ export class FleetSimulator {
     hostId: string,
     atMs: number,
     sockets: {
-      direction: "outbound" | "inbound";
+      direction: "outbound" | "inbound" | "listen";
       localAddress?: string;
       localPort?: number;
       remoteAddress: string;
@@ -151,7 +152,7 @@ export class FleetSimulator {
             create(SocketSchema, {
               proto: "tcp",
               state: "ESTABLISHED",
-              direction: s.direction === "outbound" ? SocketDirection.OUTBOUND : SocketDirection.INBOUND,
+              direction: { outbound: SocketDirection.OUTBOUND, inbound: SocketDirection.INBOUND, listen: SocketDirection.LISTEN }[s.direction],
               localAddress: s.localAddress ?? "198.51.100.10",
               localPort: s.localPort ?? 40_000 + i,
               remoteAddress: s.remoteAddress,
@@ -178,6 +179,19 @@ export class FleetSimulator {
         }),
       ],
     });
+  }
+
+  /** Stores the lines the probe read from each log in the batch sent at `atMs` (log_read_stats rows carry the batch time). */
+  async logStats(hostId: string, atMs: number, stats: { path: string; lines: number; recognised?: number; rotations?: number }[]): Promise<void> {
+    await this.batch(
+      hostId,
+      {
+        logStats: stats.map((s) =>
+          create(LogReadStatsSchema, { path: s.path, lines: BigInt(s.lines), recognised: BigInt(s.recognised ?? s.lines), unrecognised: BigInt(s.lines - (s.recognised ?? s.lines)), rotations: s.rotations ?? 0 }),
+        ),
+      },
+      atMs,
+    );
   }
 
   /** Stores one queue snapshot. */

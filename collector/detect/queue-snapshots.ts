@@ -1,6 +1,6 @@
 import type { Baseline } from "./baseline.js";
 import type { DetectContext } from "./detect-context.js";
-import { dateTimeAt, inList, num, strings } from "./sql.js";
+import { dateTimeAt, inList, num, strings } from "../store/clickhouse/sql.js";
 
 /** A host's newest queue snapshot. */
 export interface QueueSnapshot {

@@ -1,7 +1,7 @@
 import { sqlLiteral } from "../store/clickhouse/sql-literal.js";
 import type { DetectContext } from "./detect-context.js";
-import type { EvidenceRow } from "./finding.js";
-import { dateTimeAt, inList, num, strings } from "./sql.js";
+import type { EvidenceRow } from "../vocabulary/finding.js";
+import { dateTimeAt, inList, num, strings } from "../store/clickhouse/sql.js";
 
 /** One identity's mail_windows summed over a rule's lookback. */
 export interface WindowTotals {

@@ -1,7 +1,7 @@
-import type { EvidenceRow } from "../detect/finding.js";
-import type { RuleName } from "../detect/rule-name.js";
-import type { Severity } from "../detect/severity.js";
-import { inList, num, strings, tableName } from "../detect/sql.js";
+import type { EvidenceRow, RuleName } from "../vocabulary/finding.js";
+import type { Severity } from "../vocabulary/severity.js";
+import { inList, num, strings } from "../store/clickhouse/sql.js";
+import { tableName } from "../store/clickhouse/sql-literal.js";
 import { toClickHouseDateTime } from "../store/clickhouse/datetime.js";
 import { sqlLiteral } from "../store/clickhouse/sql-literal.js";
 import type { ClickHouseStore, Row } from "../store/clickhouse/store.js";

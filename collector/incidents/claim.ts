@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { inList, tableName } from "../detect/sql.js";
+import { inList } from "../store/clickhouse/sql.js";
+import { tableName } from "../store/clickhouse/sql-literal.js";
 import { sqlLiteral } from "../store/clickhouse/sql-literal.js";
 import type { ClickHouseStore, Row } from "../store/clickhouse/store.js";
 

@@ -1,4 +1,4 @@
-import type { Evidence } from "../detect/finding.js";
+import type { Evidence } from "../vocabulary/finding.js";
 import type { Incident } from "./incident.js";
 
 /** An incident as printed by `spamtrace incidents --json` and sent to webhooks. Times are ISO 8601 UTC. */

@@ -1,6 +1,6 @@
 import type { Logger } from "../../shared/log/logger.js";
-import { mergeEvidence, uniqueStrings, type Finding } from "../detect/finding.js";
-import { maxSeverity, severityRank, type Severity } from "../detect/severity.js";
+import { mergeEvidence, uniqueStrings, type Finding } from "../vocabulary/finding.js";
+import { maxSeverity, severityRank, type Severity } from "../vocabulary/severity.js";
 import type { ClickHouseStore } from "../store/clickhouse/store.js";
 import { previousIncidentIds, readIncidents, writeIncidents } from "./alerts-table.js";
 import { incidentId, incidentKey, type Incident } from "./incident.js";

@@ -1,13 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { RULE_NAMES } from "../detect/rule-name.js";
-import { checkReadOnlySql } from "../query/check-read-only-sql.js";
+import { checkReadOnlySql } from "../admin/check-read-only-sql.js";
 import { fromAlertRow, incidentsSql, newestVersions, toAlertRow } from "./alerts-table.js";
 import { formatIncidents } from "./format-incidents.js";
 import { incidentId, incidentKey } from "./incident.js";
-import { finding, incident } from "./incident-fixtures.test-support.js";
+import { finding } from "../vocabulary/finding-fixtures.test-support.js";
+import { incident } from "./incident-fixtures.test-support.js";
 import { incidentToJson } from "./incident-json.js";
 import { mergeFindings } from "./incident-tracker.js";
-import { remediationSteps } from "./remediation.js";
 
 describe("incident identity", () => {
   it("keys on rule, scope, host and subject", () => {
@@ -63,20 +62,6 @@ describe("alerts rows", () => {
     expect(sql.endsWith("LIMIT 5")).toBe(true);
     // `spamtrace incidents` sends it through the read-only gate of `spamtrace sql` / the admin endpoint.
     expect(checkReadOnlySql(incidentsSql("spamtrace", { status: "open" }))).toBe(incidentsSql("spamtrace", { status: "open" }));
-  });
-});
-
-describe("remediation", () => {
-  it.each(RULE_NAMES)("%s has steps that cite the troubleshooting guide", (rule) => {
-    const steps = remediationSteps(finding({ rule, details: { account: "alice", pid: 7, script: "/home/u/x.php" } }), "postfix");
-    expect(steps.length).toBeGreaterThanOrEqual(2);
-    expect(steps.some((s) => /\[guide/.test(s))).toBe(true);
-  });
-  it("fills in the pid, the account, the queue ids and the MTA's commands", () => {
-    expect(remediationSteps(finding(), "postfix")[0]).toBe("Inspect the process on web1: `lsof -Pnp 7` — its cwd and txt lines show where the script lives (cwd /tmp) [guide: inspectez les processus suspects avec lsof].");
-    const account = remediationSteps(finding({ rule: "compromised-account", subject: "alice", details: { account: "alice", client_ips: ["203.0.113.5"] }, evidence: { rows: [], sample_lines: [], queue_ids: ["Q1", "Q2"], message_ids: [] } }), "exim");
-    expect(account[0]).toBe("Change the password of alice on web1 and end its open sessions (IMAP/SMTP) [guide step 3.1: changez le mot de passe du compte].");
-    expect(account[2]).toBe("Remove the spam left in the queue [guide step 4]: check one with `exim -Mvh Q1` then `exim -Mrm Q1 Q2` and the rest of alice's mail (`exim -bp`, -auth_id alice).");
   });
 });
 

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
-import type { Evidence, Finding, Scope } from "../detect/finding.js";
-import type { RuleName } from "../detect/rule-name.js";
-import type { Severity } from "../detect/severity.js";
+import type { Evidence, Finding, RuleName, Scope } from "../vocabulary/finding.js";
+import type { Severity } from "../vocabulary/severity.js";
 
 /** Whether an incident still has activity. */
 export type IncidentStatus = "open" | "resolved";

@@ -1,7 +1,9 @@
 import { stat } from "node:fs/promises";
-import { WindowAggregator, type IdentityCounts, type IdentityKind } from "../../shared/mta/aggregate/window-aggregator.js";
-import { MTA_FAMILIES, type MailEvent, type MailLogSource } from "../../shared/mta/events/mail-event.js";
-import { MailLogParser, type MtaSelection } from "../../shared/mta/parse/mail-log-parser.js";
+import type { IdentityKind } from "../../shared/mta/aggregate/identity-kinds.js";
+import { WindowAggregator, type IdentityCounts } from "../../shared/mta/aggregate/window-aggregator.js";
+import type { MailEvent } from "../../shared/mta/events/mail-event.js";
+import { MTA_FAMILIES, type MailLogSource, type MtaSelection } from "../../shared/mta/mta-kinds.js";
+import { MailLogParser } from "../../shared/mta/parse/mail-log-parser.js";
 import { ownString } from "../../shared/mta/text/mail-text.js";
 import { readLogLineRanges } from "./read-log-lines.js";
 

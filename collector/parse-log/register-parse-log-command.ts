@@ -1,5 +1,5 @@
 import { type Command, Option } from "commander";
-import type { MtaSelection } from "../../shared/mta/parse/mail-log-parser.js";
+import { MTA_SELECTIONS, type MtaSelection } from "../../shared/mta/mta-kinds.js";
 import { parseLogFiles } from "./parse-log-command.js";
 
 /** Adds `parse-log [--mta auto|postfix|exim|sendmail|qmail] FILE...` to a commander program; it prints the JSON report to stdout. */
@@ -7,7 +7,7 @@ export function registerParseLogCommand(program: Command, write: (text: string) 
   return program
     .command("parse-log")
     .description("parse MTA log files (plain or gzip) and print totals per sender identity as JSON")
-    .addOption(new Option("--mta <mta>", "MTA that wrote the logs").choices(["auto", "postfix", "exim", "sendmail", "qmail"]).default("auto"))
+    .addOption(new Option("--mta <mta>", "MTA that wrote the logs").choices(MTA_SELECTIONS).default("auto"))
     .argument("<files...>", "log files, in order (oldest rotation first)")
     .action(async (files: string[], opts: { mta: MtaSelection }) => {
       const report = await parseLogFiles({ mta: opts.mta, files });

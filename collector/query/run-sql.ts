@@ -2,8 +2,8 @@ import type { CollectorConfig } from "../config/collector-config.js";
 import { readAdminToken } from "../admin/admin-token.js";
 import { openStore } from "../store/open-store.js";
 import type { Row } from "../store/clickhouse/store.js";
-import { checkReadOnlySql } from "./check-read-only-sql.js";
-import { explainLimitError, limitSettings } from "./query-limits.js";
+import { checkReadOnlySql } from "../admin/check-read-only-sql.js";
+import { explainLimitError, limitSettings } from "../admin/query-limits.js";
 
 /**
  * Runs an analyst's read-only query against the configured store. With a

@@ -1,6 +1,6 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import { IpNetworks, isCidr } from "../detect/ip-networks.js";
+import { IpNetworks, isCidr } from "../vocabulary/ip-networks.js";
 
 /** A target as given: host and port. */
 export interface RelayTarget {

@@ -1,5 +1,5 @@
 import type { Logger } from "../../shared/log/logger.js";
-import type { Finding } from "../detect/finding.js";
+import type { Finding } from "../vocabulary/finding.js";
 import type { Claims } from "../incidents/claim.js";
 import { runRelayChecks, type RelayCheckResult } from "./relay-check.js";
 import type { RelayCheckConfig } from "./relay-check-config.js";

@@ -1,6 +1,6 @@
 import type { Batch, Hello } from "../../shared/gen/spamtrace/v1/ingest_pb.js";
 import { toClickHouseDateTime } from "./clickhouse/datetime.js";
-import { bindSql } from "./clickhouse/sql-literal.js";
+import { bindSql, tableName } from "./clickhouse/sql-literal.js";
 import type { ClickHouseStore } from "./clickhouse/store.js";
 import type { InsertBatcher } from "./insert-batcher.js";
 import { hostRow } from "./rows/host-row.js";
@@ -58,7 +58,7 @@ export class BatchWriter {
   async openStream(hello: Hello, certName: string): Promise<StreamCursor> {
     await this.store.insert("hosts", [hostRow(hello, certName, this.collectorId, Date.now())]);
     const rows = await this.store.query<{ seq: string }>(
-      bindSql(`SELECT max(batch_seq) AS seq FROM ${this.store.database}.ingest_batches WHERE host_id = {h} AND stream_epoch = {e}`, {
+      bindSql(`SELECT max(batch_seq) AS seq FROM ${tableName(this.store.database, "ingest_batches")} WHERE host_id = {h} AND stream_epoch = {e}`, {
         h: hello.hostId,
         e: hello.streamEpoch,
       }),
@@ -108,7 +108,7 @@ export class BatchWriter {
 
   private async hasRows(table: string, batch: Batch): Promise<boolean> {
     const rows = await this.store.query<{ n: string }>(
-      bindSql(`SELECT count() AS n FROM ${this.store.database}.${table} WHERE host_id = {h} AND stream_epoch = {e} AND batch_seq = {s}`, {
+      bindSql(`SELECT count() AS n FROM ${tableName(this.store.database, table)} WHERE host_id = {h} AND stream_epoch = {e} AND batch_seq = {s}`, {
         h: batch.hostId,
         e: batch.streamEpoch,
         s: batch.seq,

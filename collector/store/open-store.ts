@@ -1,13 +1,37 @@
 import { readFileSync } from "node:fs";
-import type { CollectorConfig } from "../config/collector-config.js";
 import { ChdbStore } from "./clickhouse/chdb-store.js";
 import { ServerStore } from "./clickhouse/server-store.js";
 import type { ClickHouseStore } from "./clickhouse/store.js";
 import { migrateCluster } from "./clickhouse/cluster-schema.js";
 import { migrate, type MigrationReport } from "./clickhouse/migrate.js";
 
+/** The `store` section of the collector config, as far as opening the store goes (collector/config validates it). */
+export interface StoreConfig {
+  /** ClickHouse server URL; absent: the embedded engine. */
+  url?: string | undefined;
+  username: string;
+  passwordFile?: string | undefined;
+  database: string;
+  /** The embedded engine's data folder. */
+  dataDir: string;
+  requestTimeoutMs: number;
+  /** Rows older than this many days are dropped. */
+  retentionDays: number;
+  /** A ClickHouse cluster: local tables behind Distributed tables (cluster-schema.ts). */
+  cluster?: StoreClusterConfig | undefined;
+}
+
+/** `store.cluster`: the cluster's name in <remote_servers> and every server's HTTP URL. */
+export interface StoreClusterConfig {
+  name: string;
+  nodes: readonly string[];
+  /** Default: database + "_local". */
+  localDatabase?: string | undefined;
+  replicated: boolean;
+}
+
 /** Opens the configured store: a ClickHouse server when `store.url` is set, the embedded engine otherwise. */
-export async function openStore(config: CollectorConfig["store"], env: NodeJS.ProcessEnv = process.env): Promise<ClickHouseStore> {
+export async function openStore(config: StoreConfig, env: NodeJS.ProcessEnv = process.env): Promise<ClickHouseStore> {
   if (config.url === undefined) return ChdbStore.open(config.dataDir, config.database);
   return ServerStore.open({
     url: config.url,
@@ -29,7 +53,7 @@ export async function openStore(config: CollectorConfig["store"], env: NodeJS.Pr
  * embedded engine; with `store.cluster`, local tables and Distributed tables
  * on every node (cluster-schema.ts).
  */
-export async function migrateStore(store: ClickHouseStore, config: CollectorConfig["store"], env: NodeJS.ProcessEnv = process.env): Promise<MigrationReport> {
+export async function migrateStore(store: ClickHouseStore, config: StoreConfig, env: NodeJS.ProcessEnv = process.env): Promise<MigrationReport> {
   const cluster = config.cluster;
   if (cluster === undefined) return migrate(store, { database: config.database, retentionDays: config.retentionDays });
   const localDatabase = cluster.localDatabase ?? `${config.database}_local`;

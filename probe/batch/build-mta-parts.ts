@@ -1,57 +1,10 @@
 import { create } from "@bufbuild/protobuf";
-import {
-  AuthWindowSchema,
-  KeyCountSchema,
-  LogReadStatsSchema,
-  MailWindowSchema,
-  QueueSnapshotSchema,
-  type AuthWindow as AuthWindowMessage,
-  type LogReadStats,
-  type MailWindow,
-  type QueueSnapshot as QueueSnapshotMessage,
-} from "../../shared/gen/spamtrace/v1/ingest_pb.js";
-import type { AuthWindow, IdentityWindow } from "../../shared/mta/aggregate/window-aggregator.js";
+import { KeyCountSchema, LogReadStatsSchema, QueueSnapshotSchema, type LogReadStats, type QueueSnapshot as QueueSnapshotMessage } from "../../shared/gen/spamtrace/v1/ingest_pb.js";
 import type { LogFileStats } from "../collect/mail-log/mail-log-collector.js";
 import type { QueueSnapshot } from "../collect/queue/queue-snapshot.js";
 
-/** An identity window as a MailWindow message. */
-export function toMailWindow(w: IdentityWindow): MailWindow {
-  return create(MailWindowSchema, {
-    windowStartUnixMs: BigInt(w.window_start_unix_ms),
-    windowSeconds: w.window_seconds,
-    identityKind: w.kind,
-    identity: w.key,
-    received: w.received,
-    delivered: w.delivered,
-    deferred: w.deferred,
-    bounced: w.bounced,
-    rejected: w.rejected,
-    relayDenied: w.relay_denied,
-    authFailures: w.auth_failures,
-    authSuccesses: w.auth_successes,
-    nullSender: w.null_sender,
-    distinctRecipients: w.distinct_recipients,
-    distinctRecipientDomains: w.distinct_recipient_domains,
-    distinctClientIps: w.distinct_client_ips,
-    sampleQueueIds: w.sample_queue_ids,
-    sampleMessageIds: w.sample_message_ids,
-    sampleLines: w.sample_lines,
-  });
-}
-
-/** An auth window as an AuthWindow message. */
-export function toAuthWindow(w: AuthWindow): AuthWindowMessage {
-  return create(AuthWindowSchema, {
-    windowStartUnixMs: BigInt(w.window_start_unix_ms),
-    windowSeconds: w.window_seconds,
-    clientIp: w.client_ip,
-    username: w.username,
-    failures: w.failures,
-    successes: w.successes,
-    services: w.services,
-    sampleLines: w.sample_lines,
-  });
-}
+// The window messages are built in shared/ (the collector's fleet simulator writes them too).
+export { toAuthWindow, toMailWindow } from "../../shared/mta/aggregate/window-messages.js";
 
 /** A queue snapshot as a QueueSnapshot message. */
 export function toQueueSnapshot(q: QueueSnapshot): QueueSnapshotMessage {

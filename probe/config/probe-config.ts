@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { idString } from "../../shared/config/id-string.js";
 import { loadConfig } from "../../shared/config/load-config.js";
+import { PROBE_MTA_KIND_SETTINGS } from "../../shared/mta/mta-kinds.js";
 import { HOST_ID_PATTERN } from "../../shared/types/host-id.js";
 import { DEFAULT_SMTP_PORTS } from "../../shared/types/socket-record.js";
 import { MIN_SPOOL_BYTES } from "../spool/disk-spool.js";
@@ -58,7 +59,7 @@ export const probeConfigSchema = z.strictObject({
   mta: z
     .strictObject({
       /** "auto" detects the MTA (processes, binaries, config); a kind forces it. */
-      kind: z.enum(["auto", "postfix", "exim", "sendmail", "qmail", "opensmtpd", "none"]).default("auto"),
+      kind: z.enum(PROBE_MTA_KIND_SETTINGS).default("auto"),
       /** Log files to follow instead of the detected one (the first detected existing log). */
       logPaths: z.array(z.string().min(1)).optional(),
       /** Extra executables that belong to the MTA (e.g. a second Postfix instance's binaries). */

@@ -1,5 +1,6 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { writeDurably } from "../state/write-durably.js";
 
 /** One spooled batch: its sequence number and encoded bytes. */
 export interface SpooledBatch {
@@ -159,17 +160,4 @@ export class DiskSpool {
   private writeState(): void {
     writeDurably(join(this.dir, "state.json"), Buffer.from(JSON.stringify(this.state)));
   }
-}
-
-// Write to a temporary file, fsync, then rename: a crash leaves the old file or the new one, never half of one.
-function writeDurably(path: string, bytes: Uint8Array): void {
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, "w", 0o600);
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
 }

@@ -1,4 +1,4 @@
-import { appendFile, copyFile, rename, truncate, writeFile } from "node:fs/promises";
+import { appendFile, copyFile, readFile, rename, truncate, writeFile } from "node:fs/promises";
 import net from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +17,11 @@ import { waitFor } from "../setup/wait-for.js";
 
 const summary: (Omit<DeliveryLedger, "empty"> & { scenario: string })[] = [];
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Now as a syslog timestamp ("Dec  7 02:04:30", UTC). */
+const syslogStamp = (): string => {
+  const t = new Date();
+  return `${t.toLocaleString("en-US", { month: "short", timeZone: "UTC" })} ${String(t.getUTCDate()).padStart(2, " ")} ${t.toISOString().slice(11, 19)}`;
+};
 
 describe("fault injection", () => {
   let server: ClickHouseServer;
@@ -62,9 +67,13 @@ describe("fault injection", () => {
     try {
       let collector = await lab.startCollector();
       let probe = await lab.startProbe(hostId);
-      await waitFor("first batches stored", async () => ((await spoolLastSeq(lab, hostId)) >= 5 && (await spoolPending(lab, hostId)) < 3 ? true : undefined), 20_000, 50);
+      await waitFor("first batches stored", async () => ((await spoolLastSeq(lab, hostId)) >= 5 && (await spoolPending(lab, hostId)) < 3 ? true : undefined), 20_000, 50).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}; probe said:\n${probe.output().slice(-3000)}`);
+      });
       await inject({ lab, collector: () => collector, setCollector: (c) => (collector = c), probe: () => probe, setProbe: (p) => (probe = p) });
-      await waitFor("spool drained", async () => ((await spoolPending(lab, hostId)) <= 2 ? true : undefined), 60_000, 100);
+      await waitFor("spool drained", async () => ((await spoolPending(lab, hostId)) <= 2 ? true : undefined), 60_000, 100).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}; probe said:\n${probe.output().slice(-3000)}\ncollector said:\n${collector.output().slice(-3000)}`);
+      });
       await probe.kill("SIGTERM");
       const ledger = await deliveryLedger(lab, hostId);
       summary.push({ scenario: name, ...ledger });
@@ -149,7 +158,6 @@ describe("fault injection", () => {
     });
     const log = join(lab.dir, "mail.log");
     await writeFile(log, "");
-    const { readFile } = await import("node:fs/promises");
     const file = lab.probeConfigFile(hostId);
     const config = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
     await writeFile(
@@ -161,9 +169,7 @@ describe("fault injection", () => {
       let probe = await lab.startProbe(hostId);
       const LINES = 3000;
       const line = (i: number): string => {
-        const t = new Date();
-        const stamp = `${t.toLocaleString("en-US", { month: "short", timeZone: "UTC" })} ${String(t.getUTCDate()).padStart(2, " ")} ${t.toISOString().slice(11, 19)}`;
-        return `${stamp} mx1 postfix/smtpd[4242]: NOQUEUE: reject: RCPT from unknown[192.0.2.77]: 554 5.7.1 <rcpt${i}@example.com>: Relay access denied; from=<spam@example.org> to=<rcpt${i}@example.com> proto=ESMTP helo=<x>\n`;
+        return `${syslogStamp()} mx1 postfix/smtpd[4242]: NOQUEUE: reject: RCPT from unknown[192.0.2.77]: 554 5.7.1 <rcpt${i}@example.com>: Relay access denied; from=<spam@example.org> to=<rcpt${i}@example.com> proto=ESMTP helo=<x>\n`;
       };
       for (let i = 0; i < LINES; i += 25) {
         await appendFile(log, Array.from({ length: 25 }, (_, k) => line(i + k)).join(""));
@@ -198,7 +204,63 @@ describe("fault injection", () => {
       await probe.kill("SIGTERM");
       const final = await counted();
       summary.push({ scenario: "log rotation (rename x2, copytruncate, probe kill -9)", sent: LINES, stored: final.rejected, inSpool: 0, evictedReported: 0, duplicates: Math.max(0, final.rejected - LINES), lost: Math.max(0, LINES - final.rejected) });
-      expect(final.rejected).toBe(LINES);
+      expect(final).toEqual({ rejected: LINES, lines: LINES });
+    } finally {
+      await lab.close();
+    }
+  });
+
+  it("probe killed (-9) while the log is being written, before and after its first batch: log_read_stats.lines sums to the lines written", { timeout: 180_000 }, async () => {
+    const hostId = "fault-log-stats";
+    const lab = await makeLab({ store: server, probeHostIds: [hostId], ports: [smtpPort], probeExtra: { sockets: { snapshotIntervalMs: 1000 } } });
+    const log = join(lab.dir, "mail.log");
+    // Like syslog under load: lines arrive in pieces (a write may end mid-line), and half of
+    // them are informational (no window counter moves), so only the statistics can show them.
+    const line = (i: number): string =>
+      i % 2 === 0
+        ? `${syslogStamp()} mx1 postfix/smtpd[4242]: NOQUEUE: reject: RCPT from unknown[192.0.2.78]: 554 5.7.1 <r${i}@example.com>: Relay access denied; from=<s@example.org> to=<r${i}@example.com> proto=ESMTP helo=<x>\n`
+        : `${syslogStamp()} mx1 postfix/smtpd[4242]: disconnect from unknown[192.0.2.78] ehlo=1 mail=1 rcpt=0/1 commands=2/3\n`;
+    // What the log held before the probe first started: the default logStartAt "end" skips it.
+    await writeFile(log, Array.from({ length: 100 }, (_, i) => line(i + 1)).join(""));
+    const file = lab.probeConfigFile(hostId);
+    const config = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...config, mta: { kind: "postfix", logPaths: [log], windowMs: 1000, queueIntervalMs: 0 } }));
+    try {
+      await lab.startCollector();
+      let probe = await lab.startProbe(hostId);
+      const LINES = 4000;
+      const writer = (async () => {
+        for (let i = 0; i < LINES; i += 10) {
+          const text = Array.from({ length: 10 }, (_, k) => line(i + k)).join("");
+          const cut = 1 + Math.floor(Math.random() * (text.length - 1));
+          await appendFile(log, text.slice(0, cut));
+          await sleep(Math.random() < 0.5 ? 0 : 3);
+          await appendFile(log, text.slice(cut));
+          await sleep(5);
+        }
+      })();
+      // Killed before its first batch (snapshot interval 1 s), after it, and before it again.
+      for (const ms of [200, 1600, 300, 2300]) {
+        await sleep(ms);
+        await probe.kill("SIGKILL");
+        probe = await lab.startProbe(hostId);
+      }
+      await writer;
+      const counted = async (): Promise<{ rejected: number; lines: number }> => {
+        const [w] = await lab.sql<{ n: number }>(
+          `SELECT sum(rejected) AS n FROM ${lab.database}.mail_windows WHERE host_id = '${hostId}' AND identity_kind = 'client_ip' AND identity = '192.0.2.78'`,
+        );
+        const [l] = await lab.sql<{ n: number }>(`SELECT sum(lines) AS n FROM ${lab.database}.log_read_stats WHERE host_id = '${hostId}'`);
+        return { rejected: Number(w?.n ?? 0), lines: Number(l?.n ?? 0) };
+      };
+      await waitFor("every line in ClickHouse", async () => ((await counted()).lines >= LINES ? true : undefined), 30_000, 250).catch(async (error: unknown) => {
+        throw new Error(`${(error as Error).message}: ${JSON.stringify(await counted())} of ${LINES}; probe said:\n${probe.output().slice(-3000)}`);
+      });
+      await sleep(2500); // anything counted twice would arrive by now
+      await probe.kill("SIGTERM");
+      const final = await counted();
+      summary.push({ scenario: "log written in pieces, probe kill -9 x4 (lines)", sent: LINES, stored: final.lines, inSpool: 0, evictedReported: 0, duplicates: Math.max(0, final.lines - LINES), lost: Math.max(0, LINES - final.lines) });
+      expect(final).toEqual({ rejected: LINES / 2, lines: LINES });
     } finally {
       await lab.close();
     }

@@ -1,7 +1,8 @@
-import type { MailEvent, MailLogSource } from "../../shared/mta/events/mail-event.js";
+import type { MailEvent } from "../../shared/mta/events/mail-event.js";
+import { MAIL_LOG_SOURCES, type MailLogSource } from "../../shared/mta/mta-kinds.js";
 import { check, checkCount, checkOptionalString } from "./fuzz-target.js";
 
-const SOURCES = new Set<MailLogSource>(["postfix", "exim", "sendmail", "qmail", "dovecot", "opensmtpd", "courier"]);
+const SOURCES = new Set<MailLogSource>(MAIL_LOG_SOURCES);
 const STAGES = new Set(["connect", "helo", "mail", "rcpt", "data", "other"]);
 const REASONS = new Set(["relay_denied", "rbl", "unknown_user", "policy", "spam", "other"]);
 

@@ -1,10 +1,11 @@
 import { CourierLineParser } from "../../shared/mta/courier/parse-courier-line.js";
 import { DovecotLineParser } from "../../shared/mta/dovecot/parse-dovecot-line.js";
-import type { MailEvent, MailLogSource } from "../../shared/mta/events/mail-event.js";
+import type { MailEvent } from "../../shared/mta/events/mail-event.js";
+import type { MailLogSource, MtaSelection } from "../../shared/mta/mta-kinds.js";
 import { EximLineParser } from "../../shared/mta/exim/parse-exim-line.js";
 import { OpensmtpdLineParser } from "../../shared/mta/opensmtpd/parse-opensmtpd-line.js";
 import type { FamilyLineParser } from "../../shared/mta/parse/family-line-parser.js";
-import { MailLogParser, type MtaSelection } from "../../shared/mta/parse/mail-log-parser.js";
+import { MailLogParser } from "../../shared/mta/parse/mail-log-parser.js";
 import { RelayContinuations } from "../../shared/mta/parse/relay-continuations.js";
 import { PostfixLineParser } from "../../shared/mta/postfix/parse-postfix-line.js";
 import { QmailLineParser } from "../../shared/mta/qmail/parse-qmail-line.js";

@@ -28,6 +28,21 @@ export interface PlaybookRun {
   recapText: string;
   /** Counts per host, from the recap. */
   recap: Record<string, RecapCounts>;
+  /** "host: task" for every task result reported as changed (what a run that should change nothing changed). */
+  changedTasks: string[];
+}
+
+/** Lists "host: task" for each `changed:` result line of ansible-playbook's default output. */
+export function changedTasks(output: string): string[] {
+  const changed: string[] = [];
+  let task = "";
+  for (const line of output.split("\n")) {
+    const header = /^(?:TASK|RUNNING HANDLER) \[(.+)\]/.exec(line);
+    if (header) task = header[1]!;
+    const result = /^changed: \[([^\]]+)\]/.exec(line);
+    if (result) changed.push(`${result[1]}: ${task}`);
+  }
+  return changed;
 }
 
 /** Reads the PLAY RECAP of ansible-playbook's default output. */
@@ -108,5 +123,5 @@ export async function runPlaybook(opts: RunPlaybookOptions): Promise<PlaybookRun
   const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
   const code = await new Promise<number | string>((resolve) => child.once("exit", (c, s) => resolve(c ?? s ?? "unknown")));
   clearTimeout(timer);
-  return { code, output, ...parseRecap(output) };
+  return { code, output, ...parseRecap(output), changedTasks: changedTasks(output) };
 }

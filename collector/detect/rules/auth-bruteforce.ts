@@ -1,11 +1,28 @@
 import { sqlLiteral } from "../../store/clickhouse/sql-literal.js";
-import type { RuleConfigs } from "../detect-config.js";
 import { lookbackStart } from "../detect-context.js";
 import type { Detector } from "../detector.js";
-import { uniqueStrings, type Finding } from "../finding.js";
-import { dateTimeAt, num, strings } from "../sql.js";
+import { uniqueStrings, type Finding } from "../../vocabulary/finding.js";
+import { dateTimeAt, num, strings } from "../../store/clickhouse/sql.js";
+import type { z } from "zod";
+import { count, minutes, multiplier, ruleConfigSchema } from "../rule-config.js";
+import { defineRule } from "../rule.js";
+import { onHosts } from "../remediation-steps.js";
 
-type Config = RuleConfigs["authBruteforce"];
+/** detect.rules.authBruteforce: many failed logins from one client IP, on one host or across hosts. */
+export const authBruteforceConfigSchema = ruleConfigSchema({
+  /** Failures counted over this many minutes. */
+  lookbackMinutes: minutes(15),
+  /** Failures from one IP on one host that fire. */
+  minFailures: count(20),
+  /** Failures from one IP summed over the fleet that fire a fleet incident ... */
+  fleetMinFailures: count(50),
+  /** ... when they hit at least this many hosts. */
+  fleetMinHosts: count(2),
+  /** Failures this many times the threshold raise the severity one level. */
+  escalateMultiplier: multiplier(10),
+});
+
+type Config = z.output<typeof authBruteforceConfigSchema>;
 
 /** Failed logins of one client IP, on one host (hostId set) or over the fleet (hostId ""). */
 export interface FailureTotals {
@@ -93,3 +110,25 @@ export function evaluateAuthBruteforce(totals: readonly FailureTotals[], config:
       };
     });
 }
+
+/** auth-bruteforce: many failed logins from one client IP, on one host or across hosts. */
+export const authBruteforceRule = defineRule({
+  name: "auth-bruteforce",
+  configKey: "authBruteforce",
+  configSchema: authBruteforceConfigSchema,
+  severity: "medium",
+  detectors: (config) => [authBruteforceDetector(config)],
+  remediation: (f) => [
+    `Block ${f.subject} at the firewall or with fail2ban${onHosts(f)} [guide: comptes compromis — essais de milliers de combinaisons].`,
+    `Check whether any login from ${f.subject} succeeded (a compromised-account incident is raised when it does) and change those passwords [guide step 3.1].`,
+    "Enforce strong passwords and lock-out/delay after failures (Dovecot auth_failure_delay, Postfix anvil limits) [guide step 6].",
+  ],
+  doc: [
+    {
+      check: "host-failures / fleet-failures",
+      data: "auth_windows",
+      firesWhen: "≥ 20 failures from one outside IP on one host in 15 min; or ≥ 50 over ≥ 2 hosts (fleet). ≥ 10 × the bar: one level up",
+      subject: "the client IP",
+    },
+  ],
+});

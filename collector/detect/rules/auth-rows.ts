@@ -1,5 +1,5 @@
-import type { EvidenceRow } from "../finding.js";
-import { num, strings } from "../sql.js";
+import type { EvidenceRow } from "../../vocabulary/finding.js";
+import { num, strings } from "../../store/clickhouse/sql.js";
 
 /** One auth_windows row. */
 export interface AuthRow {

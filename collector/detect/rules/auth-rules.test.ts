@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { evaluateAccountTakeover } from "./account-takeover.js";
-import { evaluateFleetLogins } from "./account-fleet-login.js";
+import { evaluateAccountTakeover } from "./compromised-account-takeover.js";
+import { evaluateFleetLogins } from "./compromised-account-fleet-login.js";
 import { evaluateAuthBruteforce, type FailureTotals } from "./auth-bruteforce.js";
 import type { AuthRow } from "./auth-rows.js";
 import { RULES, isFleetAddress } from "./rule-fixtures.test-support.js";

@@ -1,13 +1,35 @@
 import { aboveBaseline, baselineKey, windowBaselines, type Baseline } from "../baseline.js";
 import { classifyDeliveryLine, domainOfAddress } from "../classify-delivery-line.js";
-import type { RuleConfigs } from "../detect-config.js";
 import { lookbackStart } from "../detect-context.js";
 import type { Detector } from "../detector.js";
-import { mergeEvidence, uniqueStrings, type Finding } from "../finding.js";
+import { mergeEvidence, uniqueStrings, type Finding } from "../../vocabulary/finding.js";
 import { latestQueueSnapshots, queueBaselines, type QueueBaseline, type QueueSnapshot } from "../queue-snapshots.js";
-import { dateTimeAt, num, strings } from "../sql.js";
+import { dateTimeAt, num, strings } from "../../store/clickhouse/sql.js";
+import type { z } from "zod";
+import { count, minutes, multiplier, ruleConfigSchema, share } from "../rule-config.js";
+import { defineRule } from "../rule.js";
+import { delistStep, onHosts } from "../remediation-steps.js";
+import { openRelayRule } from "./open-relay.js";
 
-type Config = RuleConfigs["backscatter"];
+/** detect.rules.backscatter: null-sender (bounce) mail far above normal, going to outside addresses. */
+export const backscatterConfigSchema = ruleConfigSchema({
+  /** Windows looked at, minutes. */
+  lookbackMinutes: minutes(10),
+  /** Bounces generated in the lookback before it can fire. */
+  minBounces: count(20),
+  /** Share of null-sender mail among all received mail that counts. */
+  minShare: share(0.3),
+  /** ... and more than this many times the host's baseline of bounces. */
+  baselineMultiplier: multiplier(5),
+  /** Baseline assumed for a host without history: with the defaults more than 20 bounces. */
+  baselineFloorBounces: count(4),
+  /** Null-sender messages in the queue that count (queue variant). */
+  minQueueBounces: count(50),
+  /** Share of null-sender messages in the queue that counts (queue variant). */
+  minQueueShare: share(0.5),
+});
+
+type Config = z.output<typeof backscatterConfigSchema>;
 
 /** A host's null-sender mail over the lookback (envelope_sender = "<>" windows). */
 export interface BounceTotals {
@@ -159,3 +181,29 @@ export function evaluateBackscatter(input: {
   }
   return [...byHost.values()];
 }
+
+/** backscatter: null-sender (bounce) mail far above normal, going to outside addresses. */
+export const backscatterRule = defineRule({
+  name: "backscatter",
+  configKey: "backscatter",
+  configSchema: backscatterConfigSchema,
+  severity: "medium",
+  // Content-filter hops are configured once, for open-relay, and mean the same here.
+  detectors: (config, configOf) => [backscatterDetector(config, configOf(openRelayRule).filterRelayPorts)],
+  remediation: (f, mtaKind) => [
+    `Stop accepting mail for unknown recipients${onHosts(f)} and bouncing it later: reject at RCPT time (Postfix local_recipient_maps / reject_unverified_recipient, Exim verify = recipient) [guide: rétrodiffusion; step 3.3 le paramétrage doit être revu].`,
+    mtaKind === "exim"
+      ? "Remove the queued bounces: `exiqgrep -i -f '^<>$' | xargs exim -Mrm` [guide step 4]."
+      : "Remove the queued bounces: `postqueue -j | jq -r 'select(.sender == \"\") | .queue_id' | postsuper -d -` [guide step 4].",
+    delistStep(f),
+  ],
+  doc: [
+    {
+      check: "log",
+      data: "mail_windows `envelope_sender` = `<>`",
+      firesWhen: "> 20 null-sender messages in 10 min, ≥ 30 % of received mail, > 5 × p95 (floor 4), and remote delivery lines among their samples (inbound DSNs for local users are delivered locally and stay silent)",
+      subject: "the host",
+    },
+    { check: "queue", data: "queue_snapshots", firesWhen: "≥ 50 null-sender messages queued, ≥ 50 % of the queue, above its baseline", subject: "the host" },
+  ],
+});

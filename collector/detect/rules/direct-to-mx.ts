@@ -1,12 +1,35 @@
-import type { RuleConfigs } from "../detect-config.js";
 import { lookbackStart } from "../detect-context.js";
 import type { Detector } from "../detector.js";
 import type { FleetHost } from "../fleet-hosts.js";
-import { uniqueStrings, type EvidenceRow, type Finding } from "../finding.js";
-import { IpNetworks } from "../ip-networks.js";
-import { dateTimeAt, inList, num, strings } from "../sql.js";
+import { uniqueStrings, type EvidenceRow, type Finding } from "../../vocabulary/finding.js";
+import { IpNetworks } from "../../vocabulary/ip-networks.js";
+import { dateTimeAt, inList, num, strings } from "../../store/clickhouse/sql.js";
+import { z } from "zod";
+import { cidr, count, minutes, port, ruleConfigSchema } from "../rule-config.js";
+import { defineRule } from "../rule.js";
+import { delistStep, onHosts } from "../remediation-steps.js";
 
-type Config = RuleConfigs["directToMx"];
+/** detect.rules.directToMx: outbound SMTP connections from processes that are not the MTA. */
+export const directToMxConfigSchema = ruleConfigSchema({
+  /** Socket snapshots looked at, minutes. */
+  lookbackMinutes: minutes(5),
+  /** Remote ports that mean "talking to an MX". 587/465 are submission to a smarthost, not direct-to-MX. */
+  remotePorts: z.array(port).min(1).default([25]),
+  /** Executables counted as the MTA on every host, besides each host's own hosts.mta_binary_paths. */
+  mtaExecutables: z.array(z.string().min(1)).default([]),
+  /** Executables allowed to connect out to an MX (monitoring agents); matched exactly. */
+  allowedExecutables: z.array(z.string().min(1)).default([]),
+  /** Remote networks that are the fleet's own relays/smarthosts (connections to them are not direct-to-MX). */
+  allowedRemoteNetworks: z.array(cidr).default([]),
+  /** Executable path prefixes where no legitimate mailer lives. */
+  suspiciousDirs: z.array(z.string().min(1)).default(["/tmp/", "/dev/shm/", "/var/tmp/", "/home/", "/run/user/"]),
+  /** Process names that imitate an MTA (a spam tool calling itself sendmail). */
+  mtaNames: z.array(z.string().min(1)).default(["sendmail", "smtpd", "smtp", "exim", "exim4", "postfix", "master", "qmgr", "sm-mta", "qmail-remote", "qmail-send"]),
+  /** The same executable (sha256, else path) sending from this many hosts also raises a fleet incident. */
+  fleetMinHosts: count(2),
+});
+
+type Config = z.output<typeof directToMxConfigSchema>;
 
 /** Outbound SMTP sockets of one process in the lookback. */
 export interface OutboundProcess {
@@ -192,3 +215,34 @@ export function fleetDirectToMx(hostFindings: readonly Finding[], config: Config
   }
   return out;
 }
+
+/** direct-to-mx: a process that is not the MTA talking SMTP to outside MX hosts. */
+export const directToMxRule = defineRule({
+  name: "direct-to-mx",
+  configKey: "directToMx",
+  configSchema: directToMxConfigSchema,
+  severity: "high",
+  detectors: (config) => [directToMxDetector(config)],
+  remediation(f) {
+    const d = f.details;
+    const on = onHosts(f);
+    const pid = typeof d.pid === "number" ? d.pid : undefined;
+    return [
+      `Inspect the process${on}: \`lsof -Pnp ${pid ?? "<PID>"}\` — its cwd and txt lines show where the script lives${typeof d.cwd === "string" && d.cwd ? ` (cwd ${d.cwd})` : ""} [guide: inspectez les processus suspects avec lsof].`,
+      `List the other outbound SMTP connections: \`lsof -Pni tcp:25\` and \`lsof -Pni tcp:587\` [guide: vérifiez à l'aide de lsof les connexions sortantes].`,
+      `This process is not the MTA even if it is called ${String(d.comm ?? "sendmail")}: spammers name their tools smtpd or sendmail on purpose. Save a copy of ${String(d.exe ?? "the executable")} (sha256 ${String(d.exe_sha256 || "unknown")}) for analysis, then stop it (\`kill -STOP ${pid ?? "<PID>"}\`, then kill) — never kill the real MTA [guide: faites preuve de prudence avant de tuer].`,
+      `Find how it got there (the web account ${String(d.user ?? "")}'s sites, cron jobs, uploads) and secure the site [guide step 3.2: site Web compromis].`,
+      delistStep(f),
+    ];
+  },
+  doc: [
+    {
+      check: "process",
+      data: "socket_snapshots outbound to port 25, hosts.mta_binary_paths",
+      firesWhen:
+        "exe not one of the host's MTA executables (+ `mtaExecutables`), not in `allowedExecutables`, talking to an address outside the fleet / `allowedRemoteNetworks`. One level up when the exe is under /tmp, /dev/shm, /var/tmp, /home, /run/user, deleted, or the process calls itself sendmail/smtpd/exim/postfix/...",
+      subject: "`exe (user U)`; details name pid(s), ppid, comm, argv, cwd, sha256, MX addresses",
+    },
+    { check: "fleet-same-exe (fleet)", data: "the host findings", firesWhen: "the same exe sha256 (else path) on ≥ 2 hosts", subject: "`sha256:<hash>`" },
+  ],
+});

@@ -1,12 +1,29 @@
 import { classifyDeliveryLine, domainOfAddress, REMOTE_DELIVERY_PREFILTER } from "../classify-delivery-line.js";
-import type { RuleConfigs } from "../detect-config.js";
 import { lookbackStart, type DetectContext } from "../detect-context.js";
 import type { Detector } from "../detector.js";
-import { uniqueStrings, type EvidenceRow, type Finding } from "../finding.js";
-import { dateTimeAt, inList, strings } from "../sql.js";
+import { uniqueStrings, type EvidenceRow, type Finding } from "../../vocabulary/finding.js";
+import { dateTimeAt, inList, strings } from "../../store/clickhouse/sql.js";
 import { windowTotals, type WindowTotals } from "../window-totals.js";
+import { z } from "zod";
+import { count, minutes, port, ruleConfigSchema } from "../rule-config.js";
+import { defineRule } from "../rule.js";
+import { delistStep, onHosts, purgeQueueStep } from "../remediation-steps.js";
 
-type Config = RuleConfigs["openRelay"];
+/** detect.rules.openRelay (passive): unauthenticated outside clients whose mail is handed to remote delivery. */
+export const openRelayConfigSchema = ruleConfigSchema(
+  {
+    /** Windows looked at, minutes (deliveries of a message may land in the minutes after it was received). */
+    lookbackMinutes: minutes(10),
+    /** Unauthenticated messages from one outside client before its remote deliveries count. */
+    minMessages: count(1),
+    /** Loopback ports of content filters (amavis, spamassassin): a hop to them is not remote delivery. */
+    filterRelayPorts: z.array(port).default([10024, 10025, 10026, 10027]),
+  },
+  // Open relays stay open until fixed; a long quiet period avoids re-opening between relay-check runs.
+  { quietMinutes: 120 },
+);
+
+type Config = z.output<typeof openRelayConfigSchema>;
 
 /**
  * open-relay (passive): mail accepted from an outside client that never
@@ -112,3 +129,34 @@ GROUP BY host_id`,
     if (finding) finding.details.listeners = strings(r.listeners).sort();
   }
 }
+
+/** open-relay: mail from unauthenticated outside clients relayed to remote domains (passive), or a relay check that got 2xx (active). */
+export const openRelayRule = defineRule({
+  name: "open-relay",
+  configKey: "openRelay",
+  configSchema: openRelayConfigSchema,
+  severity: "critical",
+  detectors: (config) => [openRelayDetector(config)],
+  remediation(f, mtaKind) {
+    const on = onHosts(f);
+    const listeners = f.details.listeners as string[] | undefined;
+    return [
+      mtaKind === "exim"
+        ? `Restrict relaying${on}: set relay_from_hosts to your own networks only and require authentication for everyone else, then restart Exim [guide step 3.3: le paramétrage doit être revu].`
+        : `Restrict relaying${on}: mynetworks must list only your own networks and smtpd_relay_restrictions must end with reject_unauth_destination (permit_sasl_authenticated before it), then \`postfix reload\` [guide step 3.3: le paramétrage doit être revu].`,
+      `Confirm with \`spamtrace relay-check ${typeof listeners?.[0] === "string" ? listeners[0] : f.scopeHost}\` that outside recipients are now refused.`,
+      purgeQueueStep(f, mtaKind),
+      delistStep(f),
+    ];
+  },
+  doc: [
+    {
+      check: "passive",
+      data: "mail_windows `client_ip`",
+      firesWhen:
+        'an outside client with no authenticated message in 10 min sent ≥ 1 message and its sampled delivery lines show remote delivery (Postfix smtp/relay agent, Exim remote_smtp / dnslookup, Sendmail esmtp, qmail "to remote"; hops to content-filter ports 10024–10027 are local; alias forwards — Postfix `orig_to=`, Exim `=> new <original>` — are not relaying). Listener from inbound socket_snapshots',
+      subject: "the host",
+    },
+    { check: "active", data: "`relayCheck.schedule`", firesWhen: "the scheduled check got 2xx to RCPT TO for an outside recipient", subject: "the host owning the address" },
+  ],
+});

@@ -1,11 +1,30 @@
 import { aboveBaseline } from "../baseline.js";
-import type { RuleConfigs } from "../detect-config.js";
 import { lookbackStart } from "../detect-context.js";
 import type { Detector } from "../detector.js";
-import type { Finding } from "../finding.js";
+import type { Finding } from "../../vocabulary/finding.js";
 import { latestQueueSnapshots, queueBaselines, type QueueBaseline, type QueueSnapshot } from "../queue-snapshots.js";
+import { z } from "zod";
+import { count, minutes, multiplier, ruleConfigSchema, share } from "../rule-config.js";
+import { defineRule } from "../rule.js";
+import { delistStep, onHosts } from "../remediation-steps.js";
 
-type Config = RuleConfigs["queueSurge"];
+/** detect.rules.queueSurge: the MTA queue far above its baseline, mostly deferred, or very old. */
+export const queueSurgeConfigSchema = ruleConfigSchema({
+  /** Only snapshots this recent count, minutes. */
+  lookbackMinutes: minutes(5),
+  /** Queued messages before depth can fire. */
+  minMessages: count(500),
+  /** ... and more than this many times the host's baseline (p95 of snapshot totals). */
+  baselineMultiplier: multiplier(5),
+  /** Baseline assumed for a host without queue history: with the defaults more than 500 queued. */
+  baselineFloorMessages: count(100),
+  /** Share of the queue that is deferred (with at least minMessages queued) that fires. */
+  minDeferredShare: share(0.8),
+  /** Oldest queued message older than this fires at low severity (Postfix's maximal_queue_lifetime is 5 days); 0 disables. */
+  maxOldestAgeSeconds: z.number().int().min(0).default(432_000),
+});
+
+type Config = z.output<typeof queueSurgeConfigSchema>;
 
 /**
  * queue-surge: a host's newest queue snapshot holds at least minMessages and
@@ -73,3 +92,31 @@ export function evaluateQueueSurge(snapshots: readonly QueueSnapshot[], baseline
   }
   return findings;
 }
+
+/** queue-surge: the MTA queue far above its baseline, mostly deferred, or very old. */
+export const queueSurgeRule = defineRule({
+  name: "queue-surge",
+  configKey: "queueSurge",
+  configSchema: queueSurgeConfigSchema,
+  severity: "medium",
+  detectors: (config) => [queueSurgeDetector(config)],
+  remediation(f, mtaKind) {
+    const d = f.details;
+    const senders = Array.isArray(d.top_senders) ? (d.top_senders as { key: string; count: number }[]).slice(0, 3).map((s) => s.key) : [];
+    return [
+      `Find who filled the queue${onHosts(f)}: top senders ${senders.join(", ") || "(see evidence)"} — read the logs for their queue ids and follow the compromised-account or web-script steps [guide step 2: inspectez les journaux et la file d'attente].`,
+      mtaKind === "exim"
+        ? `Remove the spam left in the queue: \`exiqgrep -i -f '<sender>' | xargs exim -Mrm\` [guide step 4].`
+        : `Remove the spam left in the queue: \`postqueue -j | jq -r 'select(.sender == "<sender>") | .queue_id' | postsuper -d -\` [guide step 4].`,
+      delistStep(f),
+    ];
+  },
+  doc: [
+    {
+      check: "depth / deferred-share / oldest-age",
+      data: "newest queue_snapshots",
+      firesWhen: "> 500 queued and > 5 × p95 of its snapshots (floor 100); or ≥ 500 queued, ≥ 80 % deferred and deferred above its own baseline; or oldest message ≥ 5 days (one level below)",
+      subject: "the host; details list top senders",
+    },
+  ],
+});

@@ -1,7 +1,7 @@
 // Builders of the rows the rule evaluators take, with neutral defaults.
 import { detectConfigSchema } from "../detect-config.js";
 import type { WindowTotals } from "../window-totals.js";
-import { IpNetworks } from "../ip-networks.js";
+import { IpNetworks } from "../../vocabulary/ip-networks.js";
 
 /** Default rule configs. */
 export const RULES = detectConfigSchema.parse({}).rules;

@@ -1,11 +1,36 @@
 import { aboveBaseline, baselineKey, windowBaselines, type Baseline } from "../baseline.js";
-import type { RuleConfigs } from "../detect-config.js";
 import { lookbackStart } from "../detect-context.js";
 import type { Detector } from "../detector.js";
-import { uniqueStrings, type Finding } from "../finding.js";
+import { uniqueStrings, type Finding } from "../../vocabulary/finding.js";
 import { windowEvidenceRows, windowTotals, type WindowTotals } from "../window-totals.js";
+import { z } from "zod";
+import { count, minutes, multiplier, ruleConfigSchema } from "../rule-config.js";
+import { defineRule } from "../rule.js";
+import { delistStep, onHosts, purgeQueueStep } from "../remediation-steps.js";
 
-type Config = RuleConfigs["webScript"];
+/** detect.rules.webScript: local submissions (script path, local user) above their baseline. */
+export const webScriptConfigSchema = ruleConfigSchema({
+  /** Submissions compared with the baseline over this many minutes. */
+  lookbackMinutes: minutes(10),
+  /** Messages from the script/user in the lookback before it can fire. */
+  minMessages: count(30),
+  /** ... and more than this many times its baseline. */
+  baselineMultiplier: multiplier(5),
+  /** Baseline assumed for a script/user without history: with the defaults a new one must send more than 30. */
+  baselineFloorMessages: count(6),
+  /** Volume this many times the firing threshold raises the severity one level. */
+  escalateMultiplier: multiplier(10),
+  /** Local users that are the MTA itself (bounces, queue runs), never a web script. */
+  ignoredLocalUsers: z.array(z.string()).default(["Debian-exim", "exim", "mail", "mailnull", "postfix", "smmsp", "qmaild", "qmailq", "qmailr", "qmails"]),
+  /** Script/cwd prefixes that are the MTA's own folders (Exim re-executing itself from its spool). */
+  ignoredScriptPrefixes: z.array(z.string()).default(["/var/spool/exim4", "/var/spool/exim", "/var/spool/postfix"]),
+  /** The same script path sending on this many hosts raises a fleet incident. */
+  fleetMinHosts: count(2),
+  /** Messages per host in the lookback for the fleet check. */
+  fleetMinMessages: count(10),
+});
+
+type Config = z.output<typeof webScriptConfigSchema>;
 
 /**
  * web-script: local submissions attributed to a script (Exim `cwd=`,
@@ -129,3 +154,31 @@ function fleetScripts(totals: readonly WindowTotals[], config: Config): Finding[
   }
   return out;
 }
+
+/** web-script: a web script or local user submitting far above its baseline. */
+export const webScriptRule = defineRule({
+  name: "web-script",
+  configKey: "webScript",
+  configSchema: webScriptConfigSchema,
+  severity: "high",
+  detectors: (config) => [webScriptDetector(config)],
+  remediation(f, mtaKind) {
+    const d = f.details;
+    const script = String(d.script || d.identity || f.subject);
+    return [
+      `Disable the script ${script}${onHosts(f)} (chmod 000 or move it out of the web root) and look for other files dropped next to it [guide step 3.2: en cas de site Web compromis].`,
+      "Update or remove the vulnerable CMS, plugin or contact form; rotate the site's FTP/SSH/CMS passwords.",
+      purgeQueueStep(f, mtaKind),
+      delistStep(f),
+    ];
+  },
+  doc: [
+    {
+      check: "script / local_user",
+      data: "mail_windows `script`, `local_user`",
+      firesWhen: "> 30 messages in 10 min and > 5 × p95 (floor 6); MTA users (Debian-exim, postfix, ...) and MTA spool cwd ignored; a user whose queue ids overlap a firing script is folded into it",
+      subject: "the script path (or user)",
+    },
+    { check: "fleet-same-script (fleet)", data: "", firesWhen: "the same script path with ≥ 10 messages on ≥ 2 hosts", subject: "the path" },
+  ],
+});

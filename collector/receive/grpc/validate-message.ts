@@ -1,4 +1,5 @@
 import type { Batch, Hello } from "../../../shared/gen/spamtrace/v1/ingest_pb.js";
+import { IDENTITY_KINDS, isIdentityKind } from "../../../shared/mta/aggregate/identity-kinds.js";
 import { HOST_ID_PATTERN } from "../../../shared/types/host-id.js";
 import { IngestError } from "./ingest-error.js";
 
@@ -59,7 +60,6 @@ export function validateBatch(batch: Batch, hello: Hello, limits: IngestLimits, 
   }
 }
 
-const IDENTITY_KINDS = new Set(["sasl_user", "local_user", "script", "client_ip", "envelope_sender"]);
 
 /** Checks the MTA parts of a batch: queue snapshots, windows, log stats. */
 function validateMtaParts(batch: Batch, limits: IngestLimits, nowMs: number): void {
@@ -71,7 +71,7 @@ function validateMtaParts(batch: Batch, limits: IngestLimits, nowMs: number): vo
   }
   for (const w of batch.mailWindows) {
     checkTime("mail_window.window_start_unix_ms", w.windowStartUnixMs, limits, nowMs);
-    if (!IDENTITY_KINDS.has(w.identityKind)) throw invalid(`mail_window.identity_kind ${JSON.stringify(w.identityKind.slice(0, 40))} must be one of ${[...IDENTITY_KINDS].join(", ")}`);
+    if (!isIdentityKind(w.identityKind)) throw invalid(`mail_window.identity_kind ${JSON.stringify(w.identityKind.slice(0, 40))} must be one of ${IDENTITY_KINDS.join(", ")}`);
     checkStrings("mail_window", [w.identity, ...w.sampleQueueIds, ...w.sampleMessageIds, ...w.sampleLines], limits);
   }
   for (const w of batch.authWindows) {

@@ -1,7 +1,7 @@
 import { dialectFor, type Dialect } from "./dialect.js";
 import { MIGRATIONS, type Migration, type SchemaOptions } from "./migrations.js";
 import { toClickHouseDateTime } from "./datetime.js";
-import { quoteIdentifier } from "./sql-literal.js";
+import { tableName } from "./sql-literal.js";
 import { storeVersion, type ClickHouseStore } from "./store.js";
 
 /** What a migration run did. */
@@ -22,12 +22,12 @@ export async function migrate(
   migrations: readonly Migration[] = MIGRATIONS,
 ): Promise<MigrationReport> {
   const dialect = dialectFor(await storeVersion(store));
-  const db = quoteIdentifier(opts.database);
+  const table = (name: string): string => tableName(opts.database, name);
   await store.command(
-    `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, applied_at DateTime('UTC')) ENGINE = MergeTree ORDER BY version`,
+    `CREATE TABLE IF NOT EXISTS ${table("schema_migrations")} (version UInt32, name String, applied_at DateTime('UTC')) ENGINE = MergeTree ORDER BY version`,
   );
   const done = new Set(
-    (await store.query<{ version: number }>(`SELECT DISTINCT version FROM ${db}.schema_migrations`)).map((r) => Number(r.version)),
+    (await store.query<{ version: number }>(`SELECT DISTINCT version FROM ${table("schema_migrations")}`)).map((r) => Number(r.version)),
   );
   const applied: number[] = [];
   for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {

@@ -1,6 +1,6 @@
 import { lowCardinalityString, ttlClause } from "./dialect.js";
 import type { Migration } from "./migrations.js";
-import { quoteIdentifier } from "./sql-literal.js";
+import { tableName } from "./sql-literal.js";
 
 /**
  * Migration 3: incidents raised by the detectors (`alerts`), the claims
@@ -13,13 +13,13 @@ export const ALERTS_MIGRATION: Migration = {
   version: 3,
   name: "alerts, alert_claims, alert_notifications",
   statements: (d, o) => {
-    const db = quoteIdentifier(o.database);
+    const table = (name: string): string => tableName(o.database, name);
     const lc = lowCardinalityString(d);
     return [
       // One row per incident version; FINAL (or argMax by version) gives the
       // current state. Partitioned by the open time, which never changes for an
       // incident, because ReplacingMergeTree only collapses rows within a partition.
-      `CREATE TABLE IF NOT EXISTS ${db}.alerts (
+      `CREATE TABLE IF NOT EXISTS ${table("alerts")} (
   incident_id String,
   incident_key String,
   rule ${lc},
@@ -48,7 +48,7 @@ export const ALERTS_MIGRATION: Migration = {
 PARTITION BY toYYYYMM(opened_at)
 ORDER BY incident_id
 ${ttlClause(d, "opened_at", Math.max(o.retentionDays, 365))}`,
-      `CREATE TABLE IF NOT EXISTS ${db}.alert_claims (
+      `CREATE TABLE IF NOT EXISTS ${table("alert_claims")} (
   claim_key String,
   claimant String,
   claimed_at DateTime('UTC'),
@@ -57,7 +57,7 @@ ${ttlClause(d, "opened_at", Math.max(o.retentionDays, 365))}`,
 PARTITION BY toYYYYMM(claimed_at)
 ORDER BY (claim_key, claimed_at, claimant)
 ${ttlClause(d, "claimed_at", 30)}`,
-      `CREATE TABLE IF NOT EXISTS ${db}.alert_notifications (
+      `CREATE TABLE IF NOT EXISTS ${table("alert_notifications")} (
   incident_id String,
   event ${lc},
   rule ${lc},

@@ -1,6 +1,6 @@
 import { lowCardinalityString, ttlClause, type Dialect } from "./dialect.js";
 import { ALERTS_MIGRATION } from "./migrations-alerts.js";
-import { quoteIdentifier } from "./sql-literal.js";
+import { tableName } from "./sql-literal.js";
 
 /** Options that shape the schema. */
 export interface SchemaOptions {
@@ -30,10 +30,10 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 1,
     name: "hosts, ingest_batches, socket_snapshots",
     statements: (d, o) => {
-      const db = quoteIdentifier(o.database);
+      const table = (name: string): string => tableName(o.database, name);
       const lc = lowCardinalityString(d);
       return [
-        `CREATE TABLE IF NOT EXISTS ${db}.hosts (
+        `CREATE TABLE IF NOT EXISTS ${table("hosts")} (
   host_id ${lc},
   hostname String,
   ip_addresses Array(String),
@@ -53,7 +53,7 @@ export const MIGRATIONS: readonly Migration[] = [
   last_seen_unix_ms UInt64
 ) ENGINE = ReplacingMergeTree(last_seen_unix_ms)
 ORDER BY host_id`,
-        `CREATE TABLE IF NOT EXISTS ${db}.ingest_batches (
+        `CREATE TABLE IF NOT EXISTS ${table("ingest_batches")} (
   host_id ${lc},
   stream_epoch UInt64,
   batch_seq UInt64,
@@ -69,7 +69,7 @@ ORDER BY host_id`,
 PARTITION BY toYYYYMM(received_at)
 ORDER BY (host_id, stream_epoch, batch_seq)
 ${ttlClause(d, "received_at", o.retentionDays)}`,
-        `CREATE TABLE IF NOT EXISTS ${db}.socket_snapshots (
+        `CREATE TABLE IF NOT EXISTS ${table("socket_snapshots")} (
   host_id ${lc},
   stream_epoch UInt64,
   batch_seq UInt64,
@@ -111,7 +111,7 @@ ${ttlClause(d, "observed_at", o.retentionDays)}`,
     version: 2,
     name: "queue_snapshots, mail_windows, auth_windows, log_read_stats",
     statements: (d, o) => {
-      const db = quoteIdentifier(o.database);
+      const table = (name: string): string => tableName(o.database, name);
       const lc = lowCardinalityString(d);
       const batchKey = `host_id ${lc},
   stream_epoch UInt64,
@@ -120,7 +120,7 @@ ${ttlClause(d, "observed_at", o.retentionDays)}`,
         .map((c) => `  ${c} UInt32,`)
         .join("\n");
       return [
-        `CREATE TABLE IF NOT EXISTS ${db}.queue_snapshots (
+        `CREATE TABLE IF NOT EXISTS ${table("queue_snapshots")} (
   ${batchKey}
   observed_at DateTime('UTC'),
   observed_at_unix_ms UInt64,
@@ -142,7 +142,7 @@ ${ttlClause(d, "observed_at", o.retentionDays)}`,
 PARTITION BY toYYYYMMDD(observed_at)
 ORDER BY (host_id, observed_at)
 ${ttlClause(d, "observed_at", o.retentionDays)}`,
-        `CREATE TABLE IF NOT EXISTS ${db}.mail_windows (
+        `CREATE TABLE IF NOT EXISTS ${table("mail_windows")} (
   ${batchKey}
   window_start DateTime('UTC'),
   window_start_unix_ms UInt64,
@@ -157,7 +157,7 @@ ${counts}
 PARTITION BY toYYYYMMDD(window_start)
 ORDER BY (host_id, identity_kind, identity, window_start)
 ${ttlClause(d, "window_start", o.retentionDays)}`,
-        `CREATE TABLE IF NOT EXISTS ${db}.auth_windows (
+        `CREATE TABLE IF NOT EXISTS ${table("auth_windows")} (
   ${batchKey}
   window_start DateTime('UTC'),
   window_start_unix_ms UInt64,
@@ -172,7 +172,7 @@ ${ttlClause(d, "window_start", o.retentionDays)}`,
 PARTITION BY toYYYYMMDD(window_start)
 ORDER BY (client_ip, username, window_start, host_id)
 ${ttlClause(d, "window_start", o.retentionDays)}`,
-        `CREATE TABLE IF NOT EXISTS ${db}.log_read_stats (
+        `CREATE TABLE IF NOT EXISTS ${table("log_read_stats")} (
   ${batchKey}
   observed_at DateTime('UTC'),
   path String,

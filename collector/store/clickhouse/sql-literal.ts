@@ -34,7 +34,21 @@ export function sqlLiteral(value: SqlValue): string {
   return `[${value.map(sqlLiteral).join(", ")}]`;
 }
 
-/** `database.table` without quotes (insert APIs take a bare name); both parts must be plain identifiers. */
+/**
+ * `database`.`table` for SQL text: every table name in a statement is built
+ * here (migrations, the batch writer, detectors, incidents), both parts
+ * checked as identifiers.
+ */
+export function tableName(database: string, table: string): string {
+  return `${quoteIdentifier(database)}.${quoteIdentifier(table)}`;
+}
+
+/**
+ * `database.table` without quotes, for the insert APIs only: chdb's insert
+ * accepts `[A-Za-z0-9_]` parts separated by dots and refuses backticks, and
+ * @clickhouse/client pastes the name into its INSERT as given. Both parts
+ * pass the same identifier check as {@link tableName}.
+ */
 export function qualifiedTable(database: string, table: string): string {
   quoteIdentifier(database);
   quoteIdentifier(table);

@@ -1,4 +1,4 @@
-import type { LogCursor } from "./tailer-state-file.js";
+import type { LogCursor, TailerState } from "./tailer-state-file.js";
 
 // What a LogTailer takes and hands out.
 
@@ -40,6 +40,18 @@ export interface LogBatch {
    * earlier one, and a commit older than one already made is ignored.
    */
   commit(): Promise<void>;
+  /**
+   * What commit() writes, and where: for recording it first in a crash-safe
+   * intent beside the spooled batch (see probe/pipeline/cursor-intent.ts).
+   * Null when there is nothing to commit (no file found yet).
+   */
+  saved: SavedTailerState | null;
+}
+
+/** A tailer state and the file it belongs in. */
+export interface SavedTailerState {
+  statePath: string;
+  state: TailerState;
 }
 
 /** Counters since the tailer was created. */

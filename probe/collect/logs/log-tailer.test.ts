@@ -91,6 +91,17 @@ describe("LogTailer", () => {
     expect((await t.poll()).lines).toEqual(["partial line", "new"]);
   });
 
+  it("open() places and saves the start cursor: lines written before the first poll, or before a crash that came first, are read", async () => {
+    const dir = await tailDir();
+    await writeFile(dir.log, "old 1\nold 2\n");
+    await tailer(dir, { startAt: "end" }).open();
+    // The probe dies before its first poll; the log grows meanwhile.
+    await new LogWriter(dir.log).appendRaw("new 1\nnew 2\n");
+    const restarted = tailer(dir, { startAt: "end" });
+    await restarted.open();
+    expect((await restarted.poll()).lines).toEqual(["new 1", "new 2"]);
+  });
+
   it("resumes after a restart from the last committed batch: uncommitted lines come again, none twice", async () => {
     const dir = await tailDir();
     const writer = new LogWriter(dir.log);

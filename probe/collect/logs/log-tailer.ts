@@ -7,9 +7,9 @@ import { listRotationCandidates, type RotationCandidate } from "./rotated-files.
 import { candidateHead, firstUnread, indexOfSource, openCandidate, openIfHeadMatches } from "./rotation-chain.js";
 import { DEFAULT_MAX_BYTES_PER_POLL, DEFAULT_ROTATION_GRACE_MS, type LogBatch, type LogTailerOptions, type LogTailerStats } from "./log-tailer-types.js";
 import { splitLines } from "./split-lines.js";
-import { loadTailerState, saveTailerState, type LogCursor } from "./tailer-state-file.js";
+import { loadTailerState, saveTailerState, type LogCursor, type TailerState } from "./tailer-state-file.js";
 
-export { DEFAULT_MAX_BYTES_PER_POLL, DEFAULT_ROTATION_GRACE_MS, type LogBatch, type LogTailerOptions, type LogTailerStats } from "./log-tailer-types.js";
+export { DEFAULT_MAX_BYTES_PER_POLL, DEFAULT_ROTATION_GRACE_MS, type LogBatch, type LogTailerOptions, type LogTailerStats, type SavedTailerState } from "./log-tailer-types.js";
 
 /** How far back from the end "startAt: end" looks for the start of the last line. */
 const LINE_START_SEARCH_BYTES = 64 * 1024;
@@ -100,6 +100,19 @@ export class LogTailer {
       await this.advance(src);
     }
     return this.batch([], true);
+  }
+
+  /**
+   * Places the cursor now (the saved one, or startAt) and, when none was
+   * saved, saves it at once. Without this the start position would be taken
+   * at the first poll and saved at the first commit: with startAt "end", the
+   * lines written before then (and, after a crash before that commit, every
+   * line until the restart) would be skipped.
+   */
+  async open(): Promise<void> {
+    if (this.started) return;
+    await this.start();
+    if (this.committed === null && this.src !== null) await (await this.batch([], false)).commit();
   }
 
   /** Forgets what was read but not committed: the next poll starts again from the committed cursor. */
@@ -380,16 +393,23 @@ export class LogTailer {
       };
     }
     const seq = ++this.seq;
-    const finished = this.finishedHeads;
-    return { lines, sourcePath: src?.path ?? this.path, cursor, more, commit: () => this.commit(seq, cursor, finished) };
+    const state: TailerState | null = cursor === null ? null : { version: 1, path: this.path, cursor, finished: this.finishedHeads, updatedAtUnixMs: this.now() };
+    return {
+      lines,
+      sourcePath: src?.path ?? this.path,
+      cursor,
+      more,
+      commit: () => this.commit(seq, state),
+      saved: state === null ? null : { statePath: this.statePath, state },
+    };
   }
 
-  private commit(seq: number, cursor: LogCursor | null, finished: FileHead[]): Promise<void> {
+  private commit(seq: number, state: TailerState | null): Promise<void> {
     const run = async (): Promise<void> => {
-      if (cursor === null || seq <= this.committedSeq || seq < this.firstValidSeq) return;
-      await saveTailerState(this.statePath, { version: 1, path: this.path, cursor, finished, updatedAtUnixMs: this.now() });
+      if (state === null || seq <= this.committedSeq || seq < this.firstValidSeq) return;
+      await saveTailerState(this.statePath, state);
       this.committedSeq = seq;
-      this.committed = cursor;
+      this.committed = state.cursor;
     };
     const done = this.commitChain.then(run);
     this.commitChain = done.catch(() => undefined);

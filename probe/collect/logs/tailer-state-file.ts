@@ -1,5 +1,5 @@
-import { open, readFile, rename, unlink } from "node:fs/promises";
-import { dirname } from "node:path";
+import { readFile } from "node:fs/promises";
+import { writeDurably } from "../../state/write-durably.js";
 
 /** Where a LogTailer has delivered up to: the file (by identity, not name) and the byte after the last committed line. */
 export interface LogCursor {
@@ -90,32 +90,7 @@ export async function loadTailerState(statePath: string): Promise<LoadedTailerSt
   return { state: { version: 1, path: s.path, cursor, finished, updatedAtUnixMs: Number(s.updatedAtUnixMs) || 0 } };
 }
 
-let tmpCounter = 0;
-
-/**
- * Replaces the state file atomically: write a temporary file beside it,
- * fsync it, rename it over the old one, fsync the folder. A crash leaves
- * either the old or the new state, never a torn one.
- */
+/** Replaces the state file atomically (see writeDurably): a crash leaves either the old or the new state, never a torn one. */
 export async function saveTailerState(statePath: string, state: TailerState): Promise<void> {
-  const tmp = `${statePath}.tmp-${process.pid}-${tmpCounter++}`;
-  const file = await open(tmp, "w", 0o600);
-  try {
-    await file.writeFile(JSON.stringify(state) + "\n", "utf8");
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  try {
-    await rename(tmp, statePath);
-  } catch (error) {
-    await unlink(tmp).catch(() => undefined);
-    throw error;
-  }
-  const dir = await open(dirname(statePath), "r");
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  writeDurably(statePath, JSON.stringify(state) + "\n");
 }

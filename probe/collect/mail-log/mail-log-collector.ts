@@ -2,9 +2,10 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { WindowAggregator, type AuthWindow, type IdentityWindow } from "../../../shared/mta/aggregate/window-aggregator.js";
-import type { MailEvent, MtaFamily } from "../../../shared/mta/events/mail-event.js";
+import type { MailEvent } from "../../../shared/mta/events/mail-event.js";
+import type { MtaSelection } from "../../../shared/mta/mta-kinds.js";
 import { MailLogParser } from "../../../shared/mta/parse/mail-log-parser.js";
-import { LogTailer } from "../logs/log-tailer.js";
+import { LogTailer, type LogBatch, type SavedTailerState } from "../logs/log-tailer.js";
 import { parsePasswd } from "../sockets/read-passwd.js";
 
 /** Options of a MailLogCollector. */
@@ -14,7 +15,7 @@ export interface MailLogCollectorOptions {
   /** Folder for the tailers' cursor files. */
   stateDir: string;
   /** Parser family, or "auto". */
-  mta: "auto" | MtaFamily;
+  mta: MtaSelection;
   /** Window length, ms. */
   windowMs: number;
   /** Where a log without a saved cursor is read from. */
@@ -48,6 +49,8 @@ export interface MailLogHarvest {
    * re-counts) only the lines of this one collect.
    */
   commit(): Promise<void>;
+  /** The cursor states commit() writes, to record beforehand in a crash-safe intent. */
+  cursors: SavedTailerState[];
 }
 
 interface FollowedLog {
@@ -89,19 +92,24 @@ export class MailLogCollector {
     });
   }
 
+  /** Places (and saves) every log's starting cursor: call at start-up, before the first collect. */
+  async open(): Promise<void> {
+    for (const log of this.logs) await log.tailer.open();
+  }
+
   /** Reads what the logs gained and returns it as windows. */
   async collect(): Promise<MailLogHarvest> {
     const stats: LogFileStats[] = [];
-    const commits: (() => Promise<void>)[] = [];
+    const lastBatches: LogBatch[] = [];
     for (const log of this.logs) {
-      let last: (() => Promise<void>) | undefined;
+      let last: LogBatch | undefined;
       for (let i = 0; i < this.opts.maxPollsPerCollect; i++) {
         const batch = await log.tailer.poll();
         for (const line of batch.lines) log.parser.parseLine(line);
-        last = batch.commit;
+        last = batch;
         if (!batch.more) break;
       }
-      if (last) commits.push(last);
+      if (last) lastBatches.push(last);
       const parsed = log.parser.stats;
       const rotations = log.tailer.stats.rotations + log.tailer.stats.truncations;
       stats.push({
@@ -119,8 +127,9 @@ export class MailLogCollector {
       auth: windows.auth,
       stats,
       commit: async () => {
-        for (const commit of commits) await commit();
+        for (const batch of lastBatches) await batch.commit();
       },
+      cursors: lastBatches.flatMap((batch) => (batch.saved === null ? [] : [batch.saved])),
     };
   }
 

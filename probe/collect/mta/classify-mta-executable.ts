@@ -1,8 +1,5 @@
 import { basename, dirname } from "node:path";
-import type { MtaKind } from "./mta-detection.js";
-
-/** An MTA family that has executables (not "unknown"/"none"). */
-export type KnownMtaKind = Exclude<MtaKind, "unknown" | "none">;
+import type { KnownMtaKind } from "../../../shared/mta/mta-kinds.js";
 
 /** What an executable path says about a process: which MTA it belongs to and whether it is the long-running daemon. */
 export interface MtaExecutableClass {

@@ -21,6 +21,8 @@ export interface CommandRunOptions {
    * listings of a spam surge can be hundreds of MB, more than the probe may hold.
    */
   onStdoutLine?: (line: string) => void;
+  /** Variables set on top of the probe's own environment (e.g. MAIL_CONFIG for a Postfix instance). */
+  env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -43,7 +45,7 @@ export const runMtaCommand: CommandRunner = (cmd, args, opts) =>
   new Promise((resolve, reject) => {
     const child = spawn(cmd, [...args], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, LC_ALL: "C" },
+      env: { ...process.env, ...opts.env, LC_ALL: "C" },
       windowsHide: true,
     });
     const stdoutChunks: Buffer[] = [];
@@ -111,6 +113,11 @@ export const runMtaCommand: CommandRunner = (cmd, args, opts) =>
       });
     });
   });
+
+/** A runner that sets `env` on every command it runs (per-call env still wins). */
+export function withCommandEnv(run: CommandRunner, env: Readonly<Record<string, string>>): CommandRunner {
+  return Object.keys(env).length === 0 ? run : (cmd, args, opts) => run(cmd, args, { ...opts, env: { ...env, ...opts.env } });
+}
 
 /** First line of a command's stderr, for error messages ("" when none). */
 export function firstStderrLine(output: CommandOutput): string {

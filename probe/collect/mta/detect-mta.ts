@@ -1,6 +1,7 @@
 import { basename } from "node:path";
 import { readSocketsFromProc } from "../sockets/proc-socket-source.js";
-import { classifyMtaExecutable, MTA_LOOKALIKE_NAMES, type KnownMtaKind } from "./classify-mta-executable.js";
+import { KNOWN_MTA_KINDS, type KnownMtaKind } from "../../../shared/mta/mta-kinds.js";
+import { classifyMtaExecutable, MTA_LOOKALIKE_NAMES } from "./classify-mta-executable.js";
 import { runMtaCommand, type CommandRunner } from "./command-runner.js";
 import { detectFlavour } from "./detect-flavour.js";
 import { findMtaLogPaths } from "./find-mta-log-paths.js";
@@ -28,7 +29,7 @@ export interface DetectMtaOptions {
 export const DETECT_COMMAND_TIMEOUT_MS = 5_000;
 
 /** Preference when evidence ties (e.g. two MTAs installed, none running): the most common on hosting servers first. */
-const KIND_ORDER: readonly KnownMtaKind[] = ["postfix", "exim", "sendmail", "qmail", "opensmtpd"];
+const KIND_ORDER: readonly KnownMtaKind[] = KNOWN_MTA_KINDS;
 const SCORE_DAEMON = 100;
 const SCORE_LISTENER = 50;
 const SCORE_INSTALLED = 10;

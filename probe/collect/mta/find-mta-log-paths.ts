@@ -1,5 +1,5 @@
 import type { HostFiles } from "./host-files.js";
-import type { KnownMtaKind } from "./classify-mta-executable.js";
+import type { KnownMtaKind } from "../../../shared/mta/mta-kinds.js";
 import type { MtaFlavour } from "./mta-detection.js";
 
 /** Syslog's usual mail log files (Debian, RHEL). */

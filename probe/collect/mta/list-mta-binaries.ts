@@ -1,4 +1,4 @@
-import type { KnownMtaKind } from "./classify-mta-executable.js";
+import type { KnownMtaKind } from "../../../shared/mta/mta-kinds.js";
 import type { HostFiles } from "./host-files.js";
 
 /** Facts from configuration that locate an MTA's binaries. */

@@ -1,5 +1,4 @@
-/** MTA families the probe knows; "unknown" = something serves SMTP but we cannot tell what, "none" = no MTA at all. */
-export type MtaKind = "postfix" | "exim" | "sendmail" | "qmail" | "opensmtpd" | "unknown" | "none";
+import type { MtaKind } from "../../../shared/mta/mta-kinds.js";
 
 /** Hosting panel or distribution packaging that changes where an MTA keeps its logs and queue. */
 export type MtaFlavour = "plesk" | "cpanel" | "directadmin" | "debian" | "rhel";

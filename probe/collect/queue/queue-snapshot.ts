@@ -1,4 +1,4 @@
-import type { KnownMtaKind } from "../mta/classify-mta-executable.js";
+import type { KnownMtaKind } from "../../../shared/mta/mta-kinds.js";
 
 /** One entry of a top-N list. */
 export interface KeyCount {

@@ -1,4 +1,4 @@
-import type { KnownMtaKind } from "../mta/classify-mta-executable.js";
+import type { KnownMtaKind } from "../../../shared/mta/mta-kinds.js";
 import type { QueuedMessage, QueueSnapshot } from "./queue-snapshot.js";
 import { TopCounter } from "./top-counter.js";
 

@@ -1,6 +1,6 @@
 import { createSocket } from "node:dgram";
 import { closeSync, openSync, readSync } from "node:fs";
-import { readdir, readFile, readlink } from "node:fs/promises";
+import { readdir, readlink } from "node:fs/promises";
 
 /** A process file descriptor that refers to a socket. */
 export interface SocketOwner {
@@ -33,14 +33,6 @@ function parseFdinfo(text: string): FdIdentity | null {
   return mntId === undefined || ino === undefined ? null : { mntId, ino };
 }
 
-async function readFdIdentity(path: string): Promise<FdIdentity | null> {
-  try {
-    return parseFdinfo(await readFile(path, "utf8"));
-  } catch {
-    return null;
-  }
-}
-
 async function findOwnSocketMountId(procRoot: string): Promise<string | null> {
   let names: string[];
   try {
@@ -51,7 +43,7 @@ async function findOwnSocketMountId(procRoot: string): Promise<string | null> {
   for (const name of names) {
     const link = await readlink(`${procRoot}/self/fd/${name}`).catch(() => "");
     if (!SOCKET_LINK.test(link)) continue;
-    const identity = await readFdIdentity(`${procRoot}/self/fdinfo/${name}`);
+    const identity = readFdIdentitySync(`${procRoot}/self/fdinfo/${name}`);
     if (identity !== null) return identity.mntId;
   }
   return null;
@@ -228,7 +220,7 @@ export async function isSocketOwner(owner: SocketOwner, inode: string, procRoot 
   } catch {
     const sockfsMount = await sockfsMountId(procRoot);
     if (sockfsMount === null) return false;
-    const identity = await readFdIdentity(`${procRoot}/${owner.pid}/fdinfo/${owner.fd}`);
+    const identity = readFdIdentitySync(`${procRoot}/${owner.pid}/fdinfo/${owner.fd}`);
     return identity !== null && identity.mntId === sockfsMount && identity.ino === inode;
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { fixtureLines, local, parseAll } from "../corpus.test-support.js";
-import { WindowAggregator, type IdentityCounts, type IdentityKind } from "./window-aggregator.js";
+import type { IdentityKind } from "./identity-kinds.js";
+import { WindowAggregator, type IdentityCounts } from "./window-aggregator.js";
 
 const zero: IdentityCounts = {
   received: 0, delivered: 0, deferred: 0, bounced: 0, rejected: 0, relay_denied: 0, auth_failures: 0, auth_successes: 0, null_sender: 0,

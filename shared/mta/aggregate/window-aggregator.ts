@@ -1,8 +1,6 @@
 import type { AuthEvent, MailEvent, MessageOrigin } from "../events/mail-event.js";
 import { domainOf, lowerCase, ownString } from "../text/mail-text.js";
-
-/** Kinds of sender identity a message, rejection or login is counted under. */
-export type IdentityKind = "sasl_user" | "local_user" | "script" | "client_ip" | "envelope_sender";
+import { IDENTITY_KINDS, type IdentityKind } from "./identity-kinds.js";
 
 /** Counters of one identity over one window (or over a whole file for parse-log). */
 export interface IdentityCounts {
@@ -93,7 +91,7 @@ export const DEFAULT_WINDOW_MS = 60_000;
 /** Default evidence items per identity and window. */
 export const DEFAULT_MAX_SAMPLES = 5;
 
-const KIND_ORDER: Record<IdentityKind, number> = { sasl_user: 0, local_user: 1, script: 2, client_ip: 3, envelope_sender: 4 };
+const KIND_ORDER = Object.fromEntries(IDENTITY_KINDS.map((kind, i) => [kind, i])) as Record<IdentityKind, number>;
 
 class IdentityAccumulator {
   received = 0;
@@ -273,7 +271,7 @@ export class WindowAggregator {
   private bucket(start: number): Bucket {
     let b = this.buckets.get(start);
     if (b === undefined) {
-      b = { identities: { sasl_user: new Map(), local_user: new Map(), script: new Map(), client_ip: new Map(), envelope_sender: new Map() }, auth: new Map() };
+      b = { identities: Object.fromEntries(IDENTITY_KINDS.map((kind) => [kind, new Map()])) as Bucket["identities"], auth: new Map() };
       this.buckets.set(start, b);
     }
     return b;

@@ -1,18 +1,11 @@
+import type { MailLogSource } from "../mta-kinds.js";
+
 /**
  * Typed events the MTA log parsers emit. One log line gives zero, one or more
  * events; lines that only feed correlation state (Postfix `client=`, `cleanup
  * message-id=`) give none. Field names are snake_case because these records are
  * also printed as JSON and shipped to the collector.
  */
-
-/** Software that wrote a line we understand. */
-export type MailLogSource = "postfix" | "exim" | "sendmail" | "qmail" | "dovecot" | "opensmtpd" | "courier";
-
-/** MTA families `spamtrace parse-log --mta` accepts. */
-export type MtaFamily = "postfix" | "exim" | "sendmail" | "qmail";
-
-/** All MTA families, in the order detection breaks ties. */
-export const MTA_FAMILIES: readonly MtaFamily[] = ["postfix", "exim", "sendmail", "qmail"];
 
 /** Why a server refused a message, client or recipient, coarse enough to count per identity. */
 export type RejectReasonClass = "relay_denied" | "rbl" | "unknown_user" | "policy" | "spam" | "other";

@@ -1,6 +1,7 @@
 import { CourierLineParser, isCourierProgram } from "../courier/parse-courier-line.js";
 import { DovecotLineParser, isDovecotProcess } from "../dovecot/parse-dovecot-line.js";
-import type { MailEventSink, MailLogSource, MtaFamily } from "../events/mail-event.js";
+import type { MailEventSink } from "../events/mail-event.js";
+import { MAIL_LOG_SOURCES, type MailLogSource, type MtaSelection } from "../mta-kinds.js";
 import { EximLineParser } from "../exim/parse-exim-line.js";
 import { OpensmtpdLineParser } from "../opensmtpd/parse-opensmtpd-line.js";
 import { PostfixLineParser } from "../postfix/parse-postfix-line.js";
@@ -11,9 +12,6 @@ import { newLogLinePrefix, parseSyslogPrefix } from "../syslog/parse-syslog-pref
 import { LogClock } from "../time/log-clock.js";
 import type { FamilyLineParser } from "./family-line-parser.js";
 import { RelayContinuations } from "./relay-continuations.js";
-
-/** Which parsers run: "auto" runs all; an MTA family runs that family plus the IMAP/POP3 auth daemons (Dovecot, Courier). */
-export type MtaSelection = "auto" | MtaFamily;
 
 /** Options for MailLogParser. */
 export interface MailLogParserOptions {
@@ -46,8 +44,6 @@ interface Route {
 
 /** Dovecot's severity words, which land where the program tag would be when its own log has no host. */
 const SEVERITY_TAGS = new Set(["Info", "Warn", "Warning", "Error", "Fatal", "Panic", "Debug"]);
-
-const SOURCES: readonly MailLogSource[] = ["postfix", "exim", "sendmail", "qmail", "dovecot", "opensmtpd", "courier"];
 
 /** Which software wrote a line with this syslog program tag, or null when none of ours. */
 export function sourceOfProgram(program: string): MailLogSource | null {
@@ -99,7 +95,7 @@ export class MailLogParser {
       opensmtpd: on("opensmtpd") ? new OpensmtpdLineParser(max) : null,
       courier: new CourierLineParser(),
     };
-    this.counts = Object.fromEntries(SOURCES.map((s) => [s, 0])) as Record<MailLogSource, number>;
+    this.counts = Object.fromEntries(MAIL_LOG_SOURCES.map((s) => [s, 0])) as Record<MailLogSource, number>;
   }
 
   /** Changes "now" for year-less timestamps, e.g. to the mtime of the next file read. */

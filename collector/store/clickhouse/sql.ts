@@ -1,4 +1,4 @@
-import { quoteIdentifier, sqlLiteral } from "../store/clickhouse/sql-literal.js";
+import { sqlLiteral } from "./sql-literal.js";
 
 /**
  * `(v1, v2, ...)` for `x IN (...)`, every value bound as a literal.
@@ -8,11 +8,6 @@ import { quoteIdentifier, sqlLiteral } from "../store/clickhouse/sql-literal.js"
 export function inList(values: readonly (string | number)[]): string {
   if (values.length === 0) throw new RangeError("inList needs at least one value");
   return `(${values.map((v) => sqlLiteral(v)).join(", ")})`;
-}
-
-/** `database.table`, both parts checked as identifiers. */
-export function tableName(database: string, table: string): string {
-  return `${quoteIdentifier(database)}.${quoteIdentifier(table)}`;
 }
 
 /**

@@ -1,26 +1,27 @@
 import type { Registry } from "prom-client";
 import { moduleLogger, type Logger } from "../../shared/log/logger.js";
 import { ruleSeverity, type AlertConfig } from "../alert/alert-config.js";
+import { AlertMetrics } from "../alert/alert-metrics.js";
 import { AlertRouter, type DispatchReport } from "../alert/alert-router.js";
 import type { Sink } from "../alert/notification.js";
+import { createDetectContext } from "../detect/detect-context.js";
+import type { DetectConfig } from "../detect/detect-config.js";
+import type { Detector } from "../detect/detector.js";
+import { buildDetectors, quietMinutesFor } from "../detect/detectors.js";
+import { loadFleetHosts } from "../detect/fleet-hosts.js";
+import { defaultSeverity, remediationSteps } from "../detect/rule-catalog.js";
 import { ClaimBoard } from "../incidents/claim.js";
 import { IncidentTracker, type TrackReport } from "../incidents/incident-tracker.js";
-import { remediationSteps } from "../incidents/remediation.js";
 import type { RelayCheckConfig } from "../relay-check/relay-check-config.js";
 import { relayCheckFinding, startScheduledRelayCheck, type ScheduledRelayCheck } from "../relay-check/scheduled-relay-check.js";
 import type { ClickHouseStore } from "../store/clickhouse/store.js";
-import { createDetectContext } from "./detect-context.js";
-import type { DetectConfig } from "./detect-config.js";
+import type { Finding } from "../vocabulary/finding.js";
+import { canonicalIp } from "../vocabulary/ip-networks.js";
+import { raiseSeverity } from "../vocabulary/severity.js";
 import { DetectionMetrics } from "./detection-metrics.js";
-import type { Detector } from "./detector.js";
-import { buildDetectors, quietMinutesFor } from "./detectors.js";
-import type { Finding } from "./finding.js";
-import { loadFleetHosts } from "./fleet-hosts.js";
-import { ipBytes } from "./ip-networks.js";
-import { raiseSeverity } from "./severity.js";
 
-/** What detection needs from the collector. */
-export interface DetectionDeps {
+/** What the detection pipeline needs from the collector. */
+export interface PipelineDeps {
   /** The collector's store; the schema must include migration 3 (migrations-alerts.ts). */
   store: ClickHouseStore;
   /** config.collectorId: written into incidents and claims. */
@@ -43,7 +44,7 @@ export interface DetectionDeps {
 }
 
 /** What one detection run did. */
-export interface DetectionRunReport {
+export interface PipelineRunReport {
   nowMs: number;
   findings: Finding[];
   /** Detectors that failed this run (name → message); the others still ran. */
@@ -53,24 +54,25 @@ export interface DetectionRunReport {
   durationMs: number;
 }
 
-/** Running detection: stop() ends the loop, waits for the current run and closes the sinks. */
-export interface RunningDetection {
+/** The running pipeline: stop() ends the loop, waits for the current run and closes the sinks. */
+export interface RunningPipeline {
   /** Runs the detectors once now (also what the loop does every detect.intervalMs). */
-  runOnce(): Promise<DetectionRunReport>;
+  runOnce(): Promise<PipelineRunReport>;
   /** Waits until every queued notification is sent or failed (tests). */
   drainNotifications(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
- * Starts the detection loop: every detect.intervalMs, run every enabled
- * detector against ClickHouse, turn findings into incidents in `alerts`, and
- * route open/escalate/resolve events to the sinks. Runs never overlap; a
- * failing detector is logged and counted, the others still run. Safe to run
- * in several collectors sharing one ClickHouse (incidents converge, each
- * notification is claimed once).
+ * Starts the collector's data path after the store: every detect.intervalMs,
+ * run every enabled detector against ClickHouse (detect/), turn the findings
+ * — and those of the scheduled relay check (relay-check/) — into incidents in
+ * `alerts` (incidents/), and route open/escalate/resolve events to the sinks
+ * (alert/). Runs never overlap; a failing detector is logged and counted, the
+ * others still run. Safe to run in several collectors sharing one ClickHouse
+ * (incidents converge, each notification is claimed once).
  */
-export function startDetection(deps: DetectionDeps): RunningDetection {
+export function startPipeline(deps: PipelineDeps): RunningPipeline {
   const logger = deps.logger ?? moduleLogger("detect");
   const now = deps.now ?? Date.now;
   const metrics = deps.registry ? new DetectionMetrics(deps.registry) : undefined;
@@ -80,7 +82,7 @@ export function startDetection(deps: DetectionDeps): RunningDetection {
   const tracker = new IncidentTracker({
     store: deps.store,
     collectorId: deps.collectorId,
-    severityOf: (f) => raiseSeverity(ruleSeverity(deps.alert, f.rule), f.severityBoost),
+    severityOf: (f) => raiseSeverity(ruleSeverity(deps.alert, f.rule, defaultSeverity(f.rule)), f.severityBoost),
     quietMinutesOf: (rule) => quietMinutesFor(deps.detect, rule),
     remediationOf: (f) => remediationSteps(f, mtaKindOf.get(f.scopeHost) ?? mtaKindOf.get(f.hosts[0] ?? "") ?? ""),
     logger,
@@ -92,7 +94,7 @@ export function startDetection(deps: DetectionDeps): RunningDetection {
     claims,
     logger: moduleLogger("alert"),
     ...(deps.sinks ? { sinks: deps.sinks } : {}),
-    ...(metrics ? { metrics } : {}),
+    ...(deps.registry ? { metrics: new AlertMetrics(deps.registry) } : {}),
     ...(deps.env ? { env: deps.env } : {}),
   });
 
@@ -108,20 +110,20 @@ export function startDetection(deps: DetectionDeps): RunningDetection {
       onResults: (results) => {
         for (const r of results) {
           if (r.verdict !== "open") continue;
-          external.push(relayCheckFinding(r, fleetAddresses.get(canonical(r.address)) ?? r.target));
+          external.push(relayCheckFinding(r, fleetAddresses.get(canonicalIp(r.address) ?? r.address) ?? r.target));
         }
       },
     });
   }
 
-  const runOnce = async (): Promise<DetectionRunReport> => {
+  const runOnce = async (): Promise<PipelineRunReport> => {
     const started = Date.now();
     const nowMs = now();
     const fleet = await loadFleetHosts(deps.store);
     fleetAddresses = new Map();
     for (const h of fleet.values()) {
       mtaKindOf.set(h.hostId, h.mtaKind);
-      for (const ip of h.ipAddresses) fleetAddresses.set(canonical(ip), h.hostId);
+      for (const ip of h.ipAddresses) fleetAddresses.set(canonicalIp(ip) ?? ip, h.hostId);
     }
     const ctx = createDetectContext(deps.store, deps.detect, fleet, nowMs);
     const findings: Finding[] = [];
@@ -187,9 +189,4 @@ export function startDetection(deps: DetectionDeps): RunningDetection {
       await router.close();
     },
   };
-}
-
-function canonical(address: string): string {
-  const bytes = ipBytes(address);
-  return bytes === null ? address : [...bytes].join(".");
 }

@@ -1,4 +1,6 @@
-import type { RuleName } from "./rule-name.js";
+
+/** A detection rule's name, as its module declares it (collector/detect/rules/registry.ts lists them). */
+export type RuleName = string;
 
 /** Whether an incident is about one host or about several hosts of the fleet. */
 export type Scope = "host" | "fleet";

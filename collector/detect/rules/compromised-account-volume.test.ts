@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { baselineKey } from "../baseline.js";
-import { evaluateAccountVolume } from "./account-volume.js";
+import { evaluateAccountVolume } from "./compromised-account-volume.js";
 import { RULES, isFleetAddress, totals } from "./rule-fixtures.test-support.js";
 
 const config = RULES.compromisedAccount;

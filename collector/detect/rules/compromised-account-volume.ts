@@ -1,14 +1,14 @@
 import { sqlLiteral } from "../../store/clickhouse/sql-literal.js";
 import { aboveBaseline, baselineKey, windowBaselines, type Baseline } from "../baseline.js";
-import type { RuleConfigs } from "../detect-config.js";
 import { lookbackStart, type DetectContext } from "../detect-context.js";
 import type { Detector } from "../detector.js";
-import { type Finding } from "../finding.js";
-import { networkOf } from "../ip-networks.js";
-import { dateTimeAt, inList, strings } from "../sql.js";
+import { type Finding } from "../../vocabulary/finding.js";
+import { networkOf } from "../../vocabulary/ip-networks.js";
+import { dateTimeAt, inList, strings } from "../../store/clickhouse/sql.js";
 import { windowEvidenceRows, windowTotals, type WindowTotals } from "../window-totals.js";
+import type { CompromisedAccountConfig } from "./compromised-account.js";
 
-type Config = RuleConfigs["compromisedAccount"];
+type Config = CompromisedAccountConfig;
 
 /**
  * compromised-account / volume: a SASL account sending far above its own

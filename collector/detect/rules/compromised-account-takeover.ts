@@ -1,12 +1,12 @@
 import { sqlLiteral } from "../../store/clickhouse/sql-literal.js";
-import type { RuleConfigs } from "../detect-config.js";
 import { lookbackStart } from "../detect-context.js";
 import type { Detector } from "../detector.js";
-import { uniqueStrings, type Finding } from "../finding.js";
-import { dateTimeAt } from "../sql.js";
+import { uniqueStrings, type Finding } from "../../vocabulary/finding.js";
+import { dateTimeAt } from "../../store/clickhouse/sql.js";
 import { AUTH_ROW_COLUMNS, authEvidenceRow, toAuthRow, type AuthRow } from "./auth-rows.js";
+import type { CompromisedAccountConfig } from "./compromised-account.js";
 
-type Config = RuleConfigs["compromisedAccount"];
+type Config = CompromisedAccountConfig;
 
 /**
  * compromised-account / auth-burst-then-success: an outside client IP fails

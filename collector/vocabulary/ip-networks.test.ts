@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { IpNetworks, inNetwork, ipBytes, networkOf, parseCidr } from "./ip-networks.js";
+import { canonicalIp, IpNetworks, inNetwork, networkOf, parseCidr } from "./ip-networks.js";
 
 describe("parseCidr", () => {
   it.each<{ input: string; output?: { family: number; prefix: number }; error?: string }>([
@@ -37,14 +37,25 @@ describe("inNetwork / IpNetworks", () => {
   });
 
   it("reads IPv6 with an embedded IPv4 tail", () => {
-    expect([...ipBytes("64:ff9b::192.0.2.1")!].slice(12)).toEqual([192, 0, 2, 1]);
+    expect(canonicalIp("64:ff9b::192.0.2.1")).toBe("64:ff9b::c000:201");
+    expect(new IpNetworks(["64:ff9b::c000:200/120"]).has("64:ff9b::192.0.2.1")).toBe(true);
   });
+  it.each([
+    ["::ffff:192.0.2.5", "192.0.2.5"],
+    ["::FFFF:c000:205", "192.0.2.5"],
+    ["2001:DB8:0:0::1", "2001:db8::1"],
+    ["[::1]", "::1"],
+    ["fe80::1%eth0", "fe80::1"],
+    ["mail.example", null],
+  ])("writes %s as %s", (address, canonical) => expect(canonicalIp(address)).toBe(canonical));
 });
 
 describe("networkOf", () => {
   it.each([
     ["203.0.113.77", "203.0.113.0/24"],
     ["2001:db8:abcd:1::2", "2001:db8:abcd::/48"],
+    ["2001:db8::2", "2001:db8:0::/48"],
+    ["::ffff:203.0.113.77", "203.0.113.0/24"],
     ["not-an-ip", "not-an-ip"],
   ])("%s -> %s", (address, network) => expect(networkOf(address)).toBe(network));
 });

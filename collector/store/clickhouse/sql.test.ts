@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { dateTimeAt, inList, num, strings, tableName } from "./sql.js";
+import { tableName } from "./sql-literal.js";
+import { dateTimeAt, inList, num, strings } from "./sql.js";
 
 describe("sql helpers", () => {
   it("binds IN lists as tuples of escaped literals", () => {

@@ -1,6 +1,6 @@
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, Histogram, type Registry } from "prom-client";
 
-/** Prometheus metrics of detection and alerting, registered on the collector's registry (served at /metrics). */
+/** Prometheus metrics of detection runs and incidents (alerting has its own: alert/alert-metrics.ts), registered on the collector's registry (served at /metrics). */
 export class DetectionMetrics {
   /** Detection runs, by outcome (ok, failed). */
   readonly runs: Counter<"outcome">;
@@ -12,12 +12,6 @@ export class DetectionMetrics {
   readonly detectorErrors: Counter<"detector">;
   /** Incident events, by kind (open, escalate, resolve). */
   readonly incidentEvents: Counter<"event">;
-  /** Notifications, by sink and outcome (sent, failed, dropped). */
-  readonly notifications: Counter<"sink" | "outcome">;
-  /** From the first activity of an incident (data time) to its notification being sent, seconds. */
-  readonly notificationLatency: Histogram;
-  /** Notifications waiting per sink. */
-  readonly queueDepth: Gauge<"sink">;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -26,13 +20,5 @@ export class DetectionMetrics {
     this.findings = new Counter({ name: "spamtrace_detect_findings_total", help: "Findings, by rule", labelNames: ["rule"], registers });
     this.detectorErrors = new Counter({ name: "spamtrace_detect_detector_errors_total", help: "Detector failures, by detector", labelNames: ["detector"], registers });
     this.incidentEvents = new Counter({ name: "spamtrace_incident_events_total", help: "Incident events, by kind", labelNames: ["event"], registers });
-    this.notifications = new Counter({ name: "spamtrace_alert_notifications_total", help: "Notifications, by sink and outcome", labelNames: ["sink", "outcome"], registers });
-    this.notificationLatency = new Histogram({
-      name: "spamtrace_alert_notification_latency_seconds",
-      help: "From an incident's first activity (data time) to its open notification being sent, seconds",
-      buckets: [5, 15, 30, 60, 90, 120, 180, 300, 600, 1800],
-      registers,
-    });
-    this.queueDepth = new Gauge({ name: "spamtrace_alert_queue_depth", help: "Notifications waiting, by sink", labelNames: ["sink"], registers });
   }
 }

@@ -1,11 +1,11 @@
 import { sqlLiteral } from "../../store/clickhouse/sql-literal.js";
-import type { RuleConfigs } from "../detect-config.js";
 import { lookbackStart } from "../detect-context.js";
 import type { Detector } from "../detector.js";
-import { uniqueStrings, type Finding } from "../finding.js";
-import { dateTimeAt, num, strings } from "../sql.js";
+import { uniqueStrings, type Finding } from "../../vocabulary/finding.js";
+import { dateTimeAt, num, strings } from "../../store/clickhouse/sql.js";
+import type { CompromisedAccountConfig } from "./compromised-account.js";
 
-type Config = RuleConfigs["compromisedAccount"];
+type Config = CompromisedAccountConfig;
 
 /** One client IP's successful logins across the fleet. */
 export interface FleetLogin {
