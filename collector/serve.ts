@@ -10,9 +10,8 @@ import { startGrpcServer, type ServerTls } from "./receive/grpc/grpc-server.js";
 import { normaliseCertificateId } from "./receive/grpc/ingest-handler.js";
 import { BatchWriter } from "./store/batch-writer.js";
 import { InsertBatcher } from "./store/insert-batcher.js";
-import { migrate } from "./store/clickhouse/migrate.js";
 import type { ClickHouseStore } from "./store/clickhouse/store.js";
-import { openStore } from "./store/open-store.js";
+import { migrateStore, openStore } from "./store/open-store.js";
 
 /** A running collector. */
 export interface RunningCollector {
@@ -31,7 +30,7 @@ export async function serveCollector(config: CollectorConfig): Promise<RunningCo
   const tls = config.grpc.insecure ? "insecure" : readServerTls(config.grpc);
   const store = await openStore(config.store);
   try {
-    const report = await migrate(store, { database: config.store.database, retentionDays: config.store.retentionDays });
+    const report = await migrateStore(store, config.store);
     logger.info(
       { store: store.kind, version: report.dialect.version, applied: report.applied, where: config.store.url ?? config.store.dataDir },
       "store ready",
