@@ -22,7 +22,7 @@ export interface ZooKeeper {
 
 /** Starts a standalone ZooKeeper on 127.0.0.1 with its data in a new temporary folder. */
 export async function startZooKeeper(): Promise<ZooKeeper> {
-  requireDebianPackages(testPackages("zookeeper"));
+  requireDebianPackages(testPackages("libzookeeper-java"));
   const dir = await mkdtemp(path.join(os.tmpdir(), "spamtrace-zookeeper-"));
   const port = await freePort();
   await writeFile(
