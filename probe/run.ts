@@ -50,7 +50,8 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
   const metrics = new ProbeMetrics();
   // The MTA's own commands (postconf, postqueue, exim -bp) get mta.commandEnv; the probe's environment stays as it was.
   const run = withCommandEnv(runCommand, config.mta.commandEnv);
-  const mta = await resolveMta(config.mta, run);
+  const { mta, warnings } = await resolveMta(config.mta, run);
+  for (const warning of warnings) logger.warn({ module: "mta" }, warning);
   logger.info({ mta: mta.kind, version: mta.version, logs: mta.logPaths, queue: mta.queuePath, evidence: mta.evidence }, "MTA");
 
   const intentPath = join(config.spool.dir, CURSOR_INTENT_FILE);

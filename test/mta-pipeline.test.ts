@@ -128,7 +128,8 @@ describe("MTA logs and queues to ClickHouse (Postfix + Dovecot, Exim)", () => {
       "Exim windows",
       async () => {
         const r = await totals("ex-host");
-        return r.some((x) => x.identity_kind === "script") && r.some((x) => x.identity === "<>") ? r : undefined;
+        // The script's deferrals are logged after its arrival and may land in a later window: wait for what is asserted.
+        return r.some((x) => x.identity_kind === "script" && Number(x.deferred) >= 2) && r.some((x) => x.identity === "<>") ? r : undefined;
       },
       30_000,
       500,
@@ -155,6 +156,26 @@ describe("MTA logs and queues to ClickHouse (Postfix + Dovecot, Exim)", () => {
       { host_id: "pf-host", client_ip: "127.0.0.61", username: "alice", f: 0, s: 1 },
       { host_id: "pf-host", client_ip: "127.0.0.62", username: "bob", f: 1, s: 0 },
     ]);
+  });
+
+  it("counts a wrong-password login's address only in distinct_failed_client_ips, a rejected client in neither", async () => {
+    const rows = await lab.sql<{ host_id: string; identity_kind: string; identity: string; windows: number; ips: number; failed: number }>(
+      `SELECT host_id, identity_kind, identity, count() AS windows, max(distinct_client_ips) AS ips, sum(distinct_failed_client_ips) AS failed
+       FROM ${lab.database}.mail_windows
+       WHERE identity IN ('alice', 'bob', '127.0.0.61', '127.0.0.62', '127.0.0.63', '127.0.0.71', '127.0.0.72', '127.0.0.73', 'spammer@example.org')
+       GROUP BY host_id, identity_kind, identity ORDER BY host_id, identity_kind, identity`,
+    );
+    const got = rows.map((r) => ({ at: `${r.host_id} ${r.identity_kind} ${r.identity}`, ips: Number(r.ips), failed: Number(r.failed) }));
+    // Per host: the authenticated sender (.x1), the wrong password (.x2), the refused relay attempt (.x3) and its sender.
+    const expected = (host: string, net: number) => [
+      { at: `${host} client_ip 127.0.0.${net}1`, ips: 1, failed: 0 },
+      { at: `${host} client_ip 127.0.0.${net}2`, ips: 0, failed: 1 },
+      { at: `${host} client_ip 127.0.0.${net}3`, ips: 0, failed: 0 },
+      { at: `${host} envelope_sender spammer@example.org`, ips: 0, failed: 0 },
+      { at: `${host} sasl_user alice`, ips: 1, failed: 0 },
+      { at: `${host} sasl_user bob`, ips: 0, failed: 1 },
+    ];
+    expect(got).toEqual([...expected("ex-host", 7), ...expected("pf-host", 6)]);
   });
 
   it("snapshots both queues with the deferred messages and the bounce", async () => {

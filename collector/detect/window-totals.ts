@@ -126,7 +126,8 @@ export async function windowEvidenceRows(
 ): Promise<EvidenceRow[]> {
   const rows = await ctx.store.query<Record<string, unknown>>(
     `SELECT host_id, window_start_unix_ms, identity_kind, identity, received, delivered, deferred, bounced, rejected, relay_denied,
-  auth_failures, auth_successes, null_sender, distinct_recipients, distinct_recipient_domains, distinct_client_ips
+  auth_failures, auth_successes, null_sender, distinct_recipients, distinct_recipient_domains, distinct_client_ips,
+  distinct_failed_client_ips
 FROM ${ctx.table("mail_windows")}
 WHERE host_id = ${sqlLiteral(opts.hostId)} AND identity_kind = ${sqlLiteral(opts.kind)} AND identity = ${sqlLiteral(opts.identity)}
   AND window_start >= ${dateTimeAt(opts.fromMs)} AND window_start <= ${dateTimeAt(ctx.nowMs)}

@@ -12,7 +12,7 @@ const FIXTURES = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../te
 const tmp = mkdtempSync(join(tmpdir(), "spamtrace-parse-log-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const zero = { received: 0, delivered: 0, deferred: 0, bounced: 0, rejected: 0, relay_denied: 0, auth_failures: 0, auth_successes: 0, null_sender: 0, distinct_recipients: 0, distinct_recipient_domains: 0, distinct_client_ips: 0 };
+const zero = { received: 0, delivered: 0, deferred: 0, bounced: 0, rejected: 0, relay_denied: 0, auth_failures: 0, auth_successes: 0, null_sender: 0, distinct_recipients: 0, distinct_recipient_domains: 0, distinct_client_ips: 0, distinct_failed_client_ips: 0 };
 const id = (kind: ParseLogIdentity["kind"], key: string, sample_queue_ids: string[], c: Partial<ParseLogIdentity>): ParseLogIdentity => ({ kind, key, ...zero, ...c, sample_queue_ids });
 
 describe("parseLogFiles", () => {
@@ -21,7 +21,8 @@ describe("parseLogFiles", () => {
     const script = "/var/www/site1/wp-content/plugins/forms";
     const sent = { received: 1, delivered: 1, distinct_recipients: 1, distinct_recipient_domains: 1 };
     const auth = { received: 1, deferred: 1, bounced: 1, distinct_recipients: 2, distinct_recipient_domains: 2 };
-    const relay = { rejected: 1, relay_denied: 1, distinct_recipients: 1, distinct_recipient_domains: 1, distinct_client_ips: 1 };
+    // A rejected client that never logged in is not an address of the identity.
+    const relay = { rejected: 1, relay_denied: 1, distinct_recipients: 1, distinct_recipient_domains: 1 };
     expect(report).toEqual({
       mta: "exim",
       lines: 12,
@@ -34,10 +35,11 @@ describe("parseLogFiles", () => {
         id("envelope_sender", "<>", ["1vP5aD-00000C-Ww"], { received: 1, null_sender: 1 }),
         id("local_user", "Debian-exim", ["1vP5aD-00000C-Ww"], { received: 1, null_sender: 1 }),
         id("envelope_sender", "info@customer.example", ["1vP5aC-00000B-Zz"], { ...auth, distinct_client_ips: 1 }),
-        id("sasl_user", "info@customer.example", ["1vP5aC-00000B-Zz"], { ...auth, auth_successes: 1, auth_failures: 1, distinct_client_ips: 2 }),
+        // 127.0.0.41 logged in and sent; 127.0.0.42 only failed to log in as the user.
+        id("sasl_user", "info@customer.example", ["1vP5aC-00000B-Zz"], { ...auth, auth_successes: 1, auth_failures: 1, distinct_client_ips: 1, distinct_failed_client_ips: 1 }),
         id("local_user", "webuser1", ["1vP5aB-00000A-Xy"], sent),
         id("envelope_sender", "webuser1@host.example", ["1vP5aB-00000A-Xy"], sent),
-        id("client_ip", "127.0.0.42", [], { auth_failures: 1, distinct_client_ips: 1 }),
+        id("client_ip", "127.0.0.42", [], { auth_failures: 1, distinct_failed_client_ips: 1 }),
         id("client_ip", "127.0.0.77", [], relay),
         id("envelope_sender", "spammer@forged.example", [], relay),
       ],
@@ -62,7 +64,7 @@ describe("parseLogFiles", () => {
     // 10 Postfix + 11 Exim identities, four shared: the null sender, the forged relay sender, 127.0.0.77 and 127.0.0.41.
     expect(report.identities).toHaveLength(17);
     expect(report.identities[0]).toEqual({ ...zero, kind: "envelope_sender", key: "<>", received: 2, null_sender: 2, delivered: 1, distinct_recipients: 1, distinct_recipient_domains: 1, sample_queue_ids: ["9F8E7D6C5B", "1vP5aD-00000C-Ww"] });
-    expect(report.identities.find((i) => i.key === "spammer@forged.example")).toMatchObject({ rejected: 3, relay_denied: 3, distinct_recipients: 2, distinct_client_ips: 1 });
+    expect(report.identities.find((i) => i.key === "spammer@forged.example")).toMatchObject({ rejected: 3, relay_denied: 3, distinct_recipients: 2, distinct_client_ips: 0, distinct_failed_client_ips: 0 });
   });
 
   it("--mta names the parsers: an Exim log read as Postfix recognises nothing", async () => {

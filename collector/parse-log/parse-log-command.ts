@@ -163,6 +163,7 @@ export async function parseLogFiles(opts: ParseLogOptions): Promise<ParseLogRepo
     distinct_recipients: w.distinct_recipients,
     distinct_recipient_domains: w.distinct_recipient_domains,
     distinct_client_ips: w.distinct_client_ips,
+    distinct_failed_client_ips: w.distinct_failed_client_ips,
     sample_queue_ids: w.sample_queue_ids,
   }));
   identities.sort((a, b) => b.received - a.received || (a.key < b.key ? -1 : a.key > b.key ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));

@@ -58,12 +58,14 @@ export const probeConfigSchema = z.strictObject({
     .prefault({}),
   mta: z
     .strictObject({
-      /** "auto" detects the MTA (processes, binaries, config); a kind forces it. */
+      /** "auto" detects the MTA (processes, binaries, config); a kind forces it (keeping what detection found for that kind). */
       kind: z.enum(PROBE_MTA_KIND_SETTINGS).default("auto"),
       /** Log files to follow instead of the detected one (the first detected existing log). */
       logPaths: z.array(z.string().min(1)).optional(),
       /** Extra executables that belong to the MTA (e.g. a second Postfix instance's binaries). */
       binaryPaths: z.array(z.string().min(1)).default([]),
+      /** Queue (spool) directory instead of the detected one. */
+      queuePath: z.string().min(1).optional(),
       /** Environment for the MTA's own commands, e.g. MAIL_CONFIG for a Postfix instance's postqueue. */
       commandEnv: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).default({}),
       /** Aggregation window of log events, ms (the design's one minute by default). */

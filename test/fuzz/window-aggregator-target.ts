@@ -30,12 +30,14 @@ function expect(t: Totals, e: MailEvent): void {
 
 function drained(t: Totals, batch: WindowBatch): void {
   for (const w of batch.identities) {
-    for (const k of ["received", "delivered", "deferred", "bounced", "rejected", "relay_denied", "null_sender", "distinct_recipients", "distinct_recipient_domains", "distinct_client_ips"] as const) {
+    for (const k of ["received", "delivered", "deferred", "bounced", "rejected", "relay_denied", "null_sender", "distinct_recipients", "distinct_recipient_domains", "distinct_client_ips", "distinct_failed_client_ips"] as const) {
       checkCount(w[k], `${w.kind} window ${k}`);
     }
     check(Number.isFinite(w.window_start_unix_ms), () => `window_start_unix_ms ${w.window_start_unix_ms} must be finite`);
     check(w.sample_lines.length <= MAX_SAMPLES && w.sample_queue_ids.length <= MAX_SAMPLES && w.sample_message_ids.length <= MAX_SAMPLES, "more samples than maxSamples");
     check(w.relay_denied <= w.rejected, "relay_denied > rejected");
+    // The collector refuses a window that breaks this (validate-message.ts).
+    check(w.distinct_failed_client_ips <= w.auth_failures, "distinct_failed_client_ips > auth_failures");
     if (w.kind === "envelope_sender") {
       t.receivedBySender += w.received;
       t.deliveredBySender += w.delivered;

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   BatchSchema,
   HelloSchema,
+  MailWindowSchema,
   MtaInfoSchema,
   ProcessInfoSchema,
   SocketSchema,
@@ -203,6 +204,15 @@ describe("validateBatch", () => {
       name: "socket string too long",
       input: batch({}, [socket({ remoteAddress: "x".repeat(65) })]),
       error: { code: "invalid_argument", message: "socket has a string of 65 chars, limit 64" },
+    },
+    {
+      name: "mail window whose failed-only addresses equal its failed logins",
+      input: batch({ mailWindows: [create(MailWindowSchema, { windowStartUnixMs: BigInt(NOW - 60_000), identityKind: "sasl_user", identity: "victim", authFailures: 3, distinctFailedClientIps: 3 })] }),
+    },
+    {
+      name: "mail window with more failed-only addresses than failed logins",
+      input: batch({ mailWindows: [create(MailWindowSchema, { windowStartUnixMs: BigInt(NOW - 60_000), identityKind: "sasl_user", identity: "victim", authFailures: 2, distinctFailedClientIps: 3 })] }),
+      error: { code: "invalid_argument", message: "mail_window.distinct_failed_client_ips 3 exceeds auth_failures 2" },
     },
     {
       name: "process argument too long",

@@ -73,6 +73,10 @@ function validateMtaParts(batch: Batch, limits: IngestLimits, nowMs: number): vo
     checkTime("mail_window.window_start_unix_ms", w.windowStartUnixMs, limits, nowMs);
     if (!isIdentityKind(w.identityKind)) throw invalid(`mail_window.identity_kind ${JSON.stringify(w.identityKind.slice(0, 40))} must be one of ${IDENTITY_KINDS.join(", ")}`);
     checkStrings("mail_window", [w.identity, ...w.sampleQueueIds, ...w.sampleMessageIds, ...w.sampleLines], limits);
+    // Each address that only failed to log in failed at least once.
+    if (w.distinctFailedClientIps > w.authFailures) {
+      throw invalid(`mail_window.distinct_failed_client_ips ${w.distinctFailedClientIps} exceeds auth_failures ${w.authFailures}`);
+    }
   }
   for (const w of batch.authWindows) {
     checkTime("auth_window.window_start_unix_ms", w.windowStartUnixMs, limits, nowMs);

@@ -34,15 +34,21 @@ export async function migrateCluster(
   opts: ClusterSchemaOptions,
   migrations: readonly Migration[] = MIGRATIONS,
 ): Promise<MigrationReport> {
+  if (nodes.length === 0) throw new Error("store.cluster.nodes is empty");
+  const local = [...(opts.replicated ? migrations.map((m) => replicatedMigration(m, opts.localDatabase)) : migrations)].sort((a, b) => a.version - b.version);
+  const schema = { database: opts.localDatabase, retentionDays: opts.retentionDays };
   let first: MigrationReport | undefined;
-  const local = opts.replicated ? migrations.map((m) => replicatedMigration(m, opts.localDatabase)) : migrations;
-  for (const node of nodes) {
-    const report = await migrate(node, { database: opts.localDatabase, retentionDays: opts.retentionDays }, local);
-    first ??= report;
-    await createDistributedTables(node, opts);
+  // One version at a time on every node: a replica created after another
+  // replica's ALTER (migration 6 adds a column) would declare the old columns
+  // and ClickHouse refuses it ("Table structure in ZooKeeper is too different").
+  for (let upTo = 1; upTo <= local.length; upTo++) {
+    for (const [i, node] of nodes.entries()) {
+      const report = await migrate(node, schema, local.slice(0, upTo));
+      if (i === 0) first = first === undefined ? report : { dialect: report.dialect, applied: [...first.applied, ...report.applied] };
+    }
   }
-  if (!first) throw new Error("store.cluster.nodes is empty");
-  return first;
+  for (const node of nodes) await createDistributedTables(node, opts);
+  return first!;
 }
 
 interface ColumnRow {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dialectFor, lowCardinalityString, ttlClause, type Dialect } from "./dialect.js";
+import { addColumnStatement, dialectFor, isColumnAlreadyAdded, lowCardinalityString, ttlClause, type Dialect } from "./dialect.js";
 
 describe("dialectFor", () => {
   it.each<{ input: string; output: Omit<Dialect, "version"> }>([
@@ -40,5 +40,21 @@ describe("ttlClause", () => {
     { input: ["garbage", "observed_at", 180], output: "" },
   ])("$input", ({ input: [version, column, days], output }) => {
     expect(ttlClause(dialectFor(version), column, days)).toBe(output);
+  });
+});
+
+describe("addColumnStatement and isColumnAlreadyAdded", () => {
+  it("adds IF NOT EXISTS where the server has it (>= 19.3), not on 18.16", () => {
+    expect(addColumnStatement(dialectFor("26.7.2.1"), "`db`.`t`", "c", "UInt32", "b")).toBe("ALTER TABLE `db`.`t` ADD COLUMN IF NOT EXISTS c UInt32 AFTER b");
+    expect(addColumnStatement(dialectFor("18.16.1"), "`db`.`t`", "c", "UInt32")).toBe("ALTER TABLE `db`.`t` ADD COLUMN c UInt32");
+  });
+
+  it("takes only 18.16's duplicate-column answer to that statement's own column as done", () => {
+    const statement = addColumnStatement(dialectFor("18.16.1"), "`db`.`t`", "c", "UInt32", "b");
+    const duplicate = new Error("Code: 44, e.displayText() = DB::Exception: Cannot add column c: column with this name already exists, e.what() = DB::Exception");
+    expect(isColumnAlreadyAdded(statement, duplicate)).toBe(true);
+    expect(isColumnAlreadyAdded(statement, new Error("Cannot add column d: column with this name already exists"))).toBe(false);
+    expect(isColumnAlreadyAdded(statement, new Error("Code: 60, e.displayText() = DB::Exception: Table db.t doesn't exist."))).toBe(false);
+    expect(isColumnAlreadyAdded("CREATE TABLE t (c UInt32) ENGINE = Memory", duplicate)).toBe(false);
   });
 });

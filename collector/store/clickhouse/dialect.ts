@@ -30,3 +30,21 @@ export function lowCardinalityString(dialect: Dialect): string {
 export function ttlClause(dialect: Dialect, column: string, days: number): string {
   return dialect.ttl && days > 0 ? `TTL ${column} + INTERVAL ${Math.floor(days)} DAY` : "";
 }
+
+/**
+ * `ALTER TABLE … ADD COLUMN`, with IF NOT EXISTS where the server has it
+ * (>= 19.3). 18.16 has not: there migrate() takes the server's "column with
+ * this name already exists" answer to such a statement as done, so a re-run
+ * after a crash or a racing collector stays harmless.
+ */
+export function addColumnStatement(dialect: Dialect, table: string, column: string, type: string, after?: string): string {
+  const ifNotExists = dialect.addColumnIfNotExists ? "IF NOT EXISTS " : "";
+  return `ALTER TABLE ${table} ADD COLUMN ${ifNotExists}${column} ${type}${after === undefined ? "" : ` AFTER ${after}`}`;
+}
+
+/** True when `error` is the answer of a server without IF NOT EXISTS to an ADD COLUMN of `statement` whose column is already there. */
+export function isColumnAlreadyAdded(statement: string, error: unknown): boolean {
+  const column = /^ALTER TABLE \S+ ADD COLUMN (?!IF NOT EXISTS )(\w+) /.exec(statement)?.[1];
+  const message = error instanceof Error ? error.message : String(error);
+  return column !== undefined && message.includes(`Cannot add column ${column}: column with this name already exists`);
+}

@@ -1,4 +1,4 @@
-import { dialectFor, type Dialect } from "./dialect.js";
+import { dialectFor, isColumnAlreadyAdded, type Dialect } from "./dialect.js";
 import { MIGRATIONS, type Migration, type SchemaOptions } from "./migrations.js";
 import { toClickHouseDateTime } from "./datetime.js";
 import { tableName } from "./sql-literal.js";
@@ -32,7 +32,13 @@ export async function migrate(
   const applied: number[] = [];
   for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
     if (done.has(migration.version)) continue;
-    for (const statement of migration.statements(dialect, opts)) await store.command(statement);
+    for (const statement of migration.statements(dialect, opts)) {
+      try {
+        await store.command(statement);
+      } catch (error) {
+        if (!isColumnAlreadyAdded(statement, error)) throw error;
+      }
+    }
     await store.insert("schema_migrations", [
       { version: migration.version, name: migration.name, applied_at: toClickHouseDateTime(Date.now()) },
     ]);

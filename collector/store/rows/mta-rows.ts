@@ -50,6 +50,7 @@ export function mailWindowRows(batch: Batch): Row[] {
     distinct_recipients: w.distinctRecipients,
     distinct_recipient_domains: w.distinctRecipientDomains,
     distinct_client_ips: w.distinctClientIps,
+    distinct_failed_client_ips: w.distinctFailedClientIps,
     sample_queue_ids: w.sampleQueueIds,
     sample_message_ids: w.sampleMessageIds,
     sample_lines: w.sampleLines,

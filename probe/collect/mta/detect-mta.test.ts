@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createFakeProcTree, writeFakeProcess, type FakeProcTree } from "../sockets/fake-proc-tree.test-support.js";
+import type { FakeProcTree } from "../sockets/fake-proc-tree.test-support.js";
 import { detectMta } from "./detect-mta.js";
 import { fakeCommandRunner } from "../fake-command-runner.test-support.js";
 import { createFakeHostTree, type FakeHostEntry, type FakeHostTree } from "./fake-host-tree.test-support.js";
+import { createFakeMtaProcs, DEBIAN_EXIM_ANSWERS, DEBIAN_EXIM_FILES, DEBIAN_POSTCONF, DEBIAN_POSTFIX_FILES, listen25, POSTCONF_KEY, type FakeMtaProcess } from "./fake-mta-host.test-support.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -15,72 +16,11 @@ async function host(entries: Record<string, FakeHostEntry>): Promise<FakeHostTre
   return tree;
 }
 
-interface Proc {
-  pid: number;
-  comm: string;
-  exe: string;
-  argv?: string[];
-  /** fd → socket inode. */
-  sockets?: Record<number, number>;
-}
-
-const TCP_HEADER =
-  "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
-
-/** A LISTEN line of /proc/net/tcp on 0.0.0.0:25 with the given inode. */
-function listen25(slot: number, inode: number): string {
-  return `   ${slot}: 00000000:0019 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 100 0 0 10 0\n`;
-}
-
-async function procs(list: Proc[], tcp = ""): Promise<FakeProcTree> {
-  const tree = await createFakeProcTree();
+async function procs(list: FakeMtaProcess[], tcp = ""): Promise<FakeProcTree> {
+  const tree = await createFakeMtaProcs(list, tcp);
   cleanups.push(tree.remove);
-  for (const p of list) {
-    const fds: Record<number, string> = {};
-    for (const [fd, inode] of Object.entries(p.sockets ?? {})) fds[Number(fd)] = `socket:[${inode}]`;
-    await writeFakeProcess(tree.root, {
-      pid: p.pid,
-      comm: `${p.comm}\n`,
-      exe: p.exe,
-      cmdline: (p.argv ?? [p.exe]).join("\0") + "\0",
-      fds,
-    });
-  }
-  await tree.writeNet(TCP_HEADER + tcp, TCP_HEADER);
   return tree;
 }
-
-// `postconf mail_version daemon_directory queue_directory maillog_file command_directory sendmail_path`
-// as Debian 12's Postfix 3.7.11 printed it (with maillog_file set by postconf -e).
-const DEBIAN_POSTCONF = `mail_version = 3.7.11
-daemon_directory = /usr/lib/postfix/sbin
-queue_directory = /var/spool/postfix
-maillog_file = /var/log/mail.log
-command_directory = /usr/sbin
-sendmail_path = /usr/sbin/sendmail
-`;
-const POSTCONF_KEY = "postconf mail_version daemon_directory queue_directory maillog_file command_directory sendmail_path";
-
-const DEBIAN_POSTFIX_FILES: Record<string, FakeHostEntry> = {
-  "/etc/debian_version": "12.8\n",
-  "/usr/sbin/postconf": { exec: "" },
-  "/usr/sbin/postfix": { exec: "" },
-  "/usr/sbin/postqueue": { exec: "" },
-  "/usr/sbin/postdrop": { exec: "" },
-  "/usr/sbin/sendmail": { exec: "" },
-  "/usr/sbin/postmap.txt": "not a binary",
-  "/usr/bin/mailq": { link: "../sbin/sendmail" },
-  "/usr/lib/postfix/sbin/master": { exec: "" },
-  "/usr/lib/postfix/sbin/qmgr": { exec: "" },
-  "/usr/lib/postfix/sbin/smtp": { exec: "" },
-  "/usr/lib/postfix/sbin/smtpd": { exec: "" },
-  "/usr/lib/postfix/sbin/pickup": { exec: "" },
-  "/usr/lib/postfix/sbin/local": { exec: "" },
-  "/var/log/mail.log": "",
-  "/etc/rsyslog.conf": "mail.*\t\t\t-/var/log/mail.log\nmail.err\t\t\t/var/log/mail.err\n*.*;mail.none\t\t-/var/log/syslog\n",
-  "/var/log/mail.err": "",
-  "/var/log/syslog": "",
-};
 
 describe("detectMta", () => {
   it("finds a running Debian Postfix by its executables, listener and postconf, and reports a fake smtpd", async () => {
@@ -283,6 +223,7 @@ describe("detectMta", () => {
       binaryPaths: [],
       logPaths: [],
       queuePath: "",
+      candidates: [],
       evidence: [
         "process 666 named smtpd runs /usr/sbin/smtpd, which is not an MTA binary",
         "0.0.0.0:25 is listened on by pid 666 /usr/sbin/smtpd, not a known MTA binary",
@@ -308,5 +249,33 @@ describe("detectMta", () => {
 
     expect(found.kind).toBe("postfix");
     expect(found.evidence).toContain("exim is also present but weighs less than postfix");
+  });
+
+  it("reports what it found for each MTA it saw: the running Postfix first, the installed Exim beside it", async () => {
+    const fs = await host({ ...DEBIAN_POSTFIX_FILES, ...DEBIAN_EXIM_FILES });
+    const proc = await procs([{ pid: 812, comm: "master", exe: "/usr/lib/postfix/sbin/master" }]);
+    const runner = fakeCommandRunner({ [POSTCONF_KEY]: DEBIAN_POSTCONF, ...DEBIAN_EXIM_ANSWERS });
+
+    const found = await detectMta({ procRoot: proc.root, fsRoot: fs.root, run: runner.run });
+
+    expect(found).toMatchObject({ kind: "postfix", version: "3.7.11", queuePath: "/var/spool/postfix" });
+    expect(found.candidates.map((candidate) => candidate.kind)).toEqual(["postfix", "exim"]);
+    expect(found.candidates[0]).toEqual({
+      kind: "postfix",
+      flavour: "debian",
+      version: found.version,
+      binaryPaths: found.binaryPaths,
+      logPaths: found.logPaths,
+      queuePath: found.queuePath,
+    });
+    expect(found.candidates[1]).toEqual({
+      kind: "exim",
+      flavour: "debian",
+      version: "4.96",
+      binaryPaths: ["/usr/sbin/exim", "/usr/sbin/exim4"],
+      logPaths: ["/var/log/exim4/mainlog", "/var/log/mail.log", "/var/log/mail.err"],
+      queuePath: "/var/spool/exim4",
+    });
+    expect(found.evidence).toContain("exim: /usr/sbin/exim4 -bV: Exim version 4.96");
   });
 });

@@ -8,7 +8,7 @@ import { findMtaLogPaths } from "./find-mta-log-paths.js";
 import { HostFiles } from "./host-files.js";
 import { listMtaBinaries } from "./list-mta-binaries.js";
 import { listProcesses, type ProcessSummary } from "./list-processes.js";
-import type { MtaDetection, MtaFlavour } from "./mta-detection.js";
+import type { MtaCandidate, MtaDetectionReport, MtaFlavour } from "./mta-detection.js";
 import { EXIM_BINARY_CANDIDATES, readEximConfig } from "./read-exim-config.js";
 import { readPostfixConfig } from "./read-postfix-config.js";
 import { parseSendmailCf, SENDMAIL_CF_PATH, SENDMAIL_DEFAULT_QUEUE } from "./read-sendmail-config.js";
@@ -66,13 +66,10 @@ class Tally {
     this.runningExes.set(kind, set);
   }
 
-  best(): KnownMtaKind | null {
-    let best: KnownMtaKind | null = null;
-    for (const kind of KIND_ORDER) {
-      const score = this.scores.get(kind) ?? 0;
-      if (score > 0 && (best === null || score > (this.scores.get(best) ?? 0))) best = kind;
-    }
-    return best;
+  /** Kinds with any evidence, heaviest first; ties keep KIND_ORDER (the sort is stable). */
+  ranked(): KnownMtaKind[] {
+    const score = (kind: KnownMtaKind): number => this.scores.get(kind) ?? 0;
+    return KIND_ORDER.filter((kind) => score(kind) > 0).sort((a, b) => score(b) - score(a));
   }
 }
 
@@ -212,13 +209,39 @@ async function readKindDetails(
   return details;
 }
 
+/** Reads one seen MTA's version, queue, logs and binaries; evidence lines go to `evidence`. */
+async function readCandidate(
+  kind: KnownMtaKind,
+  files: HostFiles,
+  run: CommandRunner,
+  timeoutMs: number,
+  flavour: MtaFlavour | undefined,
+  tally: Tally,
+  evidence: string[],
+): Promise<MtaCandidate> {
+  const runningExes = [...(tally.runningExes.get(kind) ?? [])];
+  const details = await readKindDetails(kind, files, run, timeoutMs, flavour, runningExes, evidence);
+  const logPaths = await findMtaLogPaths(files, { kind, flavour, configured: details.configuredLogs }, evidence);
+  const binaryPaths = await listMtaBinaries(files, kind, details.binaryHints);
+  return {
+    kind,
+    ...(flavour === undefined ? {} : { flavour }),
+    version: details.version,
+    binaryPaths,
+    logPaths,
+    queuePath: details.queuePath,
+  };
+}
+
 /**
  * Finds the host's MTA from what runs (process executables, not names:
  * spam tools call themselves "sendmail" or "smtpd"), what listens on port 25,
- * what is installed, and the MTA's own configuration. Never throws: no MTA
- * gives kind "none", an SMTP listener we cannot place gives "unknown".
+ * what is installed, and the MTA's own configuration. Every other MTA seen is
+ * read the same way and reported in `candidates` (its evidence prefixed with
+ * its kind), so a forced `mta.kind` can use it. Never throws: no MTA gives
+ * kind "none", an SMTP listener we cannot place gives "unknown".
  */
-export async function detectMta(opts: DetectMtaOptions = {}): Promise<MtaDetection> {
+export async function detectMta(opts: DetectMtaOptions = {}): Promise<MtaDetectionReport> {
   const evidence: string[] = [];
   try {
     const files = new HostFiles(opts.fsRoot ?? "/");
@@ -231,29 +254,22 @@ export async function detectMta(opts: DetectMtaOptions = {}): Promise<MtaDetecti
     const foreignListener = await scanListeners(files, procRoot, tally, evidence);
     await scanInstalled(files, tally, evidence);
 
-    const kind = tally.best();
-    if (kind === null) {
-      return { kind: foreignListener ? "unknown" : "none", version: "", binaryPaths: [], logPaths: [], queuePath: "", evidence };
+    const [kind, ...others] = tally.ranked();
+    if (kind === undefined) {
+      return { kind: foreignListener ? "unknown" : "none", version: "", binaryPaths: [], logPaths: [], queuePath: "", evidence, candidates: [] };
     }
-    for (const other of KIND_ORDER) {
-      if (other !== kind && (tally.scores.get(other) ?? 0) > 0) evidence.push(`${other} is also present but weighs less than ${kind}`);
-    }
+    for (const other of others) evidence.push(`${other} is also present but weighs less than ${kind}`);
     const flavour = await detectFlavour(files, evidence);
-    const runningExes = [...(tally.runningExes.get(kind) ?? [])];
-    const details = await readKindDetails(kind, files, run, timeoutMs, flavour, runningExes, evidence);
-    const logPaths = await findMtaLogPaths(files, { kind, flavour, configured: details.configuredLogs }, evidence);
-    const binaryPaths = await listMtaBinaries(files, kind, details.binaryHints);
-    return {
-      kind,
-      ...(flavour === undefined ? {} : { flavour }),
-      version: details.version,
-      binaryPaths,
-      logPaths,
-      queuePath: details.queuePath,
-      evidence,
-    };
+    const chosen = await readCandidate(kind, files, run, timeoutMs, flavour, tally, evidence);
+    const candidates = [chosen];
+    for (const other of others) {
+      const own: string[] = [];
+      candidates.push(await readCandidate(other, files, run, timeoutMs, flavour, tally, own));
+      evidence.push(...own.map((line) => `${other}: ${line}`));
+    }
+    return { ...chosen, evidence, candidates };
   } catch (error) {
     evidence.push(`detection failed: ${(error as Error).message}`);
-    return { kind: "unknown", version: "", binaryPaths: [], logPaths: [], queuePath: "", evidence };
+    return { kind: "unknown", version: "", binaryPaths: [], logPaths: [], queuePath: "", evidence, candidates: [] };
   }
 }

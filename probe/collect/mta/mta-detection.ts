@@ -1,4 +1,4 @@
-import type { MtaKind } from "../../../shared/mta/mta-kinds.js";
+import type { KnownMtaKind, MtaKind } from "../../../shared/mta/mta-kinds.js";
 
 /** Hosting panel or distribution packaging that changes where an MTA keeps its logs and queue. */
 export type MtaFlavour = "plesk" | "cpanel" | "directadmin" | "debian" | "rhel";
@@ -23,4 +23,20 @@ export interface MtaDetection {
   queuePath: string;
   /** Why we think so, one human-readable fact per entry (also lists impostor processes). */
   evidence: string[];
+}
+
+/** What detection found for one MTA it saw (running, listening or merely installed). */
+export interface MtaCandidate extends Omit<MtaDetection, "kind" | "evidence"> {
+  /** The MTA. */
+  kind: KnownMtaKind;
+}
+
+/**
+ * detectMta's answer: the chosen MTA, plus what it found for every MTA it saw,
+ * so that a forced `mta.kind` on a host with two MTAs installed can take the
+ * other one's binaries, queue and logs instead of starting from nothing.
+ */
+export interface MtaDetectionReport extends MtaDetection {
+  /** One entry per MTA seen, the chosen one first, then by weight (ties: the most common on hosting servers first). */
+  candidates: MtaCandidate[];
 }

@@ -26,8 +26,16 @@ export interface IdentityCounts {
   distinct_recipients: number;
   /** Distinct domains of those recipients. */
   distinct_recipient_domains: number;
-  /** Distinct client IPs seen with this identity. */
+  /**
+   * Distinct client IPs that authenticated or sent as this identity: SMTP AUTH
+   * or IMAP/POP3 logins that succeeded, messages received (and their
+   * deliveries), rejections in an authenticated session. Failed logins and
+   * rejected unauthenticated clients are not counted (an attacker's guesses
+   * must not make the victim look spread out).
+   */
   distinct_client_ips: number;
+  /** Distinct client IPs that only failed to log in as this identity in the window (not among distinct_client_ips). */
+  distinct_failed_client_ips: number;
 }
 
 /** Counters of one sender identity in one window (field names follow the MailWindow message of the probe contract). */
@@ -105,7 +113,10 @@ class IdentityAccumulator {
   null_sender = 0;
   readonly recipients = new Set<string>();
   readonly domains = new Set<string>();
+  /** Addresses that authenticated or sent. */
   readonly ips = new Set<string>();
+  /** Addresses with a failed login (counted at drain when not also in ips). */
+  readonly failedIps = new Set<string>();
   readonly queueIds: string[] = [];
   readonly messageIds: string[] = [];
   readonly lines: string[] = [];
@@ -214,7 +225,8 @@ export class WindowAggregator {
           a.rejected++;
           if (relay) a.relay_denied++;
           if (recipient !== null) addLoweredRecipient(a, recipient);
-          if (event.client_ip !== null) addOwned(a.ips, event.client_ip);
+          // A rejected client counts only when its session had logged in (the rejection names the SASL user).
+          if (event.client_ip !== null && event.sasl_user !== null) addOwned(a.ips, event.client_ip);
           this.sample(a, event.queue_id, null, event.raw);
         }
         return;
@@ -239,7 +251,7 @@ export class WindowAggregator {
     for (const a of accs) {
       if (failure) a.auth_failures += n;
       else a.auth_successes += n;
-      if (ip.length > 0) addOwned(a.ips, ip);
+      if (ip.length > 0) addOwned(failure ? a.failedIps : a.ips, ip);
       pushSample(a.lines, event.raw, this.maxSamples, false);
     }
     let byUser = bucket.auth.get(ip);
@@ -332,6 +344,7 @@ export class WindowAggregator {
           distinct_recipients: a.recipients.size,
           distinct_recipient_domains: a.domains.size,
           distinct_client_ips: a.ips.size,
+          distinct_failed_client_ips: countNotIn(a.failedIps, a.ips),
           sample_queue_ids: a.queueIds,
           sample_message_ids: a.messageIds,
           sample_lines: a.lines,
@@ -344,6 +357,13 @@ export class WindowAggregator {
     }
     return { identities, auth };
   }
+}
+
+/** Members of `set` that are not in `other`. */
+function countNotIn(set: ReadonlySet<string>, other: ReadonlySet<string>): number {
+  let n = 0;
+  for (const value of set) if (!other.has(value)) n++;
+  return n;
 }
 
 /** Counts a lower-cased recipient address (and its domain) for an identity; the empty address counts nothing. */

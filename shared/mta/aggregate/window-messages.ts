@@ -24,6 +24,7 @@ export function toMailWindow(w: IdentityWindow): MailWindow {
     distinctRecipients: w.distinct_recipients,
     distinctRecipientDomains: w.distinct_recipient_domains,
     distinctClientIps: w.distinct_client_ips,
+    distinctFailedClientIps: w.distinct_failed_client_ips,
     sampleQueueIds: w.sample_queue_ids,
     sampleMessageIds: w.sample_message_ids,
     sampleLines: w.sample_lines,
