@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { runCli, waitForShutdownSignal } from "../shared/cli/run-cli.js";
 import { SPAMTRACE_VERSION } from "../shared/version.js";
 import type { CollectorConfig } from "./config/collector-config.js";
+import { registerDnsblCommand } from "./dnsbl/register-dnsbl-command.js";
 import { registerIncidentsCommand } from "./incidents/register-incidents-command.js";
 import { registerParseLogCommand } from "./parse-log/register-parse-log-command.js";
 import { registerRelayCheckCommand } from "./relay-check/register-relay-check-command.js";
@@ -84,5 +85,6 @@ registerIncidentsCommand(program, {
   ruleNames: async () => (await import("./detect/rule-catalog.js")).RULE_NAMES,
 });
 registerRelayCheckCommand(program, { loadRelayCheckConfig: async (file) => (await loadCollectorConfig(file)).relayCheck });
+registerDnsblCommand(program, { loadConfig: loadCollectorConfig });
 
 await runCli(program);

@@ -6,6 +6,7 @@ import type { ClickHouseStore } from "../store/clickhouse/store.js";
 import { checkReadOnlySql } from "./check-read-only-sql.js";
 import { explainLimitError, limitSettings, type QueryLimits } from "../query/query-limits.js";
 import type { CollectorMetrics } from "./metrics.js";
+import type { DnsblRunReport } from "../dnsbl/run-dnsbl-check.js";
 
 /** What the admin endpoint serves. */
 export interface AdminServerOptions {
@@ -18,6 +19,8 @@ export interface AdminServerOptions {
   queryLimits: QueryLimits;
   metrics: CollectorMetrics;
   logger: Logger;
+  /** Runs a DNSBL check now and stores it (POST /api/dnsbl: `spamtrace dnsbl` in embedded mode, where only this process may write). */
+  dnsbl?: (addresses?: readonly string[]) => Promise<DnsblRunReport>;
 }
 
 /** A started admin endpoint. */
@@ -34,7 +37,8 @@ const MAX_SQL_BODY_BYTES = 256 * 1024;
  * HTTP admin endpoint: GET /metrics (Prometheus), GET /healthz, and
  * POST /api/sql {"query": "..."} → {"rows": [...]} for analysts. In embedded
  * mode the engine's folder belongs to this process, so analyst tools query
- * through here instead of opening it.
+ * through here instead of opening it. POST /api/dnsbl {"addresses"?: [...]}
+ * runs a DNSBL check in this process (it writes `dnsbl_checks`).
  */
 export async function startAdminServer(opts: AdminServerOptions): Promise<StartedAdminServer> {
   const server = createServer((req, res) => {
@@ -83,6 +87,24 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: AdminServ
       reply(res, 200, { rows: await opts.store.query(query, { readonly: true, settings: limitSettings(opts.queryLimits) }) });
     } catch (error) {
       reply(res, 400, { error: (explainLimitError(error, opts.queryLimits) as Error).message });
+    }
+    return;
+  }
+  if (path === "/api/dnsbl" && opts.dnsbl) {
+    if (req.method !== "POST") return reply(res, 405, { error: "use POST" });
+    if (!authorized(req, opts.token)) return reply(res, 401, { error: "missing or wrong bearer token" });
+    let addresses: string[] | undefined;
+    try {
+      const body = JSON.parse((await readBody(req)) || "{}") as { addresses?: unknown };
+      if (body.addresses !== undefined && !(Array.isArray(body.addresses) && body.addresses.every((a) => typeof a === "string"))) throw new Error('body must be {"addresses"?: ["IP", ...]}');
+      addresses = body.addresses as string[] | undefined;
+    } catch (error) {
+      return reply(res, 400, { error: (error as Error).message });
+    }
+    try {
+      reply(res, 200, await opts.dnsbl(addresses));
+    } catch (error) {
+      reply(res, error instanceof RangeError ? 400 : 500, { error: (error as Error).message });
     }
     return;
   }

@@ -25,6 +25,7 @@ const DEFAULTS: CollectorConfig = {
   detect: detectConfigSchema.parse({}),
   alert: alertConfigSchema.parse({}),
   relayCheck: relayCheckConfigSchema.parse({}),
+  dnsbl: { zones: [], servers: [], timeoutMs: 3000, tries: 2, concurrency: 8, negativeCacheSeconds: 900, socketLookbackMinutes: 1440, includePrivate: false, schedule: { enabled: false, intervalMinutes: 360 } },
 };
 
 const yamlFile = file(
@@ -190,6 +191,16 @@ describe("loadCollectorConfig", () => {
           "invalid config: admin.query.maxExecutionTimeMs: 20000 ms must be below store.requestTimeoutMs (10000 ms) when store.url is set, or the HTTP request times out before the query limit stops the query",
         key: "admin.query.maxExecutionTimeMs",
       },
+    },
+    {
+      name: "DNSBL resolver given as a host name",
+      input: { overrides: { dnsbl: { servers: ["dns.google"] } } },
+      error: { message: 'invalid config: dnsbl.servers.0 "dns.google": must be an IP address, IPv4:PORT or [IPv6]:PORT (a resolver, not a host name)', key: "dnsbl.servers.0" },
+    },
+    {
+      name: "DNSBL zone that is not a zone name",
+      input: { overrides: { dnsbl: { zones: ["zen spamhaus"] } } },
+      error: { message: 'invalid config: dnsbl.zones.0 "zen spamhaus": must be a DNS zone name (zen.spamhaus.org)', key: "dnsbl.zones.0" },
     },
     {
       name: "missing file",

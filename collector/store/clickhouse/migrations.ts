@@ -1,5 +1,6 @@
 import { lowCardinalityString, ttlClause, type Dialect } from "./dialect.js";
 import { ALERTS_MIGRATION } from "./migrations-alerts.js";
+import { DNSBL_MIGRATION } from "./migrations-dnsbl.js";
 import { tableName } from "./sql-literal.js";
 
 /** Options that shape the schema. */
@@ -188,4 +189,5 @@ ${ttlClause(d, "observed_at", o.retentionDays)}`,
     },
   },
   ALERTS_MIGRATION,
+  DNSBL_MIGRATION,
 ];
