@@ -7,6 +7,7 @@ import { checkReadOnlySql } from "./check-read-only-sql.js";
 import { explainLimitError, limitSettings, type QueryLimits } from "../query/query-limits.js";
 import type { CollectorMetrics } from "./metrics.js";
 import type { DnsblRunReport } from "../dnsbl/run-dnsbl-check.js";
+import { checkRemediationRows } from "../remediate/remediation-rows.js";
 
 /** What the admin endpoint serves. */
 export interface AdminServerOptions {
@@ -32,13 +33,17 @@ export interface StartedAdminServer {
 
 /** Largest /api/sql request body, bytes. */
 const MAX_SQL_BODY_BYTES = 256 * 1024;
+/** Largest /api/remediation request body, bytes (a plan lists up to remediate.maxQueueMessages queue ids). */
+const MAX_REMEDIATION_BODY_BYTES = 8 * 1024 * 1024;
 
 /**
  * HTTP admin endpoint: GET /metrics (Prometheus), GET /healthz, and
  * POST /api/sql {"query": "..."} → {"rows": [...]} for analysts. In embedded
  * mode the engine's folder belongs to this process, so analyst tools query
  * through here instead of opening it. POST /api/dnsbl {"addresses"?: [...]}
- * runs a DNSBL check in this process (it writes `dnsbl_checks`).
+ * runs a DNSBL check in this process (it writes `dnsbl_checks`); POST
+ * /api/remediation {"table", "rows"} stores `spamtrace remediate`'s plans and
+ * audit rows (those two tables, their exact columns).
  */
 export async function startAdminServer(opts: AdminServerOptions): Promise<StartedAdminServer> {
   const server = createServer((req, res) => {
@@ -90,6 +95,18 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: AdminServ
     }
     return;
   }
+  if (path === "/api/remediation") {
+    if (req.method !== "POST") return reply(res, 405, { error: "use POST" });
+    if (!authorized(req, opts.token)) return reply(res, 401, { error: "missing or wrong bearer token" });
+    let checked: ReturnType<typeof checkRemediationRows>;
+    try {
+      checked = checkRemediationRows(JSON.parse(await readBody(req, MAX_REMEDIATION_BODY_BYTES)));
+    } catch (error) {
+      return reply(res, 400, { error: (error as Error).message });
+    }
+    await opts.store.insert(checked.table, checked.rows);
+    return reply(res, 200, { inserted: checked.rows.length });
+  }
   if (path === "/api/dnsbl" && opts.dnsbl) {
     if (req.method !== "POST") return reply(res, 405, { error: "use POST" });
     if (!authorized(req, opts.token)) return reply(res, 401, { error: "missing or wrong bearer token" });
@@ -118,14 +135,14 @@ function authorized(req: IncomingMessage, token: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage, maxBytes = MAX_SQL_BODY_BYTES): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_SQL_BODY_BYTES) {
-        reject(new Error(`request body over ${MAX_SQL_BODY_BYTES} bytes`));
+      if (size > maxBytes) {
+        reject(new Error(`request body over ${maxBytes} bytes`));
         req.destroy();
       } else chunks.push(chunk);
     });

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
+import { homedir, hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../shared/config/config-error.js";
@@ -26,6 +26,8 @@ const DEFAULTS: CollectorConfig = {
   alert: alertConfigSchema.parse({}),
   relayCheck: relayCheckConfigSchema.parse({}),
   dnsbl: { zones: [], servers: [], timeoutMs: 3000, tries: 2, concurrency: 8, negativeCacheSeconds: 900, socketLookbackMinutes: 1440, includePrivate: false, schedule: { enabled: false, intervalMinutes: 360 } },
+  ssh: { user: "root", port: 22, knownHostsFile: join(homedir(), ".ssh", "known_hosts"), timeoutMs: 20_000, hosts: {} },
+  remediate: { evidenceDir: "/var/lib/spamtrace/evidence", maxQueueMessages: 10_000 },
 };
 
 const yamlFile = file(

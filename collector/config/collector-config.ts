@@ -6,6 +6,7 @@ import { DEFAULT_COLLECTOR_GRPC_PORT } from "../../shared/grpc/ingest-service.js
 import { alertConfigSchemaFor } from "../alert/alert-config.js";
 import { detectConfigSchema } from "../detect/detect-config.js";
 import { dnsblConfigSchema } from "../dnsbl/dnsbl-config.js";
+import { remediateConfigSchema, sshConfigSchema } from "../remediate/remediate-config.js";
 import { RULE_NAMES } from "../detect/rule-catalog.js";
 import { DEFAULT_QUERY_MAX_EXECUTION_TIME_MS, DEFAULT_QUERY_MAX_MEMORY_BYTES } from "../query/query-limits.js";
 import { DEFAULT_INGEST_LIMITS } from "../receive/grpc/validate-message.js";
@@ -112,6 +113,10 @@ export const collectorConfigSchema = z.strictObject({
   relayCheck: relayCheckConfigSchema.prefault({}),
   /** Blacklist (DNSBL) checks of the fleet's outbound addresses (`spamtrace dnsbl`, dnsbl.schedule). */
   dnsbl: dnsblConfigSchema.prefault({}),
+  /** How spamtrace reaches hosts over SSH (host keys from known_hosts only, key auth, sudo -n). */
+  ssh: sshConfigSchema.prefault({}),
+  /** `spamtrace remediate`: where evidence is kept, how much of the queue is read. */
+  remediate: remediateConfigSchema.prefault({}),
 }).superRefine((config, ctx) => {
   // Against a server, the HTTP request would time out first: the client gives
   // up with a vague error while the server keeps computing.

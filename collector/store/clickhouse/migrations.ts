@@ -1,6 +1,7 @@
 import { lowCardinalityString, ttlClause, type Dialect } from "./dialect.js";
 import { ALERTS_MIGRATION } from "./migrations-alerts.js";
 import { DNSBL_MIGRATION } from "./migrations-dnsbl.js";
+import { REMEDIATION_MIGRATION } from "./migrations-remediation.js";
 import { tableName } from "./sql-literal.js";
 
 /** Options that shape the schema. */
@@ -190,4 +191,5 @@ ${ttlClause(d, "observed_at", o.retentionDays)}`,
   },
   ALERTS_MIGRATION,
   DNSBL_MIGRATION,
+  REMEDIATION_MIGRATION,
 ];
