@@ -9,7 +9,7 @@ import { detectConfigSchema } from "../collector/detect/detect-config.js";
 import { checkReadOnlySql } from "../collector/admin/check-read-only-sql.js";
 import { startPipeline } from "../collector/pipeline/start-pipeline.js";
 import type { Finding } from "../collector/vocabulary/finding.js";
-import { DEFAULT_QUERY_MAX_EXECUTION_TIME_MS, DEFAULT_QUERY_MAX_MEMORY_BYTES, limitSettings } from "../collector/query/query-limits.js";
+import { DEFAULT_QUERY_MAX_EXECUTION_TIME_MS, DEFAULT_QUERY_MAX_MEMORY_BYTES, limitSettings } from "../collector/admin/query-limits.js";
 import { ChdbStore } from "../collector/store/clickhouse/chdb-store.js";
 import { migrate } from "../collector/store/clickhouse/migrate.js";
 import { MIGRATIONS } from "../collector/store/clickhouse/migrations.js";

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "../../shared/log/logger.js";
 import type { ClickHouseStore } from "../store/clickhouse/store.js";
 import { checkReadOnlySql } from "./check-read-only-sql.js";
-import { explainLimitError, limitSettings, type QueryLimits } from "../query/query-limits.js";
+import { explainLimitError, limitSettings, type QueryLimits } from "./query-limits.js";
 import type { CollectorMetrics } from "./metrics.js";
 import type { DnsblRunReport } from "../dnsbl/run-dnsbl-check.js";
 import { checkRemediationRows } from "../remediate/remediation-rows.js";

@@ -8,7 +8,7 @@ import { detectConfigSchema } from "../detect/detect-config.js";
 import { dnsblConfigSchema } from "../dnsbl/dnsbl-config.js";
 import { remediateConfigSchema, sshConfigSchema } from "../remediate/remediate-config.js";
 import { RULE_NAMES } from "../detect/rule-catalog.js";
-import { DEFAULT_QUERY_MAX_EXECUTION_TIME_MS, DEFAULT_QUERY_MAX_MEMORY_BYTES } from "../query/query-limits.js";
+import { DEFAULT_QUERY_MAX_EXECUTION_TIME_MS, DEFAULT_QUERY_MAX_MEMORY_BYTES } from "../admin/query-limits.js";
 import { DEFAULT_INGEST_LIMITS } from "../receive/grpc/validate-message.js";
 import { relayCheckConfigSchema } from "../relay-check/relay-check-config.js";
 

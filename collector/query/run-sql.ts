@@ -3,7 +3,7 @@ import { postToCollector } from "../admin/admin-client.js";
 import { openStore } from "../store/open-store.js";
 import type { Row } from "../store/clickhouse/store.js";
 import { checkReadOnlySql } from "../admin/check-read-only-sql.js";
-import { explainLimitError, limitSettings } from "./query-limits.js";
+import { explainLimitError, limitSettings } from "../admin/query-limits.js";
 
 /**
  * Runs an analyst's read-only query against the configured store. With a

@@ -94,7 +94,15 @@ export class MailLogCollector {
 
   /** Places (and saves) every log's starting cursor: call at start-up, before the first collect. */
   async open(): Promise<void> {
-    for (const log of this.logs) await log.tailer.open();
+    for (const log of this.logs) {
+      try {
+        await log.tailer.open();
+      } catch (error) {
+        // An unreadable log (EACCES before the admin grants the group) must not stop the probe:
+        // sockets still flow, and every collect() tries the log again and says why it failed.
+        this.opts.onWarning(`cannot open ${log.path} yet: ${(error as Error).message}`);
+      }
+    }
   }
 
   /** Reads what the logs gained and returns it as windows. */
