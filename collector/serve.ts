@@ -7,7 +7,8 @@ import { ensureAdminToken } from "./admin/admin-token.js";
 import { CollectorMetrics } from "./admin/metrics.js";
 import type { CollectorConfig } from "./config/collector-config.js";
 import { startPipeline } from "./pipeline/start-pipeline.js";
-import { startDnsblChecker } from "./dnsbl/scheduled-dnsbl-check.js";
+import { checkDnsblRequest, startDnsblChecker } from "./dnsbl/scheduled-dnsbl-check.js";
+import { checkRemediationRows } from "./remediate/remediation-rows.js";
 import { ClaimBoard } from "./incidents/claim.js";
 import { startGrpcServer, type ServerTls } from "./receive/grpc/grpc-server.js";
 import { normaliseCertificateId } from "./receive/grpc/ingest-handler.js";
@@ -66,7 +67,14 @@ export async function serveCollector(config: CollectorConfig): Promise<RunningCo
       queryLimits: config.admin.query,
       metrics,
       logger: moduleLogger("admin"),
-      dnsbl: (addresses) => dnsbl.runNow("command", addresses),
+      actions: {
+        "/api/dnsbl": (body) => dnsbl.runNow("command", checkDnsblRequest(body).addresses),
+        "/api/remediation": async (body) => {
+          const { table, rows } = checkRemediationRows(body);
+          await store.insert(table, rows);
+          return { inserted: rows.length };
+        },
+      },
     });
     const detection = startPipeline({
       store,

@@ -1,5 +1,11 @@
-import type { CollectorConfig } from "../config/collector-config.js";
 import { readAdminToken } from "./admin-token.js";
+
+/** Where the running collector's admin endpoint is (the collector config's `admin` section). */
+export interface AdminEndpoint {
+  host: string;
+  port: number;
+  tokenFile: string;
+}
 
 /**
  * POSTs a JSON body to the running collector's admin endpoint (bearer token
@@ -7,7 +13,7 @@ import { readAdminToken } from "./admin-token.js";
  * engine's folder belongs to that process, so commands that read or write the
  * store go through it. Throws with the endpoint's error message.
  */
-export async function postToCollector<T>(config: Pick<CollectorConfig, "admin">, path: string, body: unknown): Promise<T> {
+export async function postToCollector<T>(config: { admin: AdminEndpoint }, path: string, body: unknown): Promise<T> {
   const host = config.admin.host === "0.0.0.0" ? "127.0.0.1" : config.admin.host;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${config.admin.port}${path}`;
   let response: Response;

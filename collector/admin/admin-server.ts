@@ -6,8 +6,6 @@ import type { ClickHouseStore } from "../store/clickhouse/store.js";
 import { checkReadOnlySql } from "./check-read-only-sql.js";
 import { explainLimitError, limitSettings, type QueryLimits } from "./query-limits.js";
 import type { CollectorMetrics } from "./metrics.js";
-import type { DnsblRunReport } from "../dnsbl/run-dnsbl-check.js";
-import { checkRemediationRows } from "../remediate/remediation-rows.js";
 
 /** What the admin endpoint serves. */
 export interface AdminServerOptions {
@@ -20,8 +18,14 @@ export interface AdminServerOptions {
   queryLimits: QueryLimits;
   metrics: CollectorMetrics;
   logger: Logger;
-  /** Runs a DNSBL check now and stores it (POST /api/dnsbl: `spamtrace dnsbl` in embedded mode, where only this process may write). */
-  dnsbl?: (addresses?: readonly string[]) => Promise<DnsblRunReport>;
+  /**
+   * More POST endpoints behind the bearer token, by path: what commands need
+   * this process to do in embedded mode, where only it may write the engine's
+   * folder (`/api/dnsbl`, `/api/remediation`, wired by serve.ts). A handler
+   * gets the parsed JSON body; a RangeError or TypeError it throws is the
+   * caller's mistake (HTTP 400).
+   */
+  actions?: Readonly<Record<string, (body: unknown) => Promise<unknown>>>;
 }
 
 /** A started admin endpoint. */
@@ -33,17 +37,15 @@ export interface StartedAdminServer {
 
 /** Largest /api/sql request body, bytes. */
 const MAX_SQL_BODY_BYTES = 256 * 1024;
-/** Largest /api/remediation request body, bytes (a plan lists up to remediate.maxQueueMessages queue ids). */
-const MAX_REMEDIATION_BODY_BYTES = 8 * 1024 * 1024;
+/** Largest request body of an action, bytes (a remediation plan lists up to remediate.maxQueueMessages queue ids). */
+const MAX_ACTION_BODY_BYTES = 8 * 1024 * 1024;
 
 /**
  * HTTP admin endpoint: GET /metrics (Prometheus), GET /healthz, and
  * POST /api/sql {"query": "..."} → {"rows": [...]} for analysts. In embedded
  * mode the engine's folder belongs to this process, so analyst tools query
- * through here instead of opening it. POST /api/dnsbl {"addresses"?: [...]}
- * runs a DNSBL check in this process (it writes `dnsbl_checks`); POST
- * /api/remediation {"table", "rows"} stores `spamtrace remediate`'s plans and
- * audit rows (those two tables, their exact columns).
+ * through here instead of opening it; `actions` adds the POST endpoints of
+ * commands that write (DNSBL check, remediation audit).
  */
 export async function startAdminServer(opts: AdminServerOptions): Promise<StartedAdminServer> {
   const server = createServer((req, res) => {
@@ -95,33 +97,21 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: AdminServ
     }
     return;
   }
-  if (path === "/api/remediation") {
+  const action = path === undefined ? undefined : opts.actions?.[path];
+  if (action) {
     if (req.method !== "POST") return reply(res, 405, { error: "use POST" });
     if (!authorized(req, opts.token)) return reply(res, 401, { error: "missing or wrong bearer token" });
-    let checked: ReturnType<typeof checkRemediationRows>;
+    let body: unknown;
     try {
-      checked = checkRemediationRows(JSON.parse(await readBody(req, MAX_REMEDIATION_BODY_BYTES)));
-    } catch (error) {
-      return reply(res, 400, { error: (error as Error).message });
-    }
-    await opts.store.insert(checked.table, checked.rows);
-    return reply(res, 200, { inserted: checked.rows.length });
-  }
-  if (path === "/api/dnsbl" && opts.dnsbl) {
-    if (req.method !== "POST") return reply(res, 405, { error: "use POST" });
-    if (!authorized(req, opts.token)) return reply(res, 401, { error: "missing or wrong bearer token" });
-    let addresses: string[] | undefined;
-    try {
-      const body = JSON.parse((await readBody(req)) || "{}") as { addresses?: unknown };
-      if (body.addresses !== undefined && !(Array.isArray(body.addresses) && body.addresses.every((a) => typeof a === "string"))) throw new Error('body must be {"addresses"?: ["IP", ...]}');
-      addresses = body.addresses as string[] | undefined;
+      const text = await readBody(req, MAX_ACTION_BODY_BYTES);
+      body = text === "" ? {} : JSON.parse(text);
     } catch (error) {
       return reply(res, 400, { error: (error as Error).message });
     }
     try {
-      reply(res, 200, await opts.dnsbl(addresses));
+      reply(res, 200, await action(body));
     } catch (error) {
-      reply(res, error instanceof RangeError ? 400 : 500, { error: (error as Error).message });
+      reply(res, error instanceof RangeError || error instanceof TypeError ? 400 : 500, { error: (error as Error).message });
     }
     return;
   }

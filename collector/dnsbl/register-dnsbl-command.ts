@@ -1,6 +1,16 @@
 import type { Command } from "commander";
-import type { CollectorConfig } from "../config/collector-config.js";
+import type { AdminEndpoint } from "../admin/admin-client.js";
+import type { StoreConfig } from "../store/open-store.js";
+import type { DnsblConfig } from "./dnsbl-config.js";
 import type { DnsblRunReport } from "./run-dnsbl-check.js";
+
+/** What the command reads of the collector config (cli.ts loads and validates it; config/ imports this folder's schema, so not its type). */
+export interface DnsblCommandConfig {
+  collectorId: string;
+  store: StoreConfig & { retentionDays: number };
+  admin: AdminEndpoint;
+  dnsbl: DnsblConfig;
+}
 
 /** Exit status when an address is listed. */
 export const EXIT_LISTED = 3;
@@ -14,7 +24,7 @@ export const EXIT_LISTED = 3;
  * that process may write the engine's folder. Exit status 3 when an address
  * is listed, 1 when a query failed (and nothing is listed), else 0.
  */
-export function registerDnsblCommand(program: Command, deps: { loadConfig: (configFile: string | undefined) => Promise<CollectorConfig> }): Command {
+export function registerDnsblCommand(program: Command, deps: { loadConfig: (configFile: string | undefined) => Promise<DnsblCommandConfig> }): Command {
   return program
     .command("dnsbl")
     .description("check the fleet's outbound addresses against the configured DNSBL zones now, store and print the answers")
@@ -31,7 +41,7 @@ export function registerDnsblCommand(program: Command, deps: { loadConfig: (conf
     });
 }
 
-async function runHere(config: CollectorConfig, addresses: string[] | undefined): Promise<DnsblRunReport> {
+async function runHere(config: DnsblCommandConfig, addresses: string[] | undefined): Promise<DnsblRunReport> {
   const { openStore } = await import("../store/open-store.js");
   const { migrate } = await import("../store/clickhouse/migrate.js");
   const { DnsblLookup } = await import("./dnsbl-lookup.js");
@@ -45,7 +55,7 @@ async function runHere(config: CollectorConfig, addresses: string[] | undefined)
   }
 }
 
-async function runInCollector(config: CollectorConfig, addresses: string[] | undefined): Promise<DnsblRunReport> {
+async function runInCollector(config: DnsblCommandConfig, addresses: string[] | undefined): Promise<DnsblRunReport> {
   const { postToCollector } = await import("../admin/admin-client.js");
   return postToCollector<DnsblRunReport>(config, "/api/dnsbl", addresses ? { addresses } : {});
 }

@@ -59,3 +59,11 @@ export function startDnsblChecker(opts: { store: ClickHouseStore; config: DnsblC
     },
   };
 }
+
+/** Checks a POST /api/dnsbl body: {"addresses"?: ["IP", ...]}; throws a TypeError naming what is wrong. */
+export function checkDnsblRequest(body: unknown): { addresses?: string[] } {
+  const { addresses } = (body ?? {}) as { addresses?: unknown };
+  if (addresses === undefined) return {};
+  if (!Array.isArray(addresses) || !addresses.every((a) => typeof a === "string")) throw new TypeError('body must be {"addresses"?: ["IP", ...]}');
+  return { addresses };
+}

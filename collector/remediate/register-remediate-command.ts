@@ -1,6 +1,17 @@
 import type { Command } from "commander";
-import type { CollectorConfig } from "../config/collector-config.js";
+import type { AdminEndpoint } from "../admin/admin-client.js";
+import type { StoreConfig } from "../store/open-store.js";
+import type { Row } from "../store/clickhouse/store.js";
 import type { LedgerIo } from "./remediation-ledger.js";
+import type { RemediateConfig, SshConfig } from "./remediate-config.js";
+
+/** What the command reads of the collector config (cli.ts loads and validates it; config/ imports this folder's schema, so not its type). */
+export interface RemediateCommandConfig {
+  store: StoreConfig & { retentionDays: number };
+  admin: AdminEndpoint;
+  ssh: SshConfig;
+  remediate: RemediateConfig;
+}
 
 /** Exit status when a command of the plan failed (the rest did not run). */
 export const EXIT_STEP_FAILED = 4;
@@ -12,7 +23,7 @@ export const EXIT_STEP_FAILED = 4;
  * command in `remediation_actions`; `--undo PLAN_ID` runs the undo of what
  * an apply did (postsuper -H, exim -Mt, chmod back).
  */
-export function registerRemediateCommand(program: Command, deps: { loadConfig: (configFile: string | undefined) => Promise<CollectorConfig> }): Command {
+export function registerRemediateCommand(program: Command, deps: { loadConfig: (configFile: string | undefined) => Promise<RemediateCommandConfig> }): Command {
   return program
     .command("remediate")
     .description("print the clean-up plan of an incident as exact commands; --apply PLAN_ID runs that plan over SSH and records each command")
@@ -64,7 +75,7 @@ export function registerRemediateCommand(program: Command, deps: { loadConfig: (
 }
 
 /** Reads and writes through the store when it is a server, through the running collector's admin endpoint for the embedded engine. */
-async function ledgerIo(config: CollectorConfig): Promise<{ io: LedgerIo; close(): Promise<void> }> {
+async function ledgerIo(config: RemediateCommandConfig): Promise<{ io: LedgerIo; close(): Promise<void> }> {
   if (config.store.url !== undefined) {
     const { openStore } = await import("../store/open-store.js");
     const { migrate } = await import("../store/clickhouse/migrate.js");
@@ -72,10 +83,9 @@ async function ledgerIo(config: CollectorConfig): Promise<{ io: LedgerIo; close(
     await migrate(store, { database: config.store.database, retentionDays: config.store.retentionDays });
     return { io: { query: (sql) => store.query(sql), insert: (table, rows) => store.insert(table, rows) }, close: () => store.close() };
   }
-  const { runSql } = await import("../query/run-sql.js");
   const { postToCollector } = await import("../admin/admin-client.js");
   return {
-    io: { query: (sql) => runSql(config, sql), insert: async (table, rows) => void (await postToCollector(config, "/api/remediation", { table, rows })) },
+    io: { query: async (sql) => (await postToCollector<{ rows: Row[] }>(config, "/api/sql", { query: sql })).rows, insert: async (table, rows) => void (await postToCollector(config, "/api/remediation", { table, rows })) },
     close: async () => undefined,
   };
 }
