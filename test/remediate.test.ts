@@ -25,6 +25,9 @@ import { startEximLab, type EximLab } from "./setup/mta/exim-lab.js";
 import { startPostfixLab, type PostfixLab } from "./setup/mta/postfix-lab.js";
 import { startTestSshd, type TestSshd } from "./setup/sshd.js";
 import { waitFor } from "./setup/wait-for.js";
+import { ServerStore } from "../collector/store/clickhouse/server-store.js";
+import { runCliToEnd } from "./setup/cli-process.js";
+import { startClickHouseServer, type ClickHouseServer } from "./setup/clickhouse-server.js";
 
 interface Mta {
   kind: "postfix" | "exim";
@@ -209,6 +212,44 @@ describe.each(["postfix", "exim"] as const)("spamtrace remediate on a real %s qu
       ["undo", "hold-queue", 0],
       ["apply", "delete-queue", 0],
     ]);
+  });
+
+  it("as a command against a ClickHouse 18.16 server: prints the plan, --apply holds bob's messages, audit rows stored", async () => {
+    let server: ClickHouseServer | undefined;
+    let serverStore: ServerStore | undefined;
+    try {
+      server = await startClickHouseServer();
+      const db = `remediate_cli_${kind}`;
+      serverStore = await ServerStore.open({ url: server.url, username: "default", password: "", database: db, requestTimeoutMs: 30_000 });
+      await migrate(serverStore, { database: db, retentionDays: 30 });
+      await new FleetSimulator(serverStore).host({ hostId, mtaKind: kind });
+      await writeIncidents(serverStore, [{ ...incidentFor(hostId, "bob"), id: "inc-bob" }]);
+      const { writeFile } = await import("node:fs/promises");
+      const configFile = join(dir, "collector.json");
+      await writeFile(configFile, JSON.stringify({ store: { url: server.url, database: db }, ssh: deps.ssh }));
+      const printed = await runCliToEnd("spamtrace", ["remediate", "inc-bob", "--config", configFile], { cwd: dir });
+      expect(printed.stderr).toBe("");
+      expect(printed.code).toBe(0);
+      const planId = /^Plan ([0-9a-f]{12}) for incident inc-bob \(compromised-account\)/.exec(printed.stdout)?.[1];
+      expect(planId, printed.stdout).toBeDefined();
+      expect(printed.stdout).toContain("Queue: 2 messages of the culprit, 0 others left alone");
+      expect((await mta.queue()).some((m) => m.queue === mta.held)).toBe(false);
+
+      const applied = await runCliToEnd("spamtrace", ["remediate", "inc-bob", "--config", configFile, "--apply", planId!], { cwd: dir });
+      expect(applied.code).toBe(0);
+      expect(applied.stdout).toMatch(/^apply step 2 \(hold-queue\): exit 0  /);
+      expect(applied.stdout).toContain(`undo: spamtrace remediate inc-bob --undo ${planId}`);
+      expect(applied.stdout).toContain("still to do by hand (step 1): Change bob's password");
+      expect((await mta.queue()).filter((m) => m.queue === mta.held).map((m) => m.queueId).sort()).toEqual(bobIds);
+      const rows = await serverStore.query<Record<string, unknown>>(`SELECT kind, action, exit_code FROM ${db}.remediation_actions WHERE plan_id = '${planId}'`);
+      expect(rows.map((r) => [r.kind, r.action, Number(r.exit_code)])).toEqual([["apply", "hold-queue", 0]]);
+
+      const refused = await runCliToEnd("spamtrace", ["remediate", "inc-alice-none", "--config", configFile, "--apply", planId!], { cwd: dir });
+      expect([refused.code, refused.stderr]).toEqual([2, `spamtrace remediate: plan ${planId} belongs to incident inc-bob, not inc-alice-none\n`]);
+    } finally {
+      await serverStore?.close();
+      await server?.stop();
+    }
   });
 
   it("refuses a plan id of another incident, and a host key that changed", async () => {
