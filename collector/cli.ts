@@ -5,6 +5,7 @@ import type { CollectorConfig } from "./config/collector-config.js";
 import { registerDnsblCommand } from "./dnsbl/register-dnsbl-command.js";
 import { registerIncidentsCommand } from "./incidents/register-incidents-command.js";
 import { registerRemediateCommand } from "./remediate/register-remediate-command.js";
+import { registerScanCommand } from "./scan/register-scan-command.js";
 import { registerParseLogCommand } from "./parse-log/register-parse-log-command.js";
 import { registerRelayCheckCommand } from "./relay-check/register-relay-check-command.js";
 
@@ -88,5 +89,6 @@ registerIncidentsCommand(program, {
 registerRelayCheckCommand(program, { loadRelayCheckConfig: async (file) => (await loadCollectorConfig(file)).relayCheck });
 registerDnsblCommand(program, { loadConfig: loadCollectorConfig });
 registerRemediateCommand(program, { loadConfig: loadCollectorConfig });
+registerScanCommand(program, { loadConfig: loadCollectorConfig });
 
 await runCli(program);

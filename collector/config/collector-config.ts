@@ -6,7 +6,8 @@ import { DEFAULT_COLLECTOR_GRPC_PORT } from "../../shared/grpc/ingest-service.js
 import { alertConfigSchemaFor } from "../alert/alert-config.js";
 import { detectConfigSchema } from "../detect/detect-config.js";
 import { dnsblConfigSchema } from "../dnsbl/dnsbl-config.js";
-import { remediateConfigSchema, sshConfigSchema } from "../remediate/remediate-config.js";
+import { remediateConfigSchema } from "../remediate/remediate-config.js";
+import { sshConfigSchema } from "../ssh/ssh-config.js";
 import { RULE_NAMES } from "../detect/rule-catalog.js";
 import { DEFAULT_QUERY_MAX_EXECUTION_TIME_MS, DEFAULT_QUERY_MAX_MEMORY_BYTES } from "../admin/query-limits.js";
 import { DEFAULT_INGEST_LIMITS } from "../receive/grpc/validate-message.js";

@@ -3,7 +3,8 @@ import type { AdminEndpoint } from "../admin/admin-client.js";
 import type { StoreConfig } from "../store/open-store.js";
 import type { Row } from "../store/clickhouse/store.js";
 import type { LedgerIo } from "./remediation-ledger.js";
-import type { RemediateConfig, SshConfig } from "./remediate-config.js";
+import type { SshConfig } from "../ssh/ssh-config.js";
+import type { RemediateConfig } from "./remediate-config.js";
 
 /** What the command reads of the collector config (cli.ts loads and validates it; config/ imports this folder's schema, so not its type). */
 export interface RemediateCommandConfig {

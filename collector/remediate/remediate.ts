@@ -9,7 +9,8 @@ import { buildPlan } from "./build-plan.js";
 import { mtaCommands } from "./mta-commands.js";
 import type { RemediationPlan } from "./plan.js";
 import { readRemoteQueue } from "./read-remote-queue.js";
-import type { RemediateConfig, SshConfig } from "./remediate-config.js";
+import type { SshConfig } from "../ssh/ssh-config.js";
+import type { RemediateConfig } from "./remediate-config.js";
 import { RemediationLedger, type LedgerIo } from "./remediation-ledger.js";
 
 /** Everything `spamtrace remediate` works with. */
@@ -56,7 +57,7 @@ export function sshTargetFor(config: SshConfig, hostId: string, helloHostname: s
     port: o.port ?? config.port,
     user: o.user ?? config.user,
     privateKeyFile: config.privateKeyFile,
-    knownHostsFile: config.knownHostsFile,
+    knownHostsFile: o.knownHostsFile ?? config.knownHostsFile,
     timeoutMs: config.timeoutMs,
   };
 }
