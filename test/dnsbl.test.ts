@@ -18,6 +18,7 @@ import { dnsblConfigSchema } from "../collector/dnsbl/dnsbl-config.js";
 import { EXIT_LISTED } from "../collector/dnsbl/register-dnsbl-command.js";
 import { DnsblLookup } from "../collector/dnsbl/dnsbl-lookup.js";
 import { runDnsblCheck, type DnsblRunReport } from "../collector/dnsbl/run-dnsbl-check.js";
+import { startDnsblChecker } from "../collector/dnsbl/scheduled-dnsbl-check.js";
 import { readIncidents } from "../collector/incidents/alerts-table.js";
 import { startPipeline, type PipelineRunReport } from "../collector/pipeline/start-pipeline.js";
 import { ChdbStore } from "../collector/store/clickhouse/chdb-store.js";
@@ -156,6 +157,23 @@ describe.each(["embedded", "server"] as const)("DNSBL checks and the blacklisted
     expect(incident.remediation[1]).toBe(
       `Then request delisting of ${LISTED} from ${ZONE} at https://check.spamhaus.org/, and check it again with \`spamtrace dnsbl --address ${LISTED}\` [guide step 5: radiez les adresses IP des listes noires].`,
     );
+  });
+
+  it("runs on its schedule (the collector's timer) and stores that run", async () => {
+    const config = dnsblConfigSchema.parse({ zones: [ZONE], servers: [dns.server], timeoutMs: 400, tries: 1, schedule: { enabled: true, intervalMinutes: 1 } });
+    const checker = startDnsblChecker({ store, config, collectorId: "scheduled", firstRunDelayMs: 50 });
+    try {
+      await waitFor(
+        "the scheduled run's rows",
+        async () => {
+          const rows = await store.query<Record<string, unknown>>(`SELECT count() AS n FROM ${database}.dnsbl_checks WHERE collector_id = 'scheduled' AND trigger = 'schedule'`);
+          return Number(rows[0]?.n) === 6 ? true : undefined;
+        },
+        15_000,
+      );
+    } finally {
+      await checker.stop();
+    }
   });
 });
 
