@@ -13,7 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FleetSimulator } from "../collector/detect/fleet-simulator.test-support.js";
 import { writeIncidents } from "../collector/incidents/alerts-table.js";
 import type { Incident } from "../collector/incidents/incident.js";
-import { formatPlan } from "../collector/remediate/build-plan.js";
+import { postToCollector } from "../collector/admin/admin-client.js";
+import { buildPlan, formatPlan } from "../collector/remediate/build-plan.js";
+import { ledgerIo } from "../collector/remediate/ledger-io.js";
+import { mtaCommands } from "../collector/remediate/mta-commands.js";
+import { RemediationLedger } from "../collector/remediate/remediation-ledger.js";
+import { makeLab, type Lab } from "./setup/spamtrace-lab.js";
 import type { RemediationPlan } from "../collector/remediate/plan.js";
 import { parseEximBp, parsePostqueueJson, type QueuedMessage } from "../collector/remediate/queued-message.js";
 import { planRemediation, runStoredPlan, type RemediateDeps } from "../collector/remediate/remediate.js";
@@ -262,5 +267,37 @@ describe.each(["postfix", "exim"] as const)("spamtrace remediate on a real %s qu
     await expect(planRemediation(changed, incidentId, { queueAction: "hold" })).rejects.toThrow(
       `host key of [127.0.0.1]:${sshd.port} refused: it does not match the key recorded in ${wrongKnownHosts} (line 1): the host was reinstalled or someone is in the middle; check before updating known_hosts`,
     );
+  });
+});
+
+// In embedded mode the engine's folder belongs to `spamtrace serve`: the
+// command stores its plans and audit rows through the collector's admin
+// endpoint (/api/remediation, these two tables and their exact columns only)
+// and reads them back through /api/sql.
+describe("remediation ledger through a running collector (embedded store)", () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await makeLab({ store: "embedded", probeHostIds: [], ports: [25] });
+    await lab.startCollector();
+  }, 120_000);
+  afterAll(async () => {
+    await lab?.close();
+  });
+
+  it("stores a plan and an audit row, reads them back, and refuses anything else", async () => {
+    const { io, close } = await ledgerIo(lab.collectorConfig);
+    try {
+      const ledger = new RemediationLedger(io, lab.database);
+      const plan = buildPlan({ incident: incidentFor("web1", "carol"), hostId: "web1", mtaKind: "postfix", mta: mtaCommands("postfix"), queue: [{ queueId: "ABC123", queue: "deferred", sender: "carol@x.test", saslUser: "carol" }], queueAction: "hold", evidenceDir: "/var/lib/spamtrace/evidence", target: "root@web1:22", createdBy: "analyst@test", nowMs: Date.now() });
+      await ledger.savePlan(plan);
+      expect(await ledger.loadPlan(plan.planId)).toEqual(plan);
+      const action = { planId: plan.planId, incidentId: plan.incidentId, hostId: "web1", target: plan.target, kind: "apply" as const, step: 2, action: "hold-queue" as const, actor: "analyst@test", command: "postsuper -h ABC123", exitCode: 0, stdout: "", stderr: "postsuper: Placed on hold: 1 message\n", startedAtMs: Date.now(), durationMs: 12 };
+      await ledger.record([action]);
+      expect(await ledger.actions(plan.planId)).toEqual([action]);
+      await expect(io.insert("remediation_actions", [{ plan_id: "x", shell: "rm -rf /" }])).rejects.toThrow("rows[0] of remediation_actions: unknown columns shell; missing columns incident_id");
+      await expect(postToCollector(lab.collectorConfig, "/api/remediation", { table: "alerts", rows: [{}] })).rejects.toThrow("table must be remediation_plans or remediation_actions");
+    } finally {
+      await close();
+    }
   });
 });

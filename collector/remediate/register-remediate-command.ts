@@ -1,8 +1,6 @@
 import type { Command } from "commander";
 import type { AdminEndpoint } from "../admin/admin-client.js";
 import type { StoreConfig } from "../store/open-store.js";
-import type { Row } from "../store/clickhouse/store.js";
-import type { LedgerIo } from "./remediation-ledger.js";
 import type { SshConfig } from "../ssh/ssh-config.js";
 import type { RemediateConfig } from "./remediate-config.js";
 
@@ -40,6 +38,7 @@ export function registerRemediateCommand(program: Command, deps: { loadConfig: (
       const { planRemediation, runStoredPlan, RemediateError } = await import("./remediate.js");
       const { formatPlan } = await import("./build-plan.js");
       const { shellQuote } = await import("../ssh/ssh-session.js");
+      const { ledgerIo } = await import("./ledger-io.js");
       const io = await ledgerIo(config);
       try {
         const common = { io: io.io, database: config.store.database, ssh: config.ssh, remediate: config.remediate };
@@ -73,20 +72,4 @@ export function registerRemediateCommand(program: Command, deps: { loadConfig: (
         await io.close();
       }
     });
-}
-
-/** Reads and writes through the store when it is a server, through the running collector's admin endpoint for the embedded engine. */
-async function ledgerIo(config: RemediateCommandConfig): Promise<{ io: LedgerIo; close(): Promise<void> }> {
-  if (config.store.url !== undefined) {
-    const { openStore } = await import("../store/open-store.js");
-    const { migrate } = await import("../store/clickhouse/migrate.js");
-    const store = await openStore(config.store);
-    await migrate(store, { database: config.store.database, retentionDays: config.store.retentionDays });
-    return { io: { query: (sql) => store.query(sql), insert: (table, rows) => store.insert(table, rows) }, close: () => store.close() };
-  }
-  const { postToCollector } = await import("../admin/admin-client.js");
-  return {
-    io: { query: async (sql) => (await postToCollector<{ rows: Row[] }>(config, "/api/sql", { query: sql })).rows, insert: async (table, rows) => void (await postToCollector(config, "/api/remediation", { table, rows })) },
-    close: async () => undefined,
-  };
 }
