@@ -5,12 +5,13 @@
 // direct-to-mx rule fires for that process. A host whose key changed and an
 // unreachable host are reported, and the rest of the scan completes.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertConfigSchema } from "../collector/config/collector-config.js";
 import { detectConfigSchema } from "../collector/detect/detect-config.js";
+import { syslogTime } from "../collector/detect/fleet-simulator.test-support.js";
 import { sshConfigSchema } from "../collector/ssh/ssh-config.js";
 import { parseInventory } from "../collector/scan/inventory.js";
 import { formatScanSummary, runScan, type ScanRow } from "../collector/scan/run-scan.js";
@@ -56,6 +57,10 @@ while True:
     sender = spawn(process.execPath, ["-e", `const s=require("net").connect(25,"${MX}");s.on("data",()=>{});setInterval(()=>{},1000)`], { cwd: dir, stdio: "ignore" });
     await waitFor("the sender's connection", async () => (mxOut.includes("accepted") ? true : undefined), 10_000);
 
+    // web-a's MTA log: the real Postfix lines of the fixture, re-timed to the last minutes.
+    const mailLog = join(dir, "mail.log");
+    const fixture = (await readFile(new URL("./fixtures/mta-logs/postfix-submission-lab.log", import.meta.url), "utf8")).split("\n").filter(Boolean);
+    await writeFile(mailLog, fixture.map((l, i) => `${syslogTime(Date.now() - 120_000 + i * 100)}${l.slice(15)}`).join("\n") + "\n");
     const wrongKnownHosts = join(dir, "known_hosts_changed");
     await writeFile(wrongKnownHosts, `[127.0.0.1]:${sshd.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeFakeFakeFakeFakeFakeFakeFakeFakeFakeFakeFake\n`);
     closedPort = await freePort();
@@ -75,10 +80,10 @@ while True:
         "",
       ].join("\n"),
     );
-    const inventory = parseInventory(await (await import("node:fs/promises")).readFile(inventoryFile, "utf8"));
+    const inventory = parseInventory(await readFile(inventoryFile, "utf8"));
     const ssh = sshConfigSchema.parse({ user: sshd.user, privateKeyFile: sshd.clientKeyFile, knownHostsFile: sshd.knownHostsFile, timeoutMs: 5_000 });
     // mx-rekeyed: the same sshd, but its known_hosts records another key for it.
-    ssh.hosts = { "mx-rekeyed": { knownHostsFile: wrongKnownHosts } };
+    ssh.hosts = { "mx-rekeyed": { knownHostsFile: wrongKnownHosts }, "web-a": { mtaLogPaths: [join(dir, "missing.log"), mailLog] } };
     const progress: string[] = [];
     const result = await runScan({
       store,
@@ -87,6 +92,7 @@ while True:
       probeBundle: await ensureProbeBundle(),
       concurrency: 2,
       timeoutMs: 30_000,
+      logMinutes: 10,
       collectorId: "scan-test",
       detect: detectConfigSchema.parse({ enabled: false, trustedNetworks: [] }),
       alert: alertConfigSchema.parse({}),
@@ -116,6 +122,14 @@ while True:
     expect(sockets).toEqual([{ exe: process.execPath, cwd: dir, remote_address: MX, remote_port: 25 }]);
   });
 
+  it("reads the last minutes of the host's MTA log with the probe's parsers and stores the windows", async () => {
+    expect(rows.find((r) => r.name === "web-a")!.log).toMatch(new RegExp(`^${join(dir, "mail.log")}: [1-9]\\d* windows$`));
+    const windows = await store.query<Record<string, unknown>>("SELECT identity_kind, identity, sum(received) AS received FROM scan.mail_windows WHERE host_id = 'web-a' AND identity_kind = 'sasl_user' GROUP BY identity_kind, identity");
+    expect(windows.map((w) => [w.identity, Number(w.received) > 0])).toEqual([["petra@example.org", true]]);
+    const stats = await store.query<Record<string, unknown>>("SELECT path FROM scan.log_read_stats WHERE host_id = 'web-a'");
+    expect(stats).toEqual([{ path: join(dir, "mail.log") }]);
+  });
+
   it("raises the direct-to-mx incident for the sending process", () => {
     const f = findings.find((x) => x.rule === "direct-to-mx" && x.scopeHost === "web-a");
     expect(f, JSON.stringify(findings.map((x) => [x.rule, x.subject]))).toBeDefined();
@@ -135,10 +149,10 @@ while True:
     await writeFile(list, `# plain list\nroot@127.0.0.1:${sshd.port}\n`);
     const configFile = join(dir, "collector.json");
     await writeFile(configFile, JSON.stringify({ store: { dataDir: join(dir, "cli-chdb") }, ssh: { privateKeyFile: sshd.clientKeyFile, knownHostsFile: sshd.knownHostsFile }, detect: { trustedNetworks: [] } }));
-    const r = await runCliToEnd("spamtrace", ["scan", "--inventory", list, "--config", configFile, "--probe-bundle", await ensureProbeBundle()], { cwd: dir });
+    const r = await runCliToEnd("spamtrace", ["scan", "--inventory", list, "--config", configFile, "--probe-bundle", await ensureProbeBundle(), "--log-minutes", "0"], { cwd: dir });
     expect(r.code, r.stderr).toBe(3);
     const lines = r.stdout.trimEnd().split("\n");
-    expect(lines[1]).toMatch(new RegExp(`^127\\.0\\.0\\.1 +root@127\\.0\\.0\\.1:${sshd.port} +reached +\\d+ +[1-9]\\d* +direct-to-mx `));
+    expect(lines[1]).toMatch(new RegExp(`^127\\.0\\.0\\.1 +root@127\\.0\\.0\\.1:${sshd.port} +reached +\\d+ +[1-9]\\d* +- +direct-to-mx `));
     expect(lines.at(-1)).toMatch(/^1 hosts: 1 reached, 0 failed, [1-9]\d* findings$/);
   });
 
@@ -146,7 +160,7 @@ while True:
     const b = rows.find((r) => r.name === "web-b")!;
     expect(b.outcome).toBe("failed");
     expect(b.reason).toMatch(/ECONNREFUSED/);
-    expect(summary.split("\n")[0]).toMatch(/^host +target +outcome +sockets +outbound +findings +reason$/);
+    expect(summary.split("\n")[0]).toMatch(/^host +target +outcome +sockets +outbound +log +findings +reason$/);
     expect(summary).toContain("3 hosts: 1 reached, 2 failed");
   });
 });

@@ -43,8 +43,9 @@ export function registerScanCommand(program: Command, deps: { loadConfig: (confi
     .option("--probe-bundle <file>", "the probe bundle sent to each host (default: dist/spamtrace-probe.cjs)")
     .option("--concurrency <n>", "hosts scanned at once", parseCount, 8)
     .option("--timeout-ms <ms>", "longest time for one host, ms", parseCount, 60_000)
+    .option("--log-minutes <n>", "minutes of MTA log read per host and turned into windows (0: none)", parseMinutes, 10)
     .option("--json", "print the rows as JSON")
-    .action(async (opts: { inventory: string; config?: string; probeBundle?: string; concurrency: number; timeoutMs: number; json?: boolean }) => {
+    .action(async (opts: { inventory: string; config?: string; probeBundle?: string; concurrency: number; timeoutMs: number; logMinutes: number; json?: boolean }) => {
       const config = await deps.loadConfig(opts.config);
       const probeBundle = opts.probeBundle ?? defaultProbeBundle();
       if (!probeBundle) throw new InvalidArgumentError("no probe bundle found: run `npm run build` or give --probe-bundle");
@@ -65,6 +66,7 @@ export function registerScanCommand(program: Command, deps: { loadConfig: (confi
           probeBundle,
           concurrency: opts.concurrency,
           timeoutMs: opts.timeoutMs,
+          logMinutes: opts.logMinutes,
           collectorId: config.collectorId,
           detect: config.detect,
           alert: config.alert,
@@ -84,5 +86,11 @@ export function registerScanCommand(program: Command, deps: { loadConfig: (confi
 function parseCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 10_000_000) throw new InvalidArgumentError(`${value} must be a positive integer`);
+  return n;
+}
+
+function parseMinutes(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 10_080) throw new InvalidArgumentError(`--log-minutes ${value} must be an integer in 0..10080`);
   return n;
 }

@@ -20,6 +20,8 @@ export interface ScanRow {
   reason: string;
   sockets: number;
   outbound: number;
+  /** The MTA log read and the windows stored from it ("-" when none). */
+  log: string;
   /** Findings of the rules on this host after the scan ("rule subject"). */
   findings: string[];
   durationMs: number;
@@ -34,6 +36,8 @@ export interface ScanOptions {
   probeBundle: string;
   concurrency: number;
   timeoutMs: number;
+  /** Minutes of MTA log read per host (0: none). */
+  logMinutes: number;
   collectorId: string;
   detect: DetectConfig;
   alert: AlertConfig;
@@ -62,13 +66,13 @@ export async function runScan(opts: ScanOptions): Promise<{ rows: ScanRow[]; fin
         const started = Date.now();
         let row: ScanRow;
         try {
-          const scan = await scanHost(target, opts.probeBundle, opts.timeoutMs);
+          const scan = await scanHost(target, opts.probeBundle, { timeoutMs: opts.timeoutMs, logMinutes: opts.logMinutes, logPaths: o.mtaLogPaths });
           const at = Date.now();
           const cursor = await writer.openStream(scanHello(h.name, at, scan.sockets), "scan");
-          await writer.storeBatch(cursor, snapshotBatch(h.name, at, scan.sockets));
-          row = { ...base, outcome: "reached", reason: "", sockets: scan.sockets.length, outbound: scan.sockets.filter((s) => s.direction === "outbound").length, durationMs: scan.durationMs };
+          await writer.storeBatch(cursor, snapshotBatch(h.name, at, scan.sockets, scan.log));
+          row = { ...base, outcome: "reached", reason: "", sockets: scan.sockets.length, outbound: scan.sockets.filter((s) => s.direction === "outbound").length, log: scan.log ? `${scan.log.path}: ${scan.log.mailWindows.length} windows` : "-", durationMs: scan.durationMs };
         } catch (error) {
-          row = { ...base, outcome: "failed", reason: (error as Error).message, sockets: 0, outbound: 0, durationMs: Date.now() - started };
+          row = { ...base, outcome: "failed", reason: (error as Error).message, sockets: 0, outbound: 0, log: "-", durationMs: Date.now() - started };
         }
         opts.onHost?.(row, ++done, opts.inventory.length);
         return row;
@@ -90,8 +94,8 @@ export async function runScan(opts: ScanOptions): Promise<{ rows: ScanRow[]; fin
 
 /** The summary table: reached / failed with the reason / findings, per host. */
 export function formatScanSummary(rows: readonly ScanRow[]): string {
-  const cells = rows.map((r) => [r.name, r.target, r.outcome, String(r.sockets), String(r.outbound), r.findings.join("; ") || "-", r.reason]);
-  const head = ["host", "target", "outcome", "sockets", "outbound", "findings", "reason"];
+  const cells = rows.map((r) => [r.name, r.target, r.outcome, String(r.sockets), String(r.outbound), r.log, r.findings.join("; ") || "-", r.reason]);
+  const head = ["host", "target", "outcome", "sockets", "outbound", "log", "findings", "reason"];
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]): string => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!))).join("  ").trimEnd();
   const reached = rows.filter((r) => r.outcome === "reached").length;

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { BatchSchema, HelloSchema, MtaInfoSchema, ProcessInfoSchema, SocketDirection, SocketSchema, SocketSnapshotSchema, SocketSource, type Batch, type Hello } from "../../shared/gen/spamtrace/v1/ingest_pb.js";
+import { BatchSchema, HelloSchema, LogReadStatsSchema, type AuthWindow, type MailWindow, MtaInfoSchema, ProcessInfoSchema, SocketDirection, SocketSchema, SocketSnapshotSchema, SocketSource, type Batch, type Hello } from "../../shared/gen/spamtrace/v1/ingest_pb.js";
 import { SPAMTRACE_VERSION } from "../../shared/version.js";
 
 /** One socket of `spamtrace-probe snapshot --once --json` (README: a stable output). */
@@ -60,14 +60,17 @@ export function scanHello(name: string, scannedAtMs: number, sockets: readonly S
   });
 }
 
-/** The probe's one-shot socket table as the Batch a probe would have sent. */
-export function snapshotBatch(name: string, scannedAtMs: number, sockets: readonly SnapshotSocket[]): Batch {
+/** The probe's one-shot socket table (and the log's windows) as the Batch a probe would have sent. */
+export function snapshotBatch(name: string, scannedAtMs: number, sockets: readonly SnapshotSocket[], log?: { path: string; lines: number; mailWindows: MailWindow[]; authWindows: AuthWindow[] }): Batch {
   const direction = (d: string): SocketDirection => (d === "outbound" ? SocketDirection.OUTBOUND : d === "inbound" ? SocketDirection.INBOUND : d === "listen" ? SocketDirection.LISTEN : SocketDirection.UNSPECIFIED);
   return create(BatchSchema, {
     hostId: name,
     streamEpoch: BigInt(scannedAtMs),
     seq: 1n,
     createdAtUnixMs: BigInt(scannedAtMs),
+    mailWindows: log?.mailWindows ?? [],
+    authWindows: log?.authWindows ?? [],
+    logStats: log ? [create(LogReadStatsSchema, { path: log.path, lines: BigInt(log.lines), recognised: 0n, unrecognised: 0n, rotations: 0 })] : [],
     socketSnapshots: [
       create(SocketSnapshotSchema, {
         observedAtUnixMs: BigInt(scannedAtMs),

@@ -16,6 +16,8 @@ const hostOverride = z.strictObject({
   knownHostsFile: z.string().min(1).optional(),
   /** Postfix instance's config directory, for `postqueue -c` / `postsuper -c` (a second instance). */
   postfixConfigDir: z.string().startsWith("/").optional(),
+  /** MTA log files `spamtrace scan` reads (default: /var/log/mail.log or /var/log/maillog; Exim's mainlog). */
+  mtaLogPaths: z.array(z.string().startsWith("/")).min(1).optional(),
   /** Exim binary (default `exim`; Debian's is also reachable as `exim`, cPanel's is /usr/sbin/exim). */
   eximBinary: z.string().startsWith("/").optional(),
 });
