@@ -1,5 +1,4 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readTlsFiles } from "../shared/grpc/read-tls-files.js";
 import { moduleLogger } from "../shared/log/logger.js";
 import { SPAMTRACE_VERSION } from "../shared/version.js";
 import { startAdminServer } from "./admin/admin-server.js";
@@ -14,9 +13,8 @@ import { startGrpcServer, type ServerTls } from "./receive/grpc/grpc-server.js";
 import { normaliseCertificateId } from "./receive/grpc/ingest-handler.js";
 import { BatchWriter } from "./store/batch-writer.js";
 import { InsertBatcher } from "./store/insert-batcher.js";
-import { migrate } from "./store/clickhouse/migrate.js";
 import type { ClickHouseStore } from "./store/clickhouse/store.js";
-import { openStore } from "./store/open-store.js";
+import { migrateStore, openStore } from "./store/open-store.js";
 
 /** A running collector. */
 export interface RunningCollector {
@@ -35,7 +33,7 @@ export async function serveCollector(config: CollectorConfig): Promise<RunningCo
   const tls = config.grpc.insecure ? "insecure" : readServerTls(config.grpc);
   const store = await openStore(config.store);
   try {
-    const report = await migrate(store, { database: config.store.database, retentionDays: config.store.retentionDays });
+    const report = await migrateStore(store, config.store);
     logger.info(
       { store: store.kind, version: report.dialect.version, applied: report.applied, where: config.store.url ?? config.store.dataDir },
       "store ready",
@@ -104,18 +102,5 @@ export async function serveCollector(config: CollectorConfig): Promise<RunningCo
 }
 
 function readServerTls(grpc: CollectorConfig["grpc"]): ServerTls {
-  const read = (key: string, path: string): Buffer => {
-    try {
-      return readFileSync(path);
-    } catch (error) {
-      throw new Error(
-        `grpc.${key} ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); run \`spamtrace certs init --dir ${grpc.certsDir}\` or set grpc.insecure for plaintext`,
-      );
-    }
-  };
-  return {
-    ca: read("caFile", grpc.caFile ?? join(grpc.certsDir, "ca.crt")),
-    cert: read("certFile", grpc.certFile ?? join(grpc.certsDir, "collector.crt")),
-    key: read("keyFile", grpc.keyFile ?? join(grpc.certsDir, "collector.key")),
-  };
+  return readTlsFiles(grpc, { configSection: "grpc", certName: "collector", fix: `run \`spamtrace certs init --dir ${grpc.certsDir}\` or set grpc.insecure for plaintext` });
 }

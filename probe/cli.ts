@@ -1,3 +1,4 @@
+import { formatTable } from "../shared/cli/format-table.js";
 import { runMain, waitForShutdownSignal } from "../shared/cli/run-cli.js";
 import type { SocketRecord } from "../shared/types/socket-record.js";
 import { SPAMTRACE_VERSION } from "../shared/version.js";
@@ -22,7 +23,7 @@ async function main(argv: readonly string[]): Promise<void> {
       const read = openSocketSource(command.source, command.ports);
       for (;;) {
         const records = await read();
-        process.stdout.write(command.json ? `${JSON.stringify(records, null, 2)}\n` : formatTable(records));
+        process.stdout.write(command.json ? `${JSON.stringify(records, null, 2)}\n` : formatSocketTable(records));
         if (command.once) return;
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
@@ -36,7 +37,7 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 }
 
-function formatTable(records: readonly SocketRecord[]): string {
+function formatSocketTable(records: readonly SocketRecord[]): string {
   const header = ["COMMAND", "PID", "USER", "STATE", "DIR", "LOCAL", "REMOTE", "EXE", "CWD"];
   const rows = records.map((r) => [
     r.comm ?? "?",
@@ -49,8 +50,7 @@ function formatTable(records: readonly SocketRecord[]): string {
     `${r.exe ?? "?"}${r.exe_deleted ? " (deleted)" : ""}`,
     r.cwd ?? "?",
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  return [header, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n";
+  return formatTable(header, rows);
 }
 
 void runMain("spamtrace-probe", () => main(process.argv.slice(2)));

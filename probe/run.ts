@@ -6,7 +6,7 @@ import { isMtaFamily } from "../shared/mta/mta-kinds.js";
 import { SPAMTRACE_VERSION } from "../shared/version.js";
 import { readHostInfo, type HostInfo } from "./collect/host/read-host-info.js";
 import { MailLogCollector } from "./collect/mail-log/mail-log-collector.js";
-import { runMtaCommand, withCommandEnv } from "./collect/mta/command-runner.js";
+import { runCommand, withCommandEnv } from "./collect/run-command.js";
 import type { MtaDetection } from "./collect/mta/mta-detection.js";
 import { resolveMta } from "./collect/mta/resolve-mta.js";
 import { SocketAccumulator } from "./collect/sockets/accumulate-sockets.js";
@@ -49,7 +49,7 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
   const spool = new DiskSpool(config.spool.dir, config.spool.maxBytes);
   const metrics = new ProbeMetrics();
   // The MTA's own commands (postconf, postqueue, exim -bp) get mta.commandEnv; the probe's environment stays as it was.
-  const run = withCommandEnv(runMtaCommand, config.mta.commandEnv);
+  const run = withCommandEnv(runCommand, config.mta.commandEnv);
   const mta = await resolveMta(config.mta, run);
   logger.info({ mta: mta.kind, version: mta.version, logs: mta.logPaths, queue: mta.queuePath, evidence: mta.evidence }, "MTA");
 

@@ -83,7 +83,7 @@ export function alertConfigSchemaFor(ruleNames: readonly [string, ...string[]]) 
         .strictObject({
           /** Attempts per notification, the first included. */
           attempts: z.number().int().min(1).max(20).default(5),
-          /** Delay before the first retry, ms; doubles each time (with jitter). */
+          /** Shortest delay between attempts, ms; each retry waits a random time up to this × 2^retry (full jitter), at most maxDelayMs. */
           initialDelayMs: z.number().int().min(10).max(600_000).default(1_000),
           /** Longest delay between attempts, ms. */
           maxDelayMs: z.number().int().min(10).max(3_600_000).default(60_000),

@@ -29,11 +29,12 @@ describe("withRetries", () => {
 });
 
 describe("backoffDelay", () => {
-  it("doubles up to the maximum, with jitter in the upper half", () => {
+  it("doubles up to the maximum, with full jitter above the initial delay", () => {
     const policy = { attempts: 10, initialDelayMs: 1000, maxDelayMs: 5000 };
-    expect(backoffDelay(policy, 1, () => 0)).toBe(500);
-    expect(backoffDelay(policy, 1, () => 1)).toBe(1000);
-    expect(backoffDelay(policy, 3, () => 1)).toBe(4000);
+    expect(backoffDelay(policy, 1, () => 0)).toBe(1000);
+    expect(backoffDelay(policy, 1, () => 1)).toBe(2000);
+    expect(backoffDelay(policy, 2, () => 0.5)).toBe(2500);
+    expect(backoffDelay(policy, 3, () => 0)).toBe(1000);
     expect(backoffDelay(policy, 8, () => 1)).toBe(5000);
   });
 });

@@ -1,20 +1,20 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { backoffDelayMs } from "../../shared/retry/backoff-delay.js";
 import { PermanentSendError } from "./notification.js";
 
 /** How often and how patiently to retry. */
 export interface RetryPolicy {
   /** Attempts, the first included. */
   attempts: number;
-  /** Delay before the first retry, ms (doubles each time). */
+  /** Shortest delay between attempts, ms; the jitter's ceiling starts at twice this and doubles each retry. */
   initialDelayMs: number;
   /** Longest delay, ms. */
   maxDelayMs: number;
 }
 
-/** Delay before retry number `retry` (1-based): exponential with "full jitter" so failing collectors do not retry in step. */
+/** Delay before retry number `retry` (1-based): the shared exponential backoff with full jitter (backoffDelayMs), so failing collectors do not retry in step. */
 export function backoffDelay(policy: RetryPolicy, retry: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (retry - 1));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+  return backoffDelayMs(retry, policy.initialDelayMs, policy.maxDelayMs, random);
 }
 
 /** Runs `fn` until it succeeds, throws PermanentSendError, or attempts run out; returns the attempts made. */

@@ -80,6 +80,11 @@ describe("loadCollectorConfig", () => {
     },
     { name: "empty file", input: { file: emptyFile }, output: DEFAULTS },
     {
+      name: "a cluster: local database defaults later (store.database + _local), not replicated unless asked",
+      input: { overrides: { store: { url: "http://ch-1:8123", cluster: { name: "spamtrace", nodes: ["http://ch-1:8123", "http://ch-2:8123"] } } } },
+      output: { ...DEFAULTS, store: { ...DEFAULTS.store, url: "http://ch-1:8123", cluster: { name: "spamtrace", nodes: ["http://ch-1:8123", "http://ch-2:8123"], replicated: false } } },
+    },
+    {
       name: "analyst query limits from the environment; embedded store, so no bound from store.requestTimeoutMs",
       input: { env: { SPAMTRACE_COLLECTOR_ADMIN__QUERY__MAX_EXECUTION_TIME_MS: "120000", SPAMTRACE_COLLECTOR_ADMIN__QUERY__MAX_MEMORY_BYTES: "268435456" } },
       output: { ...DEFAULTS, admin: { ...DEFAULTS.admin, query: { maxExecutionTimeMs: 120_000, maxMemoryBytes: 268_435_456 } } },
@@ -203,6 +208,19 @@ describe("loadCollectorConfig", () => {
       name: "DNSBL zone that is not a zone name",
       input: { overrides: { dnsbl: { zones: ["zen spamhaus"] } } },
       error: { message: 'invalid config: dnsbl.zones.0 "zen spamhaus": must be a DNS zone name (zen.spamhaus.org)', key: "dnsbl.zones.0" },
+    },
+    {
+      name: "a cluster without a server URL",
+      input: { overrides: { store: { cluster: { name: "spamtrace", nodes: ["http://ch-1:8123"] } } } },
+      error: {
+        message: "invalid config: store.url: is required with store.cluster: a server of the cluster, or a load balancer in front of them (the embedded engine is one node)",
+        key: "store.url",
+      },
+    },
+    {
+      name: "a cluster with no nodes",
+      input: { overrides: { store: { url: "http://ch-1:8123", cluster: { name: "spamtrace", nodes: [] } } } },
+      error: { message: "invalid config: store.cluster.nodes [] must be >= 1", key: "store.cluster.nodes" },
     },
     {
       name: "missing file",

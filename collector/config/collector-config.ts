@@ -29,6 +29,24 @@ export const webhookSinkSchema = alertConfigSchema.shape.webhooks.unwrap().eleme
 /** One entry of alert.email. */
 export const emailSinkSchema = alertConfigSchema.shape.email.unwrap().element;
 
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "must be a ClickHouse identifier (letters, digits, _)");
+
+/** `store.cluster`: where the shards are and what the cluster is called in the servers' <remote_servers>. */
+const clusterConfigSchema = z.strictObject({
+  /** Cluster name in the servers' <remote_servers> (the Distributed tables' first argument). */
+  name: identifier,
+  /**
+   * HTTP URL of every server of the cluster (each replica of each shard). The
+   * collector creates the local tables and the Distributed tables on each
+   * (ClickHouse 18.16 runs ON CLUSTER DDL only with ZooKeeper).
+   */
+  nodes: z.array(z.url({ protocol: /^https?$/ })).min(1),
+  /** Database of the local (per-shard) tables; default: store.database + "_local". */
+  localDatabase: identifier.optional(),
+  /** Local tables are ReplicatedMergeTree (needs <zookeeper> and <macros> {shard}, {replica} on every server). */
+  replicated: z.boolean().default(false),
+});
+
 /** The collector's configuration schema; every key documented in docs/configuration.md. */
 export const collectorConfigSchema = z.strictObject({
   /** Name of this collector instance, stored with every row it writes (default: hostname). */
@@ -90,6 +108,8 @@ export const collectorConfigSchema = z.strictObject({
       insertMaxRows: z.number().int().min(1).max(1_000_000).default(50_000),
       /** Rows older than this many days are dropped. */
       retentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
+      /** A ClickHouse cluster (deploy/clickhouse/README.md): tables sharded behind Distributed tables. */
+      cluster: clusterConfigSchema.optional(),
     })
     .prefault({}),
   limits: z
@@ -121,6 +141,9 @@ export const collectorConfigSchema = z.strictObject({
 }).superRefine((config, ctx) => {
   // Against a server, the HTTP request would time out first: the client gives
   // up with a vague error while the server keeps computing.
+  if (config.store.cluster !== undefined && config.store.url === undefined) {
+    ctx.addIssue({ code: "custom", path: ["store", "url"], message: "is required with store.cluster: a server of the cluster, or a load balancer in front of them (the embedded engine is one node)" });
+  }
   if (config.store.url !== undefined && config.admin.query.maxExecutionTimeMs >= config.store.requestTimeoutMs) {
     ctx.addIssue({
       code: "custom",

@@ -1,3 +1,4 @@
+import { formatTable } from "../../shared/cli/format-table.js";
 import type { DnsblRunReport } from "./run-dnsbl-check.js";
 
 /** A DNSBL run as a terminal table: listings and errors first, then the addresses no zone lists. */
@@ -14,9 +15,6 @@ export function formatDnsblReport(report: DnsblRunReport): string {
     r.codes.join(",") || r.error || "-",
     r.outcome === "not_listed" ? "" : `${r.meanings.join("; ")}${r.outcome === "listed" && r.delistUrl ? ` — delist: ${r.delistUrl}` : ""}`,
   ]);
-  const head = ["outcome", "address", "hosts", "zone", "code", "meaning"];
-  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]): string => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!))).join("  ").trimEnd();
   const count = (o: string): number => report.results.filter((r) => r.outcome === o).length;
-  return [line(head), ...cells.map(line), `${report.addresses} addresses × ${report.zones.length} zones: ${count("listed")} listed, ${count("error")} errors, ${count("not_listed")} not listed (run ${report.runId})`].join("\n") + "\n";
+  return formatTable(["outcome", "address", "hosts", "zone", "code", "meaning"], cells) + `${report.addresses} addresses × ${report.zones.length} zones: ${count("listed")} listed, ${count("error")} errors, ${count("not_listed")} not listed (run ${report.runId})\n`;
 }

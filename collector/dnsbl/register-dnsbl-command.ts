@@ -7,7 +7,7 @@ import type { DnsblRunReport } from "./run-dnsbl-check.js";
 /** What the command reads of the collector config (cli.ts loads and validates it; config/ imports this folder's schema, so not its type). */
 export interface DnsblCommandConfig {
   collectorId: string;
-  store: StoreConfig & { retentionDays: number };
+  store: StoreConfig;
   admin: AdminEndpoint;
   dnsbl: DnsblConfig;
 }
@@ -42,13 +42,12 @@ export function registerDnsblCommand(program: Command, deps: { loadConfig: (conf
 }
 
 async function runHere(config: DnsblCommandConfig, addresses: string[] | undefined): Promise<DnsblRunReport> {
-  const { openStore } = await import("../store/open-store.js");
-  const { migrate } = await import("../store/clickhouse/migrate.js");
+  const { migrateStore, openStore } = await import("../store/open-store.js");
   const { DnsblLookup } = await import("./dnsbl-lookup.js");
   const { runDnsblCheck } = await import("./run-dnsbl-check.js");
   const store = await openStore(config.store);
   try {
-    await migrate(store, { database: config.store.database, retentionDays: config.store.retentionDays });
+    await migrateStore(store, config.store);
     return await runDnsblCheck({ store, config: config.dnsbl, lookup: new DnsblLookup(config.dnsbl), collectorId: config.collectorId, trigger: "command", ...(addresses ? { addresses } : {}) });
   } finally {
     await store.close();

@@ -1,3 +1,4 @@
+import { formatTable } from "../../shared/cli/format-table.js";
 import type { CollectorConfig } from "../config/collector-config.js";
 import { postToCollector } from "../admin/admin-client.js";
 import { openStore } from "../store/open-store.js";
@@ -33,7 +34,5 @@ export function formatRows(rows: readonly Row[]): string {
   if (rows.length === 0) return "(0 rows)\n";
   const columns = Object.keys(rows[0]!);
   const cells = rows.map((row) => columns.map((c) => (typeof row[c] === "string" ? (row[c] as string) : JSON.stringify(row[c]))));
-  const widths = columns.map((c, i) => Math.min(80, Math.max(c.length, ...cells.map((r) => r[i]!.length))));
-  const line = (values: string[]): string => values.map((v, i) => (v.length > 80 ? `${v.slice(0, 77)}...` : v).padEnd(widths[i]!)).join("  ").trimEnd();
-  return [line(columns), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n") + `\n(${rows.length} rows)\n`;
+  return formatTable(columns, cells, { rule: true, maxCellChars: 80 }) + `(${rows.length} rows)\n`;
 }

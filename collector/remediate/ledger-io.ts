@@ -4,12 +4,11 @@ import type { StoreConfig } from "../store/open-store.js";
 import type { LedgerIo } from "./remediation-ledger.js";
 
 /** Reads and writes through the store when it is a server, through the running collector's admin endpoint for the embedded engine. */
-export async function ledgerIo(config: { store: StoreConfig & { retentionDays: number }; admin: AdminEndpoint }): Promise<{ io: LedgerIo; close(): Promise<void> }> {
+export async function ledgerIo(config: { store: StoreConfig; admin: AdminEndpoint }): Promise<{ io: LedgerIo; close(): Promise<void> }> {
   if (config.store.url !== undefined) {
-    const { openStore } = await import("../store/open-store.js");
-    const { migrate } = await import("../store/clickhouse/migrate.js");
+    const { migrateStore, openStore } = await import("../store/open-store.js");
     const store = await openStore(config.store);
-    await migrate(store, { database: config.store.database, retentionDays: config.store.retentionDays });
+    await migrateStore(store, config.store);
     return { io: { query: (sql) => store.query(sql), insert: (table, rows) => store.insert(table, rows) }, close: () => store.close() };
   }
   const { postToCollector } = await import("../admin/admin-client.js");

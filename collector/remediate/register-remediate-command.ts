@@ -6,7 +6,7 @@ import type { RemediateConfig } from "./remediate-config.js";
 
 /** What the command reads of the collector config (cli.ts loads and validates it; config/ imports this folder's schema, so not its type). */
 export interface RemediateCommandConfig {
-  store: StoreConfig & { retentionDays: number };
+  store: StoreConfig;
   admin: AdminEndpoint;
   ssh: SshConfig;
   remediate: RemediateConfig;

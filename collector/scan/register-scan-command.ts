@@ -10,7 +10,7 @@ import type { StoreConfig } from "../store/open-store.js";
 /** What the command reads of the collector config (cli.ts loads and validates it). */
 export interface ScanCommandConfig {
   collectorId: string;
-  store: StoreConfig & { retentionDays: number };
+  store: StoreConfig;
   ssh: SshConfig;
   detect: DetectConfig;
   alert: AlertConfig;
@@ -52,12 +52,11 @@ export function registerScanCommand(program: Command, deps: { loadConfig: (confi
       const { readFile } = await import("node:fs/promises");
       const { parseInventory } = await import("./inventory.js");
       const { formatScanSummary, runScan } = await import("./run-scan.js");
-      const { openStore } = await import("../store/open-store.js");
-      const { migrate } = await import("../store/clickhouse/migrate.js");
+      const { migrateStore, openStore } = await import("../store/open-store.js");
       const inventory = parseInventory(await readFile(opts.inventory, "utf8"));
       const store = await openStore(config.store);
       try {
-        await migrate(store, { database: config.store.database, retentionDays: config.store.retentionDays });
+        await migrateStore(store, config.store);
         const tty = process.stderr.isTTY;
         const { rows } = await runScan({
           store,

@@ -1,3 +1,4 @@
+import { formatTable } from "../../shared/cli/format-table.js";
 import pLimit from "p-limit";
 import type { DetectConfig } from "../detect/detect-config.js";
 import type { AlertConfig } from "../alert/alert-config.js";
@@ -95,9 +96,6 @@ export async function runScan(opts: ScanOptions): Promise<{ rows: ScanRow[]; fin
 /** The summary table: reached / failed with the reason / findings, per host. */
 export function formatScanSummary(rows: readonly ScanRow[]): string {
   const cells = rows.map((r) => [r.name, r.target, r.outcome, String(r.sockets), String(r.outbound), r.log, r.findings.join("; ") || "-", r.reason]);
-  const head = ["host", "target", "outcome", "sockets", "outbound", "log", "findings", "reason"];
-  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]): string => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!))).join("  ").trimEnd();
   const reached = rows.filter((r) => r.outcome === "reached").length;
-  return [line(head), ...cells.map(line), `${rows.length} hosts: ${reached} reached, ${rows.length - reached} failed, ${rows.reduce((n, r) => n + r.findings.length, 0)} findings`].join("\n") + "\n";
+  return formatTable(["host", "target", "outcome", "sockets", "outbound", "log", "findings", "reason"], cells) + `${rows.length} hosts: ${reached} reached, ${rows.length - reached} failed, ${rows.reduce((n, r) => n + r.findings.length, 0)} findings\n`;
 }

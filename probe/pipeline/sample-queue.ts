@@ -1,6 +1,6 @@
 import type { Logger } from "../../shared/log/logger.js";
 import { isKnownMtaKind } from "../../shared/mta/mta-kinds.js";
-import type { CommandRunner } from "../collect/mta/command-runner.js";
+import type { CommandRunner } from "../collect/run-command.js";
 import type { MtaDetection } from "../collect/mta/mta-detection.js";
 import { readQueueSnapshot } from "../collect/queue/read-queue-snapshot.js";
 import type { QueueSnapshot } from "../collect/queue/queue-snapshot.js";

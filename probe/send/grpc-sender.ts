@@ -4,7 +4,7 @@ import { BatchSchema, StreamRequestSchema, type Hello, type StreamRequest, type 
 import { ingestServiceDefinition } from "../../shared/grpc/ingest-service.js";
 import type { Logger } from "../../shared/log/logger.js";
 import type { DiskSpool } from "../spool/disk-spool.js";
-import { backoffDelayMs } from "./backoff.js";
+import { backoffDelayMs } from "../../shared/retry/backoff-delay.js";
 
 /** PEM material for the probe's side of mutual TLS. */
 export interface ClientTls {

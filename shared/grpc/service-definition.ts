@@ -4,7 +4,7 @@ import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
 /**
  * Turns a protobuf-es v2 service descriptor into a grpc-js service
  * definition, so grpc-js serves and calls the messages protobuf-es generated.
- * No npm package does this for protobuf-es v2 (see notes/toolchain-facts.md),
+ * No npm package does this for protobuf-es v2 (docs/facts.md, "grpc-js with protobuf-es v2"),
  * and a second code generator would give a second set of message classes.
  */
 export function toGrpcServiceDefinition(service: DescService): ServiceDefinition {

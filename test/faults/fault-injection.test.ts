@@ -62,7 +62,7 @@ describe("fault injection", () => {
       store: server,
       probeHostIds: [hostId],
       ports: [smtpPort],
-      probeExtra: { sockets: { sampleIntervalMs: 50, snapshotIntervalMs: 100 }, collector: { keepaliveMs: 1000 }, ...probeExtra },
+      probeExtra: { sockets: { sampleIntervalMs: 50, snapshotIntervalMs: 250 }, collector: { keepaliveMs: 1000 }, ...probeExtra },
     });
     try {
       let collector = await lab.startCollector();

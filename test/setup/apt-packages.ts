@@ -28,6 +28,8 @@ export const TEST_DEBIAN_PACKAGES: readonly NeededPackage[] = [
   { name: "openssh-server", marker: "/usr/sbin/sshd" },
   { name: "ansible", marker: "/usr/bin/ansible-playbook" },
   { name: "acl", marker: "/usr/bin/setfacl" }, // the probe role's ACL on RHEL's root-only maillog
+  // ZooKeeper 3.8 for the replicated ClickHouse cluster test (test/setup/zookeeper.ts); Java comes with it.
+  { name: "zookeeper", marker: "/usr/share/java/zookeeper.jar" },
   // Builtins Debian 12's Node 18 loads from /usr/share/nodejs (test/setup/node18.ts).
   { name: "node-cjs-module-lexer", marker: "/usr/share/nodejs/cjs-module-lexer/lexer.js" },
   { name: "node-acorn", marker: "/usr/share/nodejs/acorn-walk/dist/walk.js" },

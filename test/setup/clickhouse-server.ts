@@ -4,7 +4,7 @@
 // tests that need the server must never silently skip.
 import { execFile, execFileSync } from "node:child_process";
 import { requireDebianPackages, testPackages } from "./apt-packages.js";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -28,6 +28,10 @@ export interface StartClickHouseServerOptions {
   httpPort?: number;
   /** Password of the `spamtrace` user (stored hashed); empty when unset. `default` never has one. */
   password?: string;
+  /** Extra server config, file name → XML, written to etc/config.d/ (merged by the server over config.xml), e.g. a cluster's <remote_servers>. */
+  configFiles?: Readonly<Record<string, string>>;
+  /** Extra users, profiles and quotas, file name → XML, written to etc/users.d/ (merged over users.xml). */
+  usersFiles?: Readonly<Record<string, string>>;
 }
 
 /** A running server owned by the caller. */
@@ -60,6 +64,11 @@ export async function startClickHouseServer(
   const baseDir = await mkdtemp(path.join(os.tmpdir(), "spamtrace-clickhouse-"));
   let httpPort = 0;
   try {
+    for (const [folder, files] of [["config.d", opts.configFiles], ["users.d", opts.usersFiles]] as const) {
+      if (!files) continue;
+      await mkdir(path.join(baseDir, "etc", folder), { recursive: true });
+      for (const [name, xml] of Object.entries(files)) await writeFile(path.join(baseDir, "etc", folder, name), xml);
+    }
     for (let attempt = 1; ; attempt++) {
       httpPort = opts.httpPort ?? (await findFreePortTriple());
       try {
@@ -154,7 +163,7 @@ function runScript(args: string[], timeoutMs: number, env: Record<string, string
 }
 
 /** A port P such that P, P+1 and P+2 are free on 127.0.0.1 right now. */
-async function findFreePortTriple(): Promise<number> {
+export async function findFreePortTriple(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = await bindAndRelease(0);
     if (port === undefined || port + 2 > 65535) continue;

@@ -23,8 +23,8 @@ export interface LabOptions {
   collectorExtra?: Record<string, unknown>;
   /** gRPC port of the collector (default: a free port). */
   grpcPort?: number;
-  /** Extra probe config keys, deep-merged into the generated file. */
-  probeExtra?: Record<string, unknown>;
+  /** Extra probe config keys, deep-merged into the generated file (per host id when a function). */
+  probeExtra?: Record<string, unknown> | ((hostId: string) => Record<string, unknown>);
 }
 
 /** A collector and probes configured in a temporary folder, run as real processes through the CLIs. */
@@ -82,7 +82,7 @@ export async function makeLab(opts: LabOptions): Promise<Lab> {
             spool: { dir: join(dir, `spool-${hostId}`) },
             metrics: { port: 0 },
           },
-          opts.probeExtra ?? {},
+          (typeof opts.probeExtra === "function" ? opts.probeExtra(hostId) : opts.probeExtra) ?? {},
         ),
       ),
     );

@@ -15,6 +15,8 @@ export interface ServerStoreOptions {
   database: string;
   /** Per-request timeout in milliseconds. */
   requestTimeoutMs: number;
+  /** Settings sent with every request (e.g. insert_distributed_sync on a cluster); only ones 18.16 knows. */
+  settings?: Readonly<Record<string, string | number>>;
 }
 
 /**
@@ -90,6 +92,6 @@ function connect(opts: ServerStoreOptions, database?: string): ClickHouseClient 
     request_timeout: opts.requestTimeoutMs,
     // 18.16 sends mid-stream errors with HTTP 200; waiting for the end of
     // the query turns them into proper HTTP errors.
-    clickhouse_settings: { wait_end_of_query: 1 },
+    clickhouse_settings: { ...opts.settings, wait_end_of_query: 1 },
   });
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createFakeProcTree, writeFakeProcess, type FakeProcTree } from "../sockets/fake-proc-tree.test-support.js";
 import { detectMta } from "./detect-mta.js";
-import { fakeCommandRunner } from "./fake-command-runner.test-support.js";
+import { fakeCommandRunner } from "../fake-command-runner.test-support.js";
 import { createFakeHostTree, type FakeHostEntry, type FakeHostTree } from "./fake-host-tree.test-support.js";
 
 const cleanups: Array<() => Promise<void>> = [];

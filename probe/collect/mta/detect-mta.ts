@@ -2,7 +2,7 @@ import { basename } from "node:path";
 import { readSocketsFromProc } from "../sockets/proc-socket-source.js";
 import { KNOWN_MTA_KINDS, type KnownMtaKind } from "../../../shared/mta/mta-kinds.js";
 import { classifyMtaExecutable, MTA_LOOKALIKE_NAMES } from "./classify-mta-executable.js";
-import { runMtaCommand, type CommandRunner } from "./command-runner.js";
+import { runCommand, type CommandRunner } from "../run-command.js";
 import { detectFlavour } from "./detect-flavour.js";
 import { findMtaLogPaths } from "./find-mta-log-paths.js";
 import { HostFiles } from "./host-files.js";
@@ -19,7 +19,7 @@ export interface DetectMtaOptions {
   procRoot?: string;
   /** Directory standing for the host's "/" when reading files; default "/". */
   fsRoot?: string;
-  /** Runs postconf / exim -bV; default runMtaCommand. */
+  /** Runs postconf / exim -bV; default runCommand. */
   run?: CommandRunner;
   /** Timeout of each command, in ms; default DETECT_COMMAND_TIMEOUT_MS. */
   commandTimeoutMs?: number;
@@ -223,7 +223,7 @@ export async function detectMta(opts: DetectMtaOptions = {}): Promise<MtaDetecti
   try {
     const files = new HostFiles(opts.fsRoot ?? "/");
     const procRoot = opts.procRoot ?? "/proc";
-    const run = opts.run ?? runMtaCommand;
+    const run = opts.run ?? runCommand;
     const timeoutMs = opts.commandTimeoutMs ?? DETECT_COMMAND_TIMEOUT_MS;
     const tally = new Tally();
 

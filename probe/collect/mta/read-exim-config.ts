@@ -1,4 +1,4 @@
-import { firstStderrLine, type CommandRunner } from "./command-runner.js";
+import { firstStderrLine, type CommandRunner } from "../run-command.js";
 import type { HostFiles } from "./host-files.js";
 import { parsePostconfOutput } from "./read-postfix-config.js";
 

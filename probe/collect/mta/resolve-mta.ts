@@ -1,5 +1,5 @@
 import type { ProbeConfig } from "../../config/probe-config.js";
-import type { CommandRunner } from "./command-runner.js";
+import type { CommandRunner } from "../run-command.js";
 import { detectMta } from "./detect-mta.js";
 import type { MtaDetection } from "./mta-detection.js";
 

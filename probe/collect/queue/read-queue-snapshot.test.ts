@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { fakeCommandRunner } from "../mta/fake-command-runner.test-support.js";
+import { fakeCommandRunner } from "../fake-command-runner.test-support.js";
 import { createFakeHostTree, type FakeHostEntry } from "../mta/fake-host-tree.test-support.js";
 import type { MtaDetection } from "../mta/mta-detection.js";
 import { parseEximBp } from "./parse-exim-bp.js";

@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import { firstStderrLine, runMtaCommand, type CommandOutput, type CommandRunner } from "../mta/command-runner.js";
+import { firstStderrLine, runCommand, type CommandOutput, type CommandRunner } from "../run-command.js";
 import { HostFiles } from "../mta/host-files.js";
 import type { MtaDetection } from "../mta/mta-detection.js";
 import { countPostfixQueueFiles } from "./count-postfix-queue-files.js";
@@ -152,7 +152,7 @@ async function readQmail(ctx: Context): Promise<QueueSnapshot> {
  */
 export async function readQueueSnapshot(
   detection: MtaDetection,
-  run: CommandRunner = runMtaCommand,
+  run: CommandRunner = runCommand,
   options: ReadQueueSnapshotOptions = {},
 ): Promise<QueueSnapshot | null> {
   const ctx: Context = {

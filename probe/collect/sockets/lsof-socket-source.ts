@@ -4,7 +4,7 @@ import { parseLsofFields } from "./parse-lsof-fields.js";
 import { parseLsofSocketName } from "./parse-lsof-socket-name.js";
 import { parsePsArgs } from "./parse-ps-args.js";
 import { splitDeletedSuffix } from "./read-process-info.js";
-import { runCommand, type CommandResult } from "./run-command.js";
+import { runCommand, type CommandOutput } from "../run-command.js";
 import { sortSocketRecords } from "./sort-socket-records.js";
 import { normalizeTcpStateName } from "./tcp-state-name.js";
 
@@ -145,8 +145,8 @@ export function buildLsofSocketRecords(
   );
 }
 
-function describe(file: string, args: readonly string[], result: CommandResult): string {
-  const how = result.signal === null ? `exit status ${result.exitCode}` : `signal ${result.signal}`;
+function describe(file: string, args: readonly string[], result: CommandOutput): string {
+  const how = result.timedOut ? "a timeout" : result.code === null ? `signal ${result.signal ?? "?"}` : `exit status ${result.code}`;
   const stderr = result.stderr.trim().split("\n")[0] ?? "";
   return `${file} ${args.join(" ")} failed with ${how}${stderr === "" ? "" : `: ${stderr}`}`;
 }
@@ -156,11 +156,11 @@ function describe(file: string, args: readonly string[], result: CommandResult):
  * usage errors; only the latter writes to stderr with -w, and prints nothing
  * to stdout.
  */
-function lsofOutput(file: string, args: readonly string[], result: CommandResult): string {
+function lsofOutput(file: string, args: readonly string[], result: CommandOutput): string {
   const failed =
-    result.signal !== null ||
-    (result.exitCode !== 0 && result.exitCode !== 1) ||
-    (result.exitCode === 1 && result.stdout === "" && result.stderr.trim() !== "");
+    result.code === null ||
+    (result.code !== 0 && result.code !== 1) ||
+    (result.code === 1 && result.stdout === "" && result.stderr.trim() !== "");
   if (failed) throw new Error(describe(file, args, result));
   return result.stdout;
 }

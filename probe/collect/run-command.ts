@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 
-/** What a finished MTA command produced. */
+/** What a finished command produced (the one shape for every program the probe runs: MTA commands, lsof, ps). */
 export interface CommandOutput {
   /** Exit status, or null when the command was killed (timeout) or died by a signal. */
   code: number | null;
@@ -10,6 +10,8 @@ export interface CommandOutput {
   stderr: string;
   /** True when the command was killed because it ran longer than timeoutMs. */
   timedOut?: boolean;
+  /** The signal that ended it, when one did (SIGKILL after a timeout). */
+  signal?: string;
 }
 
 /** Per-call options of a CommandRunner. */
@@ -41,11 +43,12 @@ export const STDERR_MAX_BYTES = 64 * 1024;
  * The real CommandRunner: spawn (no shell, stdin closed, LC_ALL=C so messages
  * are not translated), SIGKILL at the timeout.
  */
-export const runMtaCommand: CommandRunner = (cmd, args, opts) =>
+export const runCommand: CommandRunner = (cmd, args, opts) =>
   new Promise((resolve, reject) => {
     const child = spawn(cmd, [...args], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, ...opts.env, LC_ALL: "C" },
+      // LC_ALL=C unless the caller says otherwise (lsof wants C.UTF-8 to print UTF-8 names unescaped).
+      env: { ...process.env, LC_ALL: "C", ...opts.env },
       windowsHide: true,
     });
     const stdoutChunks: Buffer[] = [];
@@ -93,7 +96,7 @@ export const runMtaCommand: CommandRunner = (cmd, args, opts) =>
       failed = true;
       reject(new Error(`cannot run ${cmd}: ${error.message}`, { cause: error }));
     });
-    child.on("close", (code) => {
+    child.on("close", (code, signal) => {
       clearTimeout(timer);
       if (failed) return;
       if (opts.onStdoutLine !== undefined) {
@@ -110,6 +113,7 @@ export const runMtaCommand: CommandRunner = (cmd, args, opts) =>
         stdout: opts.onStdoutLine === undefined ? Buffer.concat(stdoutChunks).toString("utf8") : "",
         stderr,
         ...(timedOut ? { timedOut } : {}),
+        ...(signal === null ? {} : { signal }),
       });
     });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelayMs } from "./backoff.js";
+import { backoffDelayMs } from "./backoff-delay.js";
 
 const MIN = 500;
 const MAX = 30_000;

@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import type { CommandOutput, CommandRunner } from "./command-runner.js";
+import type { CommandOutput, CommandRunner } from "./run-command.js";
 
 /** One call a FakeCommandRunner received. */
 export interface RecordedCall {
