@@ -2,7 +2,10 @@ import { Command, InvalidArgumentError } from "commander";
 import { runCli, waitForShutdownSignal } from "../shared/cli/run-cli.js";
 import { SPAMTRACE_VERSION } from "../shared/version.js";
 import type { CollectorConfig } from "./config/collector-config.js";
+import { registerDnsblCommand } from "./dnsbl/register-dnsbl-command.js";
 import { registerIncidentsCommand } from "./incidents/register-incidents-command.js";
+import { registerRemediateCommand } from "./remediate/register-remediate-command.js";
+import { registerScanCommand } from "./scan/register-scan-command.js";
 import { registerParseLogCommand } from "./parse-log/register-parse-log-command.js";
 import { registerRelayCheckCommand } from "./relay-check/register-relay-check-command.js";
 
@@ -84,5 +87,8 @@ registerIncidentsCommand(program, {
   ruleNames: async () => (await import("./detect/rule-catalog.js")).RULE_NAMES,
 });
 registerRelayCheckCommand(program, { loadRelayCheckConfig: async (file) => (await loadCollectorConfig(file)).relayCheck });
+registerDnsblCommand(program, { loadConfig: loadCollectorConfig });
+registerRemediateCommand(program, { loadConfig: loadCollectorConfig });
+registerScanCommand(program, { loadConfig: loadCollectorConfig });
 
 await runCli(program);

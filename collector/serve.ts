@@ -6,6 +6,9 @@ import { ensureAdminToken } from "./admin/admin-token.js";
 import { CollectorMetrics } from "./admin/metrics.js";
 import type { CollectorConfig } from "./config/collector-config.js";
 import { startPipeline } from "./pipeline/start-pipeline.js";
+import { checkDnsblRequest, startDnsblChecker } from "./dnsbl/scheduled-dnsbl-check.js";
+import { checkRemediationRows } from "./remediate/remediation-rows.js";
+import { ClaimBoard } from "./incidents/claim.js";
 import { startGrpcServer, type ServerTls } from "./receive/grpc/grpc-server.js";
 import { normaliseCertificateId } from "./receive/grpc/ingest-handler.js";
 import { BatchWriter } from "./store/batch-writer.js";
@@ -47,6 +50,13 @@ export async function serveCollector(config: CollectorConfig): Promise<RunningCo
         maxStreams: config.limits.maxStreams,
       },
     );
+    const dnsbl = startDnsblChecker({
+      store,
+      config: config.dnsbl,
+      collectorId: config.collectorId,
+      claims: new ClaimBoard(store, config.collectorId, config.detect.claimSettleMs),
+      logger: moduleLogger("dnsbl"),
+    });
     const admin = await startAdminServer({
       host: config.admin.host,
       port: config.admin.port,
@@ -55,6 +65,14 @@ export async function serveCollector(config: CollectorConfig): Promise<RunningCo
       queryLimits: config.admin.query,
       metrics,
       logger: moduleLogger("admin"),
+      actions: {
+        "/api/dnsbl": (body) => dnsbl.runNow("command", checkDnsblRequest(body).addresses),
+        "/api/remediation": async (body) => {
+          const { table, rows } = checkRemediationRows(body);
+          await store.insert(table, rows);
+          return { inserted: rows.length };
+        },
+      },
     });
     const detection = startPipeline({
       store,
@@ -71,6 +89,7 @@ export async function serveCollector(config: CollectorConfig): Promise<RunningCo
       store,
       close: async () => {
         await detection.stop();
+        await dnsbl.stop();
         await grpc.stop();
         await admin.close();
         await store.close();

@@ -18,6 +18,14 @@ export interface AdminServerOptions {
   queryLimits: QueryLimits;
   metrics: CollectorMetrics;
   logger: Logger;
+  /**
+   * More POST endpoints behind the bearer token, by path: what commands need
+   * this process to do in embedded mode, where only it may write the engine's
+   * folder (`/api/dnsbl`, `/api/remediation`, wired by serve.ts). A handler
+   * gets the parsed JSON body; a RangeError or TypeError it throws is the
+   * caller's mistake (HTTP 400).
+   */
+  actions?: Readonly<Record<string, (body: unknown) => Promise<unknown>>>;
 }
 
 /** A started admin endpoint. */
@@ -29,12 +37,15 @@ export interface StartedAdminServer {
 
 /** Largest /api/sql request body, bytes. */
 const MAX_SQL_BODY_BYTES = 256 * 1024;
+/** Largest request body of an action, bytes (a remediation plan lists up to remediate.maxQueueMessages queue ids). */
+const MAX_ACTION_BODY_BYTES = 8 * 1024 * 1024;
 
 /**
  * HTTP admin endpoint: GET /metrics (Prometheus), GET /healthz, and
  * POST /api/sql {"query": "..."} → {"rows": [...]} for analysts. In embedded
  * mode the engine's folder belongs to this process, so analyst tools query
- * through here instead of opening it.
+ * through here instead of opening it; `actions` adds the POST endpoints of
+ * commands that write (DNSBL check, remediation audit).
  */
 export async function startAdminServer(opts: AdminServerOptions): Promise<StartedAdminServer> {
   const server = createServer((req, res) => {
@@ -86,6 +97,24 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: AdminServ
     }
     return;
   }
+  const action = path === undefined ? undefined : opts.actions?.[path];
+  if (action) {
+    if (req.method !== "POST") return reply(res, 405, { error: "use POST" });
+    if (!authorized(req, opts.token)) return reply(res, 401, { error: "missing or wrong bearer token" });
+    let body: unknown;
+    try {
+      const text = await readBody(req, MAX_ACTION_BODY_BYTES);
+      body = text === "" ? {} : JSON.parse(text);
+    } catch (error) {
+      return reply(res, 400, { error: (error as Error).message });
+    }
+    try {
+      reply(res, 200, await action(body));
+    } catch (error) {
+      reply(res, error instanceof RangeError || error instanceof TypeError ? 400 : 500, { error: (error as Error).message });
+    }
+    return;
+  }
   reply(res, 404, { error: "not found" });
 }
 
@@ -96,14 +125,14 @@ function authorized(req: IncomingMessage, token: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage, maxBytes = MAX_SQL_BODY_BYTES): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_SQL_BODY_BYTES) {
-        reject(new Error(`request body over ${MAX_SQL_BODY_BYTES} bytes`));
+      if (size > maxBytes) {
+        reject(new Error(`request body over ${maxBytes} bytes`));
         req.destroy();
       } else chunks.push(chunk);
     });

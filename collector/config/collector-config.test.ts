@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
+import { homedir, hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../shared/config/config-error.js";
@@ -25,6 +25,9 @@ const DEFAULTS: CollectorConfig = {
   detect: detectConfigSchema.parse({}),
   alert: alertConfigSchema.parse({}),
   relayCheck: relayCheckConfigSchema.parse({}),
+  dnsbl: { zones: [], servers: [], timeoutMs: 3000, tries: 2, concurrency: 8, negativeCacheSeconds: 900, socketLookbackMinutes: 1440, includePrivate: false, schedule: { enabled: false, intervalMinutes: 360 } },
+  ssh: { user: "root", port: 22, knownHostsFile: join(homedir(), ".ssh", "known_hosts"), timeoutMs: 20_000, hosts: {} },
+  remediate: { evidenceDir: "/var/lib/spamtrace/evidence", maxQueueMessages: 10_000 },
 };
 
 const yamlFile = file(
@@ -195,6 +198,16 @@ describe("loadCollectorConfig", () => {
           "invalid config: admin.query.maxExecutionTimeMs: 20000 ms must be below store.requestTimeoutMs (10000 ms) when store.url is set, or the HTTP request times out before the query limit stops the query",
         key: "admin.query.maxExecutionTimeMs",
       },
+    },
+    {
+      name: "DNSBL resolver given as a host name",
+      input: { overrides: { dnsbl: { servers: ["dns.google"] } } },
+      error: { message: 'invalid config: dnsbl.servers.0 "dns.google": must be an IP address, IPv4:PORT or [IPv6]:PORT (a resolver, not a host name)', key: "dnsbl.servers.0" },
+    },
+    {
+      name: "DNSBL zone that is not a zone name",
+      input: { overrides: { dnsbl: { zones: ["zen spamhaus"] } } },
+      error: { message: 'invalid config: dnsbl.zones.0 "zen spamhaus": must be a DNS zone name (zen.spamhaus.org)', key: "dnsbl.zones.0" },
     },
     {
       name: "a cluster without a server URL",

@@ -5,6 +5,9 @@ import { loadConfig } from "../../shared/config/load-config.js";
 import { DEFAULT_COLLECTOR_GRPC_PORT } from "../../shared/grpc/ingest-service.js";
 import { alertConfigSchemaFor } from "../alert/alert-config.js";
 import { detectConfigSchema } from "../detect/detect-config.js";
+import { dnsblConfigSchema } from "../dnsbl/dnsbl-config.js";
+import { remediateConfigSchema } from "../remediate/remediate-config.js";
+import { sshConfigSchema } from "../ssh/ssh-config.js";
 import { RULE_NAMES } from "../detect/rule-catalog.js";
 import { DEFAULT_QUERY_MAX_EXECUTION_TIME_MS, DEFAULT_QUERY_MAX_MEMORY_BYTES } from "../admin/query-limits.js";
 import { DEFAULT_INGEST_LIMITS } from "../receive/grpc/validate-message.js";
@@ -129,6 +132,12 @@ export const collectorConfigSchema = z.strictObject({
   alert: alertConfigSchema.prefault({}),
   /** The opt-in active open-relay check (`spamtrace relay-check`, relayCheck.schedule). */
   relayCheck: relayCheckConfigSchema.prefault({}),
+  /** Blacklist (DNSBL) checks of the fleet's outbound addresses (`spamtrace dnsbl`, dnsbl.schedule). */
+  dnsbl: dnsblConfigSchema.prefault({}),
+  /** How spamtrace reaches hosts over SSH (host keys from known_hosts only, key auth, sudo -n). */
+  ssh: sshConfigSchema.prefault({}),
+  /** `spamtrace remediate`: where evidence is kept, how much of the queue is read. */
+  remediate: remediateConfigSchema.prefault({}),
 }).superRefine((config, ctx) => {
   // Against a server, the HTTP request would time out first: the client gives
   // up with a vague error while the server keeps computing.

@@ -1,6 +1,6 @@
 import { formatTable } from "../../shared/cli/format-table.js";
 import type { CollectorConfig } from "../config/collector-config.js";
-import { readAdminToken } from "../admin/admin-token.js";
+import { postToCollector } from "../admin/admin-client.js";
 import { openStore } from "../store/open-store.js";
 import type { Row } from "../store/clickhouse/store.js";
 import { checkReadOnlySql } from "../admin/check-read-only-sql.js";
@@ -24,20 +24,8 @@ export async function runSql(config: CollectorConfig, sql: string): Promise<Row[
       await store.close();
     }
   }
-  const host = config.admin.host === "0.0.0.0" ? "127.0.0.1" : config.admin.host;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${config.admin.port}/api/sql`;
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: "POST",
-      headers: { authorization: `Bearer ${readAdminToken(config.admin.tokenFile)}`, "content-type": "application/json" },
-      body: JSON.stringify({ query: statement }),
-    });
-  } catch (error) {
-    throw new Error(`cannot reach the collector's admin endpoint ${url} (embedded store: is \`spamtrace serve\` running?): ${(error as Error).message}`);
-  }
-  const body = (await response.json()) as { rows?: Row[]; error?: string };
-  if (!response.ok || !body.rows) throw new Error(body.error ?? `admin endpoint answered HTTP ${response.status}`);
+  const body = await postToCollector<{ rows?: Row[] }>(config, "/api/sql", { query: statement });
+  if (!body.rows) throw new Error("admin endpoint answered without rows");
   return body.rows;
 }
 

@@ -1,5 +1,6 @@
 import { authBruteforceRule } from "./auth-bruteforce.js";
 import { backscatterRule } from "./backscatter.js";
+import { blacklistedRule } from "./blacklisted.js";
 import { compromisedAccountRule } from "./compromised-account.js";
 import { directToMxRule } from "./direct-to-mx.js";
 import { logStalledRule } from "./log-stalled.js";
@@ -11,4 +12,4 @@ import { webScriptRule } from "./web-script.js";
  * Every detection rule, in the order detectors run and the docs list them.
  * A new rule is one module (see docs/adding-a-rule.md) and one line here.
  */
-export const RULES = [compromisedAccountRule, openRelayRule, directToMxRule, webScriptRule, backscatterRule, queueSurgeRule, authBruteforceRule, logStalledRule] as const;
+export const RULES = [compromisedAccountRule, openRelayRule, directToMxRule, webScriptRule, backscatterRule, queueSurgeRule, authBruteforceRule, logStalledRule, blacklistedRule] as const;

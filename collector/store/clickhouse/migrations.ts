@@ -1,5 +1,7 @@
 import { lowCardinalityString, ttlClause, type Dialect } from "./dialect.js";
 import { ALERTS_MIGRATION } from "./migrations-alerts.js";
+import { DNSBL_MIGRATION } from "./migrations-dnsbl.js";
+import { REMEDIATION_MIGRATION } from "./migrations-remediation.js";
 import { FAILED_CLIENT_IPS_MIGRATION } from "./migrations-failed-client-ips.js";
 import { tableName } from "./sql-literal.js";
 
@@ -189,5 +191,7 @@ ${ttlClause(d, "observed_at", o.retentionDays)}`,
     },
   },
   ALERTS_MIGRATION,
+  DNSBL_MIGRATION,
+  REMEDIATION_MIGRATION,
   FAILED_CLIENT_IPS_MIGRATION,
 ];
