@@ -120,17 +120,17 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
 
   async function startCollector(): Promise<CliProcess> {
     const spec = await readUnitFile(collectorRoot().unit);
-    const process = await startAsUnit(spec);
-    await process.waitForOutput(/collector listening/, 180_000);
-    return process;
+    const started = await startAsUnit(spec);
+    await started.waitForOutput(/collector listening/, 180_000);
+    return started;
   }
 
   async function startProbe(): Promise<CliProcess> {
     const dropIn = join(root, "etc/systemd/system/spamtrace-probe.service.d/queue-groups.conf");
     const spec = await readUnitFile(probeRoot().unit, (await exists(dropIn)) ? [dropIn] : []);
-    const process = await startAsUnit(spec);
-    await process.waitForOutput(/probe started/, 60_000);
-    return process;
+    const started = await startAsUnit(spec);
+    await started.waitForOutput(/probe started/, 60_000);
+    return started;
   }
 
   async function appendLogLines(n: number, file = mailLog): Promise<void> {
@@ -388,6 +388,9 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
     expect(await readdir(join(p.spool, "cursors"))).toEqual(cursors);
 
     probe = await startProbe();
+    // The new version picked up every batch the old one left unacknowledged.
+    const started = JSON.parse(probe.output().split("\n").find((line) => line.includes('"probe started"'))!) as { pending: number };
+    expect(started.pending).toBe(spooled);
     await appendLogLines(20);
     collector = await startCollector();
     await waitFor("spool drained and every log line stored", async () => ((await spoolBatches()) <= 1 && (await rejectedStored()) >= logLines ? true : undefined), 120_000, 500).catch(
@@ -403,6 +406,8 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
     expect(ledger).toMatchObject({ duplicates: 0, lost: 0, evictedReported: 0 });
     expect(ledger.stored + ledger.inSpool).toBe(ledger.sent);
     expect(await rejectedStored()).toBe(logLines);
+    const [latest] = await sql<{ v: string }>(`SELECT argMax(probe_version, last_seen_unix_ms) AS v FROM spamtrace.hosts WHERE host_id = '${HOST_ID}'`);
+    expect(latest?.v).toBe(V2);
     await collector.kill("SIGTERM");
     collector = undefined;
   });
