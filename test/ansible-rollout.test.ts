@@ -20,6 +20,7 @@ import { runPlaybook, writeSshInventory, type PlaybookRun } from "./setup/ansibl
 import { REPO_ROOT, type CliProcess } from "./setup/cli-process.js";
 import { spoolLedger } from "./setup/delivery-ledger.js";
 import { freePort } from "./setup/free-port.js";
+import { acquireMachineLock, type ReleaseLock } from "./setup/machine-lock.js";
 import { readUnitFile, startAsUnit } from "./setup/run-as-unit.js";
 import { startTestSshd, sshRun, type TestSshd } from "./setup/sshd.js";
 import { waitFor } from "./setup/wait-for.js";
@@ -75,6 +76,7 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
   let collector: CliProcess | undefined;
   let probe: CliProcess | undefined;
   const usersBefore = new Map<string, boolean>();
+  let releaseLock: ReleaseLock | undefined;
   const recaps: string[] = [];
 
   /** Runs the example playbook and keeps its recap for the summary; fails on a failed host. */
@@ -120,17 +122,17 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
 
   async function startCollector(): Promise<CliProcess> {
     const spec = await readUnitFile(collectorRoot().unit);
-    const process = await startAsUnit(spec);
-    await process.waitForOutput(/collector listening/, 180_000);
-    return process;
+    const started = await startAsUnit(spec);
+    await started.waitForOutput(/collector listening/, 180_000);
+    return started;
   }
 
   async function startProbe(): Promise<CliProcess> {
     const dropIn = join(root, "etc/systemd/system/spamtrace-probe.service.d/queue-groups.conf");
     const spec = await readUnitFile(probeRoot().unit, (await exists(dropIn)) ? [dropIn] : []);
-    const process = await startAsUnit(spec);
-    await process.waitForOutput(/probe started/, 60_000);
-    return process;
+    const started = await startAsUnit(spec);
+    await started.waitForOutput(/probe started/, 60_000);
+    return started;
   }
 
   async function appendLogLines(n: number, file = mailLog): Promise<void> {
@@ -151,6 +153,8 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
 
   beforeAll(async () => {
     if (process.getuid?.() !== 0) throw new Error("the Ansible rollout test needs root (system users, setpriv), as CI has it");
+    // The roles create and delete the machine's spamtrace-probe/-collector users: one such test at a time.
+    releaseLock = await acquireMachineLock("system-users", 900_000);
     for (const user of USERS) usersBefore.set(user, await userExists(user));
     work = await mkdtemp(join(tmpdir(), "spamtrace-rollout-"));
     // The service users must traverse down to the installed files (mkdtemp makes 0700 folders).
@@ -225,7 +229,7 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
         spamtrace_certs_controller_dir: join(work, "controller-certs"),
       },
     );
-  }, 600_000);
+  }, 1_500_000);
 
   afterAll(async () => {
     await probe?.kill("SIGKILL");
@@ -237,6 +241,7 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
       if (usersBefore.get(user) === false) await run("groupdel", [user]).catch(() => {});
     }
     if (work) await rm(work, { recursive: true, force: true });
+    await releaseLock?.();
     if (recaps.length > 0) console.log(`\nAnsible rollout recaps:\n\n${recaps.join("\n\n")}`);
   });
 
@@ -388,6 +393,9 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
     expect(await readdir(join(p.spool, "cursors"))).toEqual(cursors);
 
     probe = await startProbe();
+    // The new version picked up every batch the old one left unacknowledged.
+    const started = JSON.parse(probe.output().split("\n").find((line) => line.includes('"probe started"'))!) as { pending: number };
+    expect(started.pending).toBe(spooled);
     await appendLogLines(20);
     collector = await startCollector();
     await waitFor("spool drained and every log line stored", async () => ((await spoolBatches()) <= 1 && (await rejectedStored()) >= logLines ? true : undefined), 120_000, 500).catch(
@@ -403,6 +411,8 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
     expect(ledger).toMatchObject({ duplicates: 0, lost: 0, evictedReported: 0 });
     expect(ledger.stored + ledger.inSpool).toBe(ledger.sent);
     expect(await rejectedStored()).toBe(logLines);
+    const [latest] = await sql<{ v: string }>(`SELECT argMax(probe_version, last_seen_unix_ms) AS v FROM spamtrace.hosts WHERE host_id = '${HOST_ID}'`);
+    expect(latest?.v).toBe(V2);
     await collector.kill("SIGTERM");
     collector = undefined;
   });

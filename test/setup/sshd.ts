@@ -49,6 +49,15 @@ export async function startTestSshd(opts: TestSshdOptions = {}): Promise<TestSsh
   const user = opts.user ?? "root";
   const parent = opts.parentDir ?? "/run";
   const dir = await mkdtemp(join(parent, "spamtrace-sshd-"));
+  try {
+    return await startInDir(dir, user);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function startInDir(dir: string, user: string): Promise<TestSshd> {
   await chmod(dir, 0o700);
   // sshd's privilege separation directory; Debian creates it from its own unit, which is not run here.
   await mkdir("/run/sshd", { recursive: true, mode: 0o755 });
@@ -94,7 +103,10 @@ export async function startTestSshd(opts: TestSshdOptions = {}): Promise<TestSsh
   child.stderr!.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sshd did not listen on 127.0.0.1:${port} within 10 s:\n${text}`)), 10_000);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`sshd did not listen on 127.0.0.1:${port} within 10 s:\n${text}`));
+    }, 10_000);
     const check = (): void => {
       if (/Server listening on 127\.0\.0\.1 port/.test(text)) {
         clearTimeout(timer);
