@@ -94,13 +94,21 @@ GROUP BY host_id, direction, exe`,
         firstMs: num(r.first_ms),
         lastMs: num(r.last_ms),
       }));
-      return evaluateLogStalled(stalled, activity, ctx.fleet, config);
+      return evaluateLogStalled({ stalled, activity, fleet: ctx.fleet, config, nowMs: ctx.nowMs });
     },
   };
 }
 
 /** Pure part: stalled logs + SMTP activity + the hosts' MTA executables → findings. */
-export function evaluateLogStalled(stalled: readonly StalledLog[], activity: readonly SmtpActivity[], fleet: ReadonlyMap<string, FleetHost>, config: Config): Finding[] {
+export function evaluateLogStalled(input: {
+  stalled: readonly StalledLog[];
+  activity: readonly SmtpActivity[];
+  fleet: ReadonlyMap<string, FleetHost>;
+  config: Config;
+  /** "Now" of the run, ms: the log has been silent since its last growth until then. */
+  nowMs: number;
+}): Finding[] {
+  const { stalled, activity, fleet, config } = input;
   const findings: Finding[] = [];
   for (const log of stalled) {
     const host = fleet.get(log.hostId);
@@ -112,7 +120,7 @@ export function evaluateLogStalled(stalled: readonly StalledLog[], activity: rea
     const outbound = own.filter((a) => a.direction === "outbound" && mta.has(a.exe)).reduce((n, a) => n + a.connections, 0);
     if (listeners.length === 0 || inbound + outbound < config.minConnections) continue;
     const lastSeenMs = Math.max(...own.map((a) => a.lastMs));
-    const silentMinutes = Math.floor((lastSeenMs - log.lastGrowthMs) / 60_000);
+    const silentMinutes = Math.floor((input.nowMs - log.lastGrowthMs) / 60_000);
     findings.push({
       rule: "log-stalled",
       scope: "host",
