@@ -4,22 +4,18 @@ import { dirname } from "node:path";
 import { headMatches, headOf, HEAD_BYTES, type FileHead } from "./file-head.js";
 import { PlainLogSource, type LogSource } from "./log-source.js";
 import { listRotationCandidates, type RotationCandidate } from "./rotated-files.js";
-import { candidateHead, firstUnread, indexOfSource, openCandidate, openIfHeadMatches } from "./rotation-chain.js";
+import { candidateHead, findCopy, firstUnread, indexOfSource, lastLineStart, locateCursor, MTIME_SLACK_MS, openCandidate } from "./rotation-chain.js";
 import { DEFAULT_MAX_BYTES_PER_POLL, DEFAULT_ROTATION_GRACE_MS, type LogBatch, type LogTailerOptions, type LogTailerStats } from "./log-tailer-types.js";
 import { splitLines } from "./split-lines.js";
 import { loadTailerState, saveTailerState, type LogCursor, type TailerState } from "./tailer-state-file.js";
 
 export { DEFAULT_MAX_BYTES_PER_POLL, DEFAULT_ROTATION_GRACE_MS, type LogBatch, type LogTailerOptions, type LogTailerStats, type SavedTailerState } from "./log-tailer-types.js";
 
-/** How far back from the end "startAt: end" looks for the start of the last line. */
-const LINE_START_SEARCH_BYTES = 64 * 1024;
 /** File changes one poll may walk through (finish a rotated file, open the next…). */
 const MAX_HOPS_PER_POLL = 16;
 
 /** Heads of finished files remembered (and saved) to place an unidentifiable empty file in the rotation chain. */
 const FINISHED_HEADS_KEPT = 32;
-/** Slack for comparing file modification times with the clock of the cursor. */
-const MTIME_SLACK_MS = 2000;
 
 /**
  * Follows one log file across rotations, returning complete lines and
@@ -171,13 +167,13 @@ export class LogTailer {
       // Unreadable state: reading the file again (duplicates) beats skipping what was never read.
       const startAt = problem === "missing" || problem === "other path" ? this.startAt : "start";
       if (problem !== "missing" && problem !== "other path") this.warn(`${problem}; reading ${this.path} from its start`);
-      if ((await this.openLive()) && startAt === "end") this.pos = await this.lastLineStart(this.src as LogSource);
+      if ((await this.openLive()) && startAt === "end") this.pos = await lastLineStart(this.src as LogSource);
       return;
     }
     this.committed = state.cursor;
     this.finishedHeads = state.finished.slice(-FINISHED_HEADS_KEPT);
     const candidates = await listRotationCandidates(this.path);
-    const found = await this.locate(state.cursor, candidates);
+    const found = await locateCursor(state.cursor, candidates, this.finishedHeads);
     if (found !== null) {
       this.use(found.src, found.offset);
       return;
@@ -230,48 +226,6 @@ export class LogTailer {
     return true;
   }
 
-  private async lastLineStart(src: LogSource): Promise<number> {
-    const size = (await src.size()) ?? 0;
-    const from = Math.max(0, size - LINE_START_SEARCH_BYTES);
-    const tail = await src.read(from, size - from);
-    const nl = tail.lastIndexOf(0x0a);
-    return nl >= 0 ? from + nl + 1 : from === 0 ? 0 : size;
-  }
-
-  /**
-   * Finds the file a saved cursor points into: the same inode with the same
-   * first bytes, else any rotated copy with those bytes. A cursor on an empty
-   * live file cannot tell whether lines came and were copytruncated away
-   * meanwhile: rotated files newer than the last finished one are read first.
-   */
-  private async locate(cursor: LogCursor, candidates: readonly RotationCandidate[]): Promise<{ src: LogSource; offset: number } | null> {
-    const head: FileHead = { length: cursor.headLength, sha256: cursor.headSha256 };
-    for (const candidate of candidates) {
-      if (candidate.compressed || !(await sameInode(candidate.path, cursor))) continue;
-      const src = await openCandidate(candidate);
-      if (src === null) continue;
-      // The same inode with other first bytes was truncated (copytruncate) or reused: its copy is searched below.
-      const intact = cursor.headLength === 0 || headMatches(head, await src.head());
-      if (intact && ((await src.size()) ?? 0) >= cursor.offset) {
-        if (cursor.headLength === 0 && candidate.live) {
-          const unread = await firstUnread(candidates, src, this.finishedHeads, cursor.observedAtUnixMs - MTIME_SLACK_MS);
-          if (unread !== null) {
-            await src.close();
-            return { src: unread, offset: 0 };
-          }
-        }
-        return { src, offset: cursor.offset };
-      }
-      await src.close();
-    }
-    if (cursor.headLength === 0) return null;
-    for (const candidate of candidates) {
-      const src = await openIfHeadMatches(candidate, head, cursor.offset);
-      if (src !== null) return { src, offset: cursor.offset };
-    }
-    return null;
-  }
-
   /** Detects copytruncate (or the file replaced in place); on detection switches to the copy or restarts at 0. */
   private async truncated(src: LogSource): Promise<boolean> {
     const size = (await src.size()) ?? 0;
@@ -286,7 +240,7 @@ export class LogTailer {
     }
     this.stats.truncations += 1;
     const oldPos = this.pos;
-    const copy = known === null || oldPos === 0 ? null : await this.findCopy(known, oldPos, src);
+    const copy = known === null || oldPos === 0 ? null : await findCopy(this.path, known, oldPos, src);
     if (copy !== null) {
       await this.closeSource();
       this.use(copy, oldPos);
@@ -297,15 +251,6 @@ export class LogTailer {
     this.pos = 0;
     this.srcHead = null;
     return true;
-  }
-
-  private async findCopy(head: FileHead, offset: number, except: LogSource): Promise<LogSource | null> {
-    for (const candidate of await listRotationCandidates(this.path)) {
-      if (candidate.live || (!candidate.compressed && (await sameInode(candidate.path, except)))) continue;
-      const src = await openIfHeadMatches(candidate, head, offset);
-      if (src !== null) return src;
-    }
-    return null;
   }
 
   /**

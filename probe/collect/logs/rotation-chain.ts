@@ -2,7 +2,8 @@ import { stat } from "node:fs/promises";
 import { headMatches, headOf, type FileHead } from "./file-head.js";
 import { isMissing, sameInode } from "./file-identity.js";
 import { GzipLogSource, PlainLogSource, readGzipHead, type LogSource } from "./log-source.js";
-import type { RotationCandidate } from "./rotated-files.js";
+import { listRotationCandidates, type RotationCandidate } from "./rotated-files.js";
+import type { LogCursor } from "./tailer-state-file.js";
 
 // Opening and placing the files of a rotation chain (mail.log, mail.log.1,
 // mail.log.2.gz, ...) for the LogTailer: by inode, by first bytes, by the
@@ -84,6 +85,68 @@ export async function firstUnread(candidates: readonly RotationCandidate[], exce
     if (head.length === 0 || finishedHeads.some((known) => headMatches(known, head))) continue;
     if (minMtimeMs !== undefined && ((await stat(candidate.path).catch(() => null))?.mtimeMs ?? 0) < minMtimeMs) continue;
     const src = await openCandidate(candidate);
+    if (src !== null) return src;
+  }
+  return null;
+}
+
+/** How far back from the end "startAt: end" looks for the start of the last line. */
+const LINE_START_SEARCH_BYTES = 64 * 1024;
+/** Slack for comparing file modification times with the clock of the cursor. */
+export const MTIME_SLACK_MS = 2000;
+
+/** Where the last complete line of src starts ("startAt: end"). */
+export async function lastLineStart(src: LogSource): Promise<number> {
+  const size = (await src.size()) ?? 0;
+  const from = Math.max(0, size - LINE_START_SEARCH_BYTES);
+  const tail = await src.read(from, size - from);
+  const nl = tail.lastIndexOf(0x0a);
+  return nl >= 0 ? from + nl + 1 : from === 0 ? 0 : size;
+}
+
+/**
+ * Finds the file a saved cursor points into: the same inode with the same
+ * first bytes, else any rotated copy with those bytes. A cursor on an empty
+ * live file cannot tell whether lines came and were copytruncated away
+ * meanwhile: rotated files newer than the last finished one are read first.
+ */
+export async function locateCursor(
+cursor: LogCursor,
+candidates: readonly RotationCandidate[],
+finishedHeads: readonly FileHead[],
+): Promise<{ src: LogSource; offset: number } | null> {
+  const head: FileHead = { length: cursor.headLength, sha256: cursor.headSha256 };
+  for (const candidate of candidates) {
+    if (candidate.compressed || !(await sameInode(candidate.path, cursor))) continue;
+    const src = await openCandidate(candidate);
+    if (src === null) continue;
+    // The same inode with other first bytes was truncated (copytruncate) or reused: its copy is searched below.
+    const intact = cursor.headLength === 0 || headMatches(head, await src.head());
+    if (intact && ((await src.size()) ?? 0) >= cursor.offset) {
+      if (cursor.headLength === 0 && candidate.live) {
+        const unread = await firstUnread(candidates, src, finishedHeads, cursor.observedAtUnixMs - MTIME_SLACK_MS);
+        if (unread !== null) {
+          await src.close();
+          return { src: unread, offset: 0 };
+        }
+      }
+      return { src, offset: cursor.offset };
+    }
+    await src.close();
+  }
+  if (cursor.headLength === 0) return null;
+  for (const candidate of candidates) {
+    const src = await openIfHeadMatches(candidate, head, cursor.offset);
+    if (src !== null) return { src, offset: cursor.offset };
+  }
+  return null;
+}
+
+/** A rotated copy of path (not `except`) that starts with head and holds offset bytes. */
+export async function findCopy(path: string, head: FileHead, offset: number, except: LogSource): Promise<LogSource | null> {
+  for (const candidate of await listRotationCandidates(path)) {
+    if (candidate.live || (!candidate.compressed && (await sameInode(candidate.path, except)))) continue;
+    const src = await openIfHeadMatches(candidate, head, offset);
     if (src !== null) return src;
   }
   return null;
