@@ -24,6 +24,7 @@ import { acquireMachineLock, type ReleaseLock } from "./setup/machine-lock.js";
 import { readUnitFile, startAsUnit } from "./setup/run-as-unit.js";
 import { startTestSshd, sshRun, type TestSshd } from "./setup/sshd.js";
 import { waitFor } from "./setup/wait-for.js";
+import { collectorInstallPaths, describePath, exists, probeInstallPaths, rejectLine, SPAM_IP, userExists } from "./setup/rollout-host.js";
 
 const run = promisify(execFile);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -33,33 +34,6 @@ const V2 = "0.0.0-rollout.2";
 const HOST_ID = "web1";
 const USERS = ["spamtrace-probe", "spamtrace-collector"] as const;
 /** A client IP only this test's log lines carry, to count them in mail_windows. */
-const SPAM_IP = "192.0.2.177";
-
-/** A Postfix rejection line the probe counts once per line (identity client_ip SPAM_IP). */
-function rejectLine(i: number): string {
-  const t = new Date();
-  const stamp = `${t.toLocaleString("en-US", { month: "short", timeZone: "UTC" })} ${String(t.getUTCDate()).padStart(2, " ")} ${t.toISOString().slice(11, 19)}`;
-  return `${stamp} mx1 postfix/smtpd[4242]: NOQUEUE: reject: RCPT from unknown[${SPAM_IP}]: 554 5.7.1 <r${i}@example.com>: Relay access denied; from=<s@example.org> to=<r${i}@example.com> proto=ESMTP helo=<x>\n`;
-}
-
-async function userExists(name: string): Promise<boolean> {
-  return run("getent", ["passwd", name]).then(
-    () => true,
-    () => false,
-  );
-}
-
-/** `stat` as "owner:group mode type" (e.g. "root:spamtrace-probe 640 regular file"). */
-async function describePath(path: string): Promise<string> {
-  return (await run("stat", ["-c", "%U:%G %a %F", path])).stdout.trim();
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
 
 describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_probe)", () => {
   let work: string;
@@ -90,23 +64,8 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
     return result;
   }
 
-  const probeRoot = () => ({
-    unit: join(root, "etc/systemd/system/spamtrace-probe.service"),
-    bundle: join(root, "opt/spamtrace/probe/spamtrace-probe.cjs"),
-    config: join(root, "etc/spamtrace/probe.yaml"),
-    certs: join(root, "etc/spamtrace/probe-certs"),
-    state: join(root, "var/lib/spamtrace-probe"),
-    spool: join(root, "var/lib/spamtrace-probe/spool"),
-    cache: join(root, "var/cache/spamtrace-probe"),
-  });
-  const collectorRoot = () => ({
-    unit: join(root, "etc/systemd/system/spamtrace-collector.service"),
-    link: join(root, "opt/spamtrace/collector"),
-    config: join(root, "etc/spamtrace/collector.yaml"),
-    certs: join(root, "etc/spamtrace/collector-certs"),
-    state: join(root, "var/lib/spamtrace-collector"),
-    cache: join(root, "var/cache/spamtrace-collector"),
-  });
+  const probeRoot = () => probeInstallPaths(root);
+  const collectorRoot = () => collectorInstallPaths(root);
 
   /** Runs a read-only query through the installed collector's admin endpoint (/api/sql, bearer token). */
   async function sql<T>(query: string): Promise<T[]> {
