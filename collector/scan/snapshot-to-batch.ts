@@ -1,5 +1,7 @@
 import { create } from "@bufbuild/protobuf";
-import { BatchSchema, HelloSchema, LogReadStatsSchema, type AuthWindow, type MailWindow, MtaInfoSchema, ProcessInfoSchema, SocketDirection, SocketSchema, SocketSnapshotSchema, SocketSource, type Batch, type Hello } from "../../shared/gen/spamtrace/v1/ingest_pb.js";
+import { BatchSchema, HelloSchema, LogReadStatsSchema, type AuthWindow, type MailWindow, MtaInfoSchema, SocketSnapshotSchema, SocketSource, type Batch, type Hello } from "../../shared/gen/spamtrace/v1/ingest_pb.js";
+import type { SocketRecord } from "../../shared/types/socket-record.js";
+import { toSocketMessage } from "../../shared/types/socket-message.js";
 import { SPAMTRACE_VERSION } from "../../shared/version.js";
 
 /** One socket of `spamtrace-probe snapshot --once --json` (README: a stable output). */
@@ -62,7 +64,6 @@ export function scanHello(name: string, scannedAtMs: number, sockets: readonly S
 
 /** The probe's one-shot socket table (and the log's windows) as the Batch a probe would have sent. */
 export function snapshotBatch(name: string, scannedAtMs: number, sockets: readonly SnapshotSocket[], log?: { path: string; lines: number; mailWindows: MailWindow[]; authWindows: AuthWindow[] }): Batch {
-  const direction = (d: string): SocketDirection => (d === "outbound" ? SocketDirection.OUTBOUND : d === "inbound" ? SocketDirection.INBOUND : d === "listen" ? SocketDirection.LISTEN : SocketDirection.UNSPECIFIED);
   return create(BatchSchema, {
     hostId: name,
     streamEpoch: BigInt(scannedAtMs),
@@ -77,37 +78,35 @@ export function snapshotBatch(name: string, scannedAtMs: number, sockets: readon
         startedAtUnixMs: BigInt(scannedAtMs),
         source: SocketSource.PROC,
         samples: 1,
-        sockets: sockets.map((s) =>
-          create(SocketSchema, {
-            proto: s.proto,
-            state: s.state,
-            direction: direction(s.direction),
-            localAddress: s.local_address,
-            localPort: s.local_port,
-            remoteAddress: s.remote_address,
-            remotePort: s.remote_port,
-            inode: BigInt(s.inode),
-            firstSeenUnixMs: BigInt(scannedAtMs),
-            lastSeenUnixMs: BigInt(scannedAtMs),
-            socketUid: s.uid ?? 0,
-            ...(s.pid
-              ? {
-                  process: create(ProcessInfoSchema, {
-                    pid: s.pid,
-                    ppid: s.ppid ?? 0,
-                    uid: s.uid ?? 0,
-                    user: s.user ?? "",
-                    comm: s.comm ?? "",
-                    argv: s.argv ?? [],
-                    exe: s.exe ?? "",
-                    exeDeleted: s.exe_deleted ?? false,
-                    cwd: s.cwd ?? "",
-                  }),
-                }
-              : {}),
-          }),
-        ),
+        sockets: sockets.map((s) => toSocketMessage(asSocketRecord(s), scannedAtMs, scannedAtMs)),
       }),
     ],
   });
+}
+
+/**
+ * A socket of the remote probe's `snapshot --json` (untrusted JSON from the
+ * scanned host) as a SocketRecord, missing fields at their "unknown" value; an
+ * unknown direction stays unknown on the wire (UNSPECIFIED).
+ */
+function asSocketRecord(s: SnapshotSocket): SocketRecord {
+  return {
+    proto: s.proto === "tcp6" ? "tcp6" : "tcp",
+    state: s.state,
+    direction: s.direction as SocketRecord["direction"],
+    local_address: s.local_address,
+    local_port: s.local_port,
+    remote_address: s.remote_address,
+    remote_port: s.remote_port,
+    inode: String(s.inode),
+    pid: s.pid || null,
+    ppid: s.ppid ?? null,
+    uid: s.uid ?? null,
+    user: s.user ?? null,
+    comm: s.comm ?? null,
+    argv: s.argv ?? [],
+    exe: s.exe ?? null,
+    exe_deleted: s.exe_deleted ?? false,
+    cwd: s.cwd ?? null,
+  };
 }
