@@ -66,7 +66,7 @@ export async function ensureDebianPackages(packages: readonly NeededPackage[]): 
   const ownPolicy = !existsSync(POLICY_RC_D);
   try {
     if (ownPolicy) await writeFile(POLICY_RC_D, POLICY_DENY_ALL, { mode: 0o755 });
-    await setDebconf(env);
+    if (names.includes("postfix")) await setDebconf(env);
     await run("apt-get", [...aptOpts, "update", "-q"], opts);
     await run("apt-get", [...aptOpts, "install", "-y", "-q", "--no-install-recommends", ...names], opts);
   } catch (error) {
