@@ -17,6 +17,8 @@ export default defineConfig({
           name: "integration",
           include: ["test/**/*.test.ts"],
           globalSetup: ["test/setup/global-setup.ts"],
+          // After a failed test, the output and logs of the processes it ran (CI keeps only the test output).
+          setupFiles: ["test/setup/print-diagnostics.ts"],
           testTimeout: 120_000,
           hookTimeout: 300_000,
           fileParallelism: false,

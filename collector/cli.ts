@@ -4,10 +4,12 @@ import { SPAMTRACE_VERSION } from "../shared/version.js";
 import type { CollectorConfig } from "./config/collector-config.js";
 import { registerDnsblCommand } from "./dnsbl/register-dnsbl-command.js";
 import { registerIncidentsCommand } from "./incidents/register-incidents-command.js";
+import { registerComplaintCommand } from "./complaint/register-complaint-command.js";
 import { registerRemediateCommand } from "./remediate/register-remediate-command.js";
 import { registerScanCommand } from "./scan/register-scan-command.js";
 import { registerParseLogCommand } from "./parse-log/register-parse-log-command.js";
 import { registerRelayCheckCommand } from "./relay-check/register-relay-check-command.js";
+import { registerSuppressCommand } from "./suppress/register-suppress-command.js";
 
 // Commands import their heavy modules (config schema, ClickHouse engine, gRPC,
 // forge) when they run, so `spamtrace parse-log` starts fast.
@@ -85,6 +87,15 @@ registerIncidentsCommand(program, {
   loadConfig: loadCollectorConfig,
   query: async (config, sql) => (await import("./query/run-sql.js")).runSql(config, sql),
   ruleNames: async () => (await import("./detect/rule-catalog.js")).RULE_NAMES,
+});
+registerSuppressCommand(program, {
+  loadConfig: loadCollectorConfig,
+  query: async (config, sql) => (await import("./query/run-sql.js")).runSql(config, sql),
+  ruleNames: async () => (await import("./detect/rule-catalog.js")).RULE_NAMES,
+});
+registerComplaintCommand(program, {
+  loadConfig: loadCollectorConfig,
+  query: async (config, sql) => (await import("./query/run-sql.js")).runSql(config, sql),
 });
 registerRelayCheckCommand(program, { loadRelayCheckConfig: async (file) => (await loadCollectorConfig(file)).relayCheck });
 registerDnsblCommand(program, { loadConfig: loadCollectorConfig });

@@ -6,8 +6,10 @@ import { ensureAdminToken } from "./admin/admin-token.js";
 import { CollectorMetrics } from "./admin/metrics.js";
 import type { CollectorConfig } from "./config/collector-config.js";
 import { startPipeline } from "./pipeline/start-pipeline.js";
+import { startMessagePruner } from "./store/prune-messages.js";
 import { checkDnsblRequest, startDnsblChecker } from "./dnsbl/scheduled-dnsbl-check.js";
 import { checkRemediationRows } from "./remediate/remediation-rows.js";
+import { checkSuppressionRows } from "./suppress/suppression-rows.js";
 import { ClaimBoard } from "./incidents/claim.js";
 import { startGrpcServer, type ServerTls } from "./receive/grpc/grpc-server.js";
 import { normaliseCertificateId } from "./receive/grpc/ingest-handler.js";
@@ -42,7 +44,7 @@ export async function serveCollector(config: CollectorConfig): Promise<RunningCo
     const grpc = await startGrpcServer(
       { host: config.grpc.host, port: config.grpc.port, tls, logger: moduleLogger("grpc") },
       {
-        writer: new BatchWriter(store, config.collectorId, new InsertBatcher(store, { maxRows: config.store.insertMaxRows })),
+        writer: new BatchWriter(store, config.collectorId, new InsertBatcher(store, { maxRows: config.store.insertMaxRows, minIntervalMs: config.store.insertIntervalMs })),
         metrics,
         limits: config.limits,
         collectorVersion: SPAMTRACE_VERSION,
@@ -72,14 +74,21 @@ export async function serveCollector(config: CollectorConfig): Promise<RunningCo
           await store.insert(table, rows);
           return { inserted: rows.length };
         },
+        "/api/suppressions": async (body) => {
+          const rows = checkSuppressionRows(body);
+          await store.insert("suppressions", rows);
+          return { inserted: rows.length };
+        },
       },
     });
+    const pruner = startMessagePruner({ store, days: config.store.messageRetentionDays, logger: moduleLogger("retention") });
     const detection = startPipeline({
       store,
       collectorId: config.collectorId,
       detect: config.detect,
       alert: config.alert,
       relayCheck: config.relayCheck,
+      suppressions: config.suppressions,
       registry: metrics.registry,
     });
     logger.info({ grpc_port: grpc.port, admin_port: admin.port, admin_host: config.admin.host }, "collector listening");
@@ -89,6 +98,7 @@ export async function serveCollector(config: CollectorConfig): Promise<RunningCo
       store,
       close: async () => {
         await detection.stop();
+        await pruner.stop();
         await dnsbl.stop();
         await grpc.stop();
         await admin.close();

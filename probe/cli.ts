@@ -2,6 +2,7 @@ import { formatTable } from "../shared/cli/format-table.js";
 import { runMain, waitForShutdownSignal } from "../shared/cli/run-cli.js";
 import type { SocketRecord } from "../shared/types/socket-record.js";
 import { SPAMTRACE_VERSION } from "../shared/version.js";
+import { formatInspection, inspectHost } from "./cli/inspect-host.js";
 import { parseProbeArgs } from "./cli/parse-probe-args.js";
 import { openSocketSource } from "./collect/sockets/open-socket-source.js";
 import { loadProbeConfig } from "./config/probe-config.js";
@@ -27,6 +28,11 @@ async function main(argv: readonly string[]): Promise<void> {
         if (command.once) return;
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
+    }
+    case "inspect": {
+      const inspection = await inspectHost(command);
+      process.stdout.write(command.json ? `${JSON.stringify(inspection)}\n` : `${formatInspection(inspection)}\n${formatSocketTable(inspection.sockets)}`);
+      return;
     }
     case "run": {
       const probe = await runProbe(loadProbeConfig(command.config));

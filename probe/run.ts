@@ -1,25 +1,32 @@
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { HelloSchema, MtaInfoSchema, type Hello } from "../shared/gen/spamtrace/v1/ingest_pb.js";
+import { HelloSchema, type Hello } from "../shared/gen/spamtrace/v1/ingest_pb.js";
 import { moduleLogger } from "../shared/log/logger.js";
 import { isMtaFamily } from "../shared/mta/mta-kinds.js";
 import { SPAMTRACE_VERSION } from "../shared/version.js";
 import { readHostInfo, type HostInfo } from "./collect/host/read-host-info.js";
 import { MailLogCollector } from "./collect/mail-log/mail-log-collector.js";
+import { resolveScriptSources } from "./collect/scripts/resolve-script-sources.js";
 import { runCommand, withCommandEnv } from "./collect/run-command.js";
 import type { MtaDetection } from "./collect/mta/mta-detection.js";
+import { HostFiles } from "./collect/mta/host-files.js";
+import { readRelayPolicy } from "./collect/mta/relay/read-relay-policy.js";
 import { resolveMta } from "./collect/mta/resolve-mta.js";
+import { toMtaInfo } from "../shared/types/mta-message.js";
 import { SocketAccumulator } from "./collect/sockets/accumulate-sockets.js";
 import { openSocketSource } from "./collect/sockets/open-socket-source.js";
+import { TcpOpenWatch } from "./collect/sockets/tcp-open-counter.js";
 import type { ProbeConfig } from "./config/probe-config.js";
 import { ProbeMetrics } from "./metrics/probe-metrics.js";
 import { BatchPipeline } from "./pipeline/batch-pipeline.js";
 import { recoverCursorIntent } from "./pipeline/cursor-intent.js";
+import { RelayPolicyTracker } from "./pipeline/relay-policy-tracker.js";
 import { sampleQueue } from "./pipeline/sample-queue.js";
-import { sampleSockets } from "./pipeline/sample-sockets.js";
+import { sampleSockets, SOCKET_TABLE_MAX_GAP_MS } from "./pipeline/sample-sockets.js";
 import { readClientTls } from "./send/read-client-tls.js";
 import { GrpcSender } from "./send/grpc-sender.js";
 import { DiskSpool } from "./spool/disk-spool.js";
+import { readMtaNames } from "./collect/mta/read-mta-names.js";
 
 /** A running probe. */
 export interface RunningProbe {
@@ -33,6 +40,10 @@ export interface RunningProbe {
 /** Log cursors live beside the spool: the cursor intent ties the two together. */
 const CURSORS_DIR = "cursors";
 const CURSOR_INTENT_FILE = "cursor-intent.json";
+/** Longest wait for one MTA command while reading the relay policy (postconf, postmap -s, exim -bV). */
+const RELAY_POLICY_TIMEOUT_MS = 20_000;
+/** Longest the probe's start waits for the first relay policy read. */
+const RELAY_POLICY_START_WAIT_MS = 5_000;
 
 /**
  * The probe's main job, wired from its stages: sample the socket table every
@@ -52,11 +63,24 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
   const run = withCommandEnv(runCommand, config.mta.commandEnv);
   const { mta, warnings } = await resolveMta(config.mta, run);
   for (const warning of warnings) logger.warn({ module: "mta" }, warning);
-  logger.info({ mta: mta.kind, version: mta.version, logs: mta.logPaths, queue: mta.queuePath, evidence: mta.evidence }, "MTA");
+  const mtaNames = await readMtaNames(mta, run, config.mta.names);
+  logger.info({ mta: mta.kind, version: mta.version, logs: mta.logPaths, queue: mta.queuePath, names: mtaNames, evidence: mta.evidence }, "MTA");
+
+  // Served domains and permitted networks: what makes a delivery relaying (see RelayCounter).
+  const relayPolicy = new RelayPolicyTracker(async () => {
+    const evidence: string[] = [];
+    const policy = await readRelayPolicy(mta, new HostFiles(), run, RELAY_POLICY_TIMEOUT_MS, evidence);
+    if (policy === null) logger.warn({ module: "mta", evidence }, "no MTA relay policy: relayed mail is judged by the collector from delivery lines");
+    return policy;
+  }, logger);
+  // Sampling must not wait on a slow MTA command: past a few seconds the policy joins a later batch.
+  await Promise.race([relayPolicy.refresh(), new Promise((resolve) => setTimeout(resolve, RELAY_POLICY_START_WAIT_MS).unref())]);
+  const stopRelayPolicy = relayPolicy.start(config.mta.relayPolicyIntervalMs);
 
   const intentPath = join(config.spool.dir, CURSOR_INTENT_FILE);
   const recovered = await recoverCursorIntent(intentPath, { epoch: spool.epoch, seq: spool.nextSeq() - 1n });
   if (recovered !== "none") logger.info({ recovered }, "log cursors of the batch spooled before the last crash");
+  const scripts = await resolveScriptSources(config.scripts, mta, run);
   const logs =
     mta.logPaths.length > 0
       ? new MailLogCollector({
@@ -66,16 +90,20 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
           windowMs: config.mta.windowMs,
           startAt: config.mta.logStartAt,
           maxPollsPerCollect: 64,
+          scripts,
           onWarning: (message) => logger.warn({ module: "logs" }, message),
+          relayJudge: relayPolicy.currentJudge,
         })
       : undefined;
   await logs?.open();
+  if (logs) logger.info({ module: "scripts", ...logs.scriptSources }, "script evidence");
+  metrics.watchAttribution(() => logs?.attribution);
 
   const sender = new GrpcSender({
-    address: config.collector.address,
+    addresses: [config.collector.address].flat(),
     tls,
     spool,
-    hello: () => hello(host, mta, spool.epoch),
+    hello: () => hello(host, mta, mtaNames, spool.epoch),
     logger: moduleLogger("send"),
     maxInFlight: config.collector.maxInFlight,
     keepaliveMs: config.collector.keepaliveMs,
@@ -87,8 +115,19 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
     },
   });
   const sockets = new SocketAccumulator(Date.now());
-  const stopSampling = sampleSockets({ read: openSocketSource(config.sockets.source, config.sockets.ports), into: sockets, intervalMs: config.sockets.sampleIntervalMs, metrics, logger });
-  const queue = sampleQueue({ mta, run, intervalMs: config.mta.queueIntervalMs, logger });
+  // With /proc, the socket table is read when /proc/net/snmp shows a new connection (cheap), not on every tick.
+  const opens = config.sockets.source === "proc" ? new TcpOpenWatch() : undefined;
+  const stopSampling = sampleSockets({
+    read: openSocketSource(config.sockets.source, config.sockets.ports),
+    into: sockets,
+    // lsof costs a process spawn and a walk of every fd on the host: never more than once a second.
+    intervalMs: opens === undefined ? Math.max(config.sockets.sampleIntervalMs, 1000) : config.sockets.sampleIntervalMs,
+    opened: opens === undefined ? undefined : () => opens.opened(),
+    maxGapMs: Math.min(SOCKET_TABLE_MAX_GAP_MS, config.sockets.snapshotIntervalMs),
+    metrics,
+    logger,
+  });
+  const queue = sampleQueue({ mta, run, intervalMs: config.mta.queueIntervalMs, checkIntervalMs: config.mta.queueCheckIntervalMs, logger });
   const pipeline = new BatchPipeline({
     hostId: host.hostId,
     sockets,
@@ -100,8 +139,10 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
     send: () => sender.kick(),
     metrics,
     logger,
+    relayPolicy,
   });
   const snapshotTimer = setInterval(() => void pipeline.flush(), config.sockets.snapshotIntervalMs);
+  const logFlushTimer = config.mta.logFlushIntervalMs > 0 ? setInterval(() => void pipeline.flushLogs(), config.mta.logFlushIntervalMs) : undefined;
   const connectedTimer = setInterval(() => metrics.connected.set(sender.connected ? 1 : 0), 1000);
 
   const metricsServer = config.metrics.port >= 0 ? await metrics.listen(config.metrics.host, config.metrics.port) : undefined;
@@ -115,8 +156,10 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
     metricsPort: metricsServer?.port,
     stop: async () => {
       stopSampling();
+      stopRelayPolicy();
       queue.stop();
       clearInterval(snapshotTimer);
+      clearInterval(logFlushTimer);
       clearInterval(connectedTimer);
       // Open windows go out now rather than being re-read after the restart.
       await pipeline.flushFinal();
@@ -128,7 +171,7 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
 }
 
 /** The Hello that opens every stream: who this host is and what MTA it runs. */
-function hello(host: HostInfo, mta: MtaDetection, epoch: bigint): Hello {
+function hello(host: HostInfo, mta: MtaDetection, mtaNames: string[], epoch: bigint): Hello {
   return create(HelloSchema, {
     hostId: host.hostId,
     hostname: host.hostname,
@@ -136,7 +179,7 @@ function hello(host: HostInfo, mta: MtaDetection, epoch: bigint): Hello {
     os: host.os,
     kernel: host.kernel,
     probeVersion: SPAMTRACE_VERSION,
-    mta: create(MtaInfoSchema, { kind: mta.kind, version: mta.version, binaryPaths: mta.binaryPaths, logPaths: mta.logPaths, queuePath: mta.queuePath }),
+    mta: { ...toMtaInfo(mta), mtaNames },
     bootTimeUnixMs: BigInt(host.bootTimeUnixMs),
     streamEpoch: epoch,
   });

@@ -7,6 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build, type Metafile } from "esbuild";
 import { REPO_ROOT } from "./package-info.js";
+import { PROBE_BUILD_PLUGINS } from "./probe-build-plugins.js";
 
 /** Where `npm run build` writes. */
 export const DIST_DIR = join(REPO_ROOT, "dist");
@@ -70,6 +71,7 @@ export async function buildAll(version: string, outDir = DIST_DIR): Promise<Buil
     define,
     metafile: true,
     legalComments: "none",
+    plugins: PROBE_BUILD_PLUGINS,
     banner: { js: "#!/usr/bin/env node" },
     // shared/version.ts reads package.json through import.meta only when no version is
     // defined; that branch is removed here, and the check below proves it.

@@ -264,11 +264,16 @@ describe.each([{ kind: "clickhouse-server-18.16" as const }, { kind: "embedded" 
     }
   });
 
-  it("fleet-wide: one client IP logging in as different users on two hosts is one fleet incident with one notification", async () => {
+  it("fleet-wide: one client IP failing, then logging in as different users on two hosts from an address new to them, is one fleet incident with one notification", async () => {
     await sim.host({ hostId: "mx-d", ipAddresses: ["198.51.100.61"] });
     await sim.host({ hostId: "mx-e", ipAddresses: ["198.51.100.62"] });
     clock = Date.now() + 10 * 60_000;
-    await sim.authWindows("mx-d", [{ atMs: clock - 60_000, clientIp: "192.0.2.200", username: "u1@d.example", successes: 1, services: ["submission"] }]);
+    // Failed guesses first, from an address the accounts never used before (they logged in from elsewhere yesterday).
+    await sim.authWindows("mx-d", [
+      { atMs: clock - 86_400_000, clientIp: "198.18.0.9", username: "u1@d.example", successes: 1, services: ["imap"] },
+      { atMs: clock - 120_000, clientIp: "192.0.2.200", username: "admin@d.example", failures: 6, services: ["submission"] },
+      { atMs: clock - 60_000, clientIp: "192.0.2.200", username: "u1@d.example", successes: 1, services: ["submission"] },
+    ]);
     await sim.authWindows("mx-e", [{ atMs: clock - 60_000, clientIp: "192.0.2.200", username: "u2@e.example", successes: 1, services: ["imap"] }]);
     const before = smtp.messages.length;
     await both();

@@ -16,7 +16,7 @@ import { MIGRATIONS } from "../collector/store/clickhouse/migrations.js";
 import { ALERTS_MIGRATION } from "../collector/store/clickhouse/migrations-alerts.js";
 import { ServerStore } from "../collector/store/clickhouse/server-store.js";
 import type { ClickHouseStore, Row } from "../collector/store/clickhouse/store.js";
-import { ALICE_HISTORY, DAY, MINUTE, STOLEN_FROM_IP, WEEK_USER, writeAnalystFleet } from "./setup/analyst-fleet.js";
+import { ALICE_HISTORY, COMPLAINT_QUEUE_ID, DAY, MINUTE, STOLEN_FROM_IP, WEEK_USER, writeAnalystFleet } from "./setup/analyst-fleet.js";
 import { readAnalystQueries } from "./setup/analyst-queries-doc.js";
 import { startClickHouseServer, type ClickHouseServer } from "./setup/clickhouse-server.js";
 import { expandGrafanaSql, relativeTimeMs } from "./setup/grafana-macros.js";
@@ -65,6 +65,8 @@ describe("docs/analyst-queries.md and deploy/grafana/spamtrace.json", () => {
       "scripts-and-local-users",
       "guessed-then-logged-in",
       "open-incidents",
+      "account-messages",
+      "complaint-message",
     ]);
     for (const query of queries.values()) expect(() => checkReadOnlySql(query)).not.toThrow();
   });
@@ -229,6 +231,23 @@ describe.each(["embedded", "server"] as const)("analyst queries on the %s store"
     expect(rows.map((r) => `${String(r.rule)} ${String(r.subject)}`).sort()).toEqual(findings.map((f) => `${f.rule} ${f.subject}`).sort());
     expect(rows.map((r) => r.rule)).toContain("direct-to-mx");
     expect(rows.find((r) => r.rule === "direct-to-mx")).toMatchObject({ hosts: ["web1"], subject: "/usr/sbin/php-fpm8.2 (user www-data)", severity: "high" });
+  });
+
+  it("account-messages: each of the account's messages in the last hour with its outcomes, not the older ones", () => {
+    const rows = answer("account-messages");
+    expect(rows.map((r) => [r.host_id, r.sender, r.client_ip, num(r.recipient_count)])).toEqual([
+      ...Array.from({ length: 12 }, () => ["web1", "ceo@bank.example", STOLEN_FROM_IP, 1]),
+      ["mail1", WEEK_USER, STOLEN_FROM_IP, 1],
+      ["mail1", WEEK_USER, STOLEN_FROM_IP, 1],
+    ]);
+    expect(rows.slice(0, 12).map((r) => r.outcomes)).toEqual(Array.from({ length: 12 }, (_, i) => [`deferred victim${i % 4}.example`]));
+    expect(rows[0]!.queue_id).toBe(COMPLAINT_QUEUE_ID);
+  });
+
+  it("complaint-message: the row of a Message-ID names its account and client", () => {
+    expect(pick(answer("complaint-message"), "host_id", "queue_id", "sender", "sasl_user", "local_user", "script", "client_ip")).toEqual([
+      { host_id: "web1", queue_id: COMPLAINT_QUEUE_ID, sender: "ceo@bank.example", sasl_user: WEEK_USER, local_user: "", script: "", client_ip: STOLEN_FROM_IP },
+    ]);
   });
 
   it("every dashboard panel runs with Grafana's macros expanded, and answers as the doc's queries do", async () => {

@@ -24,7 +24,7 @@ import { acquireMachineLock, type ReleaseLock } from "./setup/machine-lock.js";
 import { readUnitFile, startAsUnit } from "./setup/run-as-unit.js";
 import { startTestSshd, sshRun, type TestSshd } from "./setup/sshd.js";
 import { waitFor } from "./setup/wait-for.js";
-import { collectorInstallPaths, describePath, exists, probeInstallPaths, rejectLine, SPAM_IP, userExists } from "./setup/rollout-host.js";
+import { adminSql, collectorInstallPaths, describePath, exists, probeInstallPaths, rejectLine, SPAM_IP, userExists } from "./setup/rollout-host.js";
 
 const run = promisify(execFile);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -67,17 +67,7 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
   const probeRoot = () => probeInstallPaths(root);
   const collectorRoot = () => collectorInstallPaths(root);
 
-  /** Runs a read-only query through the installed collector's admin endpoint (/api/sql, bearer token). */
-  async function sql<T>(query: string): Promise<T[]> {
-    const token = (await readFile(join(collectorRoot().state, "admin.token"), "utf8")).trim();
-    const response = await fetch(`http://127.0.0.1:${adminPort}/api/sql`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ query }),
-    });
-    if (!response.ok) throw new Error(`/api/sql ${response.status}: ${await response.text()}`);
-    return ((await response.json()) as { rows: T[] }).rows;
-  }
+  const sql = <T>(query: string): Promise<T[]> => adminSql<T>(adminPort, join(collectorRoot().state, "admin.token"), query);
 
   async function startCollector(): Promise<CliProcess> {
     const spec = await readUnitFile(collectorRoot().unit);
@@ -254,7 +244,8 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
     // Units: the release's own files with their paths moved under the test root.
     const probeUnit = await readUnitFile(p.unit);
     expect(probeUnit.user).toBe("spamtrace-probe");
-    expect(probeUnit.execStart).toEqual(["/usr/bin/node", p.bundle, "run", "--config", p.config]);
+    // V8 flags of the shipped unit: a 1 MiB young generation and no optimising compiler (bench/footprint).
+    expect(probeUnit.execStart).toEqual(["/usr/bin/node", "--max-semi-space-size=1", "--lite-mode", p.bundle, "run", "--config", p.config]);
     const shipped = await readFile(join(p.cache, `spamtrace-probe-${V1}`, "spamtrace-probe.service"), "utf8");
     expect((await readFile(p.unit, "utf8")).replaceAll(root, "")).toBe(shipped);
     const collectorUnit = await readUnitFile(c.unit);

@@ -23,7 +23,15 @@ describe.each([{ store: "embedded" as const }, { store: "clickhouse-server-18.16
     // A listener on the watched port puts one socket row in every snapshot.
     smtp = net.createServer();
     await new Promise<void>((resolve) => smtp.listen(port, "127.0.0.1", resolve));
-    lab = await makeLab({ store: server ?? "embedded", probeHostIds: [HOST], ports: [port], probeExtra: { sockets: { sampleIntervalMs: 50, snapshotIntervalMs: 100 } } });
+    // 10 batches/s from one probe: more than one stream gets stored with the default group-commit interval
+    // (store.insertIntervalMs 200: a stream's next batch waits for the previous one's INSERTs), so it is off here.
+    lab = await makeLab({
+      store: server ?? "embedded",
+      probeHostIds: [HOST],
+      ports: [port],
+      probeExtra: { sockets: { sampleIntervalMs: 50, snapshotIntervalMs: 100 } },
+      collectorExtra: { store: { insertIntervalMs: 0 } },
+    });
   });
 
   afterAll(async () => {

@@ -26,6 +26,12 @@ const cases: { bin: "spamtrace" | "spamtrace-probe"; args: (file: string) => str
     error: "spamtrace: invalid config: unknown config key colectorId",
   },
   {
+    bin: "spamtrace",
+    args: (f) => ["serve", "--config", f],
+    config: { suppressions: [{ rule: "compromised-account", scope: "cidr", value: "198.51.100.0/33", expires: "2099-01-01", reason: "office NAT" }] },
+    error: 'spamtrace: invalid config: suppressions.0.value "198.51.100.0/33": must be an IP address or CIDR (203.0.113.0/24, 2001:db8::/48)',
+  },
+  {
     bin: "spamtrace-probe",
     args: (f) => ["run", "--config", f],
     config: { spool: { maxBytes: 0 } },

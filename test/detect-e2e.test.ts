@@ -96,7 +96,7 @@ describe("direct-to-MX spam, from socket to webhook", () => {
     });
     const latencyMs = received[0]!.at - started;
     await new Promise((resolve) => setTimeout(resolve, 4000)); // updates within the rate limit must not notify
-    expect(received).toHaveLength(1);
+    expect(received.map((r) => JSON.stringify(r.body).slice(0, 400)), "webhook calls").toEqual([expect.stringContaining("direct-to-mx")]);
     const body = JSON.stringify(received[0]!.body);
     expect(body).toContain("direct-to-mx");
     expect(body).toContain(exe);

@@ -104,10 +104,21 @@ describe("detections from real MTA traffic seen by real probes", () => {
     expect(compromised.hosts).toEqual(["ex-host"]);
   });
 
-  it("fleet-wide: one client IP logging in as different users on two hosts is one fleet incident", async () => {
+  it("fleet-wide: one client IP guessing, then logging in as different users on two hosts, is one fleet incident", async () => {
     const [palice] = postfix.users;
     const [, ebob] = exim.users;
-    await sendAuthenticated({ host: postfix.smtpHost, port: postfix.submissionPort, localInterface: "127.0.0.92", user: palice!.name, password: palice!.password, from: `${palice!.name}@${postfix.domain}`, to: ["z@example.net"] });
+    // Shared addresses (CGNAT, offices) log in as several users all day; what marks credential stuffing
+    // is evidence beside it (the rule wants two signals): the accounts' owners use their own address ...
+    await sendAuthenticated({ host: postfix.smtpHost, port: postfix.submissionPort, localInterface: "127.0.0.93", user: palice!.name, password: palice!.password, from: `${palice!.name}@${postfix.domain}`, to: ["z@example.net"] });
+    await sendAuthenticated({ host: exim.smtpHost, port: exim.smtpPort, localInterface: "127.0.0.93", mechanism: "PLAIN", user: ebob!.name, password: ebob!.password, from: `${ebob!.name}@${exim.domain}`, to: ["z@example.net"] });
+    // ... and the attacker's address, new to both accounts, fails several passwords before it gets in
+    // (on Exim: Dovecot's penalty for a failing address would make Postfix's next AUTH time out, 454).
+    for (const guess of ["Summer2026!", "Password1", "Welcome1", "Qwerty123", "Letmein1"]) {
+      await sendWithWrongPassword({ host: exim.smtpHost, port: exim.smtpPort, localInterface: "127.0.0.92", mechanism: "PLAIN", user: ebob!.name, password: guess, from: `${ebob!.name}@${exim.domain}`, to: ["z@example.net"] });
+    }
+    // Once in, it sends unlike the owner: one message to 22 domains (the rule's "sending changed").
+    const spread = Array.from({ length: 22 }, (_, k) => `buyer${k}@shop${k}.example`);
+    await sendAuthenticated({ host: postfix.smtpHost, port: postfix.submissionPort, localInterface: "127.0.0.92", user: palice!.name, password: palice!.password, from: `${palice!.name}@${postfix.domain}`, to: spread });
     await sendAuthenticated({ host: exim.smtpHost, port: exim.smtpPort, localInterface: "127.0.0.92", mechanism: "PLAIN", user: ebob!.name, password: ebob!.password, from: `${ebob!.name}@${exim.domain}`, to: ["z@example.net"] });
     const fleet = await waitForIncident("compromised-account", (s) => s.includes("127.0.0.92"));
     expect(fleet.scope).toBe("fleet");

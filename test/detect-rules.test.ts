@@ -63,16 +63,22 @@ async function writeFleet(sim: FleetSimulator, now: number): Promise<void> {
   for (let i = 0; i < 3; i++) brute.push(postfixAuthFailure(now - 3 * MINUTE + i * 60_000, "198.51.100.100", "dave@example.com"));
   await sim.logLines("mx-c", brute, now);
 
-  // compromised-account / fleet-client-ip: one IP logs in as two users on two hosts (fires); another logs in as the
-  // same user on both (IMAP and SMTP front ends: silent); webmail on loopback logs in as everyone (silent).
+  // compromised-account / fleet-client-ip: one IP fails 6 logins, then logs in as two users on two hosts that had
+  // only ever logged in from elsewhere (fires); another logs in as two users on two hosts and nothing else (a shared
+  // NAT: silent); another logs in as the same user on both (IMAP and SMTP front ends: silent); webmail on loopback
+  // logs in as everyone (silent).
   await sim.authWindows("mx-d", [
+    ...["u1@d.example", "u2@e.example"].map((username) => ({ atMs: now - 3 * DAY, clientIp: "198.18.0.9", username, successes: 1, services: ["imap"] })),
+    { atMs: now - 4 * MINUTE, clientIp: "192.0.2.200", username: "admin@d.example", failures: 6, services: ["submission"] },
     { atMs: now - 3 * MINUTE, clientIp: "192.0.2.200", username: "u1@d.example", successes: 2, services: ["submission"], sampleLines: ["u1 login from 192.0.2.200"] },
+    { atMs: now - 3 * MINUTE, clientIp: "192.0.2.202", username: "u4@d.example", successes: 1, services: ["submission"] },
     { atMs: now - 3 * MINUTE, clientIp: "192.0.2.201", username: "u3@d.example", successes: 1, services: ["imap"] },
     ...["w1", "w2", "w3", "w4", "w5"].map((u) => ({ atMs: now - 2 * MINUTE, clientIp: "127.0.0.1", username: `${u}@d.example`, successes: 1, services: ["imap"] })),
   ]);
   await sim.authWindows("mx-e", [
     { atMs: now - 2 * MINUTE, clientIp: "192.0.2.200", username: "u2@e.example", successes: 1, services: ["submission"], sampleLines: ["u2 login from 192.0.2.200"] },
     { atMs: now - 2 * MINUTE, clientIp: "192.0.2.201", username: "u3@d.example", successes: 1, services: ["submission"] },
+    { atMs: now - 2 * MINUTE, clientIp: "192.0.2.202", username: "u5@e.example", successes: 1, services: ["submission"] },
   ]);
 
   // open-relay: an unauthenticated outside client's mail handed to remote delivery (fires); the same client's
@@ -189,10 +195,11 @@ describe.each([{ store: "embedded" as const }, { store: "clickhouse-server-18.16
     expect(hits[0]!.counts.failures_before_success).toBe(12);
   });
 
-  it("compromised-account (fleet): one client IP logging in as different users on two hosts is one fleet finding", () => {
+  it("compromised-account (fleet): one client IP failing, then logging in as different users on two hosts from a new address, is one fleet finding; a shared address alone is silent", () => {
     const fleet = findings.filter((f) => f.rule === "compromised-account" && f.scope === "fleet");
     expect(fleet.map((f) => [f.subject, f.hosts])).toEqual([["192.0.2.200", ["mx-d", "mx-e"]]]);
     expect(fleet[0]!.details.accounts).toEqual(["u1@d.example", "u2@e.example"]);
+    expect(fleet[0]!.details.signals).toEqual(["failures-before-success", "new-address"]);
   });
 
   it("auth-bruteforce: many failures from one IP fire; a few from a stale password do not", () => {

@@ -79,8 +79,11 @@ describe("the probe bundle runs alone on Node 18 and Node 20", () => {
     const inputs = Object.keys(meta.inputs);
     expect(inputs.some((i) => i.startsWith("probe/"))).toBe(true);
     expect(inputs.filter((i) => PROBE_FORBIDDEN.some((f) => i.startsWith(f) || i.includes(`node_modules/${f}`)))).toEqual([]);
-    // A bound that catches a collector dependency slipping in (chdb's JS, the ClickHouse client, nodemailer...).
-    expect(probeKiB).toBeLessThan(1600);
+    // Issue 13's bound (1 MB): it also catches a collector dependency slipping in (chdb's JS, the ClickHouse client...).
+    expect(probeKiB).toBeLessThanOrEqual(1024);
+    // scripts/probe-build-plugins.ts: zod's locales other than English and grpc-js's proto-loader (protobufjs) stay out.
+    expect(inputs.filter((i) => /node_modules\/(zod\/v4\/locales\/(?!en\.js)|@grpc\/proto-loader\/|protobufjs\/)/.test(i))).toEqual([]);
+    expect(inputs.some((i) => i.endsWith("zod/v4/locales/en.js"))).toBe(true);
   });
 
   it("the build check refuses a collector-only package, package.json or a Node >= 20 call", () => {

@@ -158,7 +158,8 @@ describe.skipIf(process.getuid?.() !== 0 && process.env.CI !== "true")("probe st
     const result = await runAsUnit(unit, {
       ...opts,
       root,
-      args: ([bundle]) => [bundle as string, "snapshot", "--once", "--json", "--ports", String(smtpPort)],
+      // The unit's node flags and bundle, then `snapshot` instead of `run --config ...`.
+      args: (unitArgs) => [...unitArgs.slice(0, unitArgs.findIndex((arg) => arg.endsWith(".cjs")) + 1), "snapshot", "--once", "--json", "--ports", String(smtpPort)],
     });
     expect(result.code, result.stderr).toBe(0);
     const rows = JSON.parse(result.stdout) as SocketRow[];

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FleetSimulator } from "../collector/detect/fleet-simulator.test-support.js";
 import { writeIncidents } from "../collector/incidents/alerts-table.js";
-import type { Incident } from "../collector/incidents/incident.js";
+import { incidentFor } from "./setup/account-incident.js";
 import { postToCollector } from "../collector/admin/admin-client.js";
 import { buildPlan, formatPlan } from "../collector/remediate/build-plan.js";
 import { ledgerIo } from "../collector/remediate/ledger-io.js";
@@ -52,35 +52,6 @@ async function startMta(kind: "postfix" | "exim"): Promise<Mta> {
   }
   const lab = await startEximLab({ smtpHost: "127.0.0.87" });
   return { kind, lab, submission: { host: lab.smtpHost, port: lab.smtpPort }, queue: async () => parseEximBp(await lab.queueListing()), held: "frozen" };
-}
-
-function incidentFor(hostId: string, account: string): Incident {
-  const now = Date.now();
-  return {
-    id: `inc-${hostId}`,
-    key: `compromised-account|host|${hostId}|${account}`,
-    rule: "compromised-account",
-    scope: "host",
-    scopeHost: hostId,
-    subject: account,
-    severity: "high",
-    status: "open",
-    hosts: [hostId],
-    summary: `${account} sent far above its baseline`,
-    openedAtMs: now,
-    firstSeenMs: now,
-    lastSeenMs: now,
-    updatedAtMs: now,
-    resolvedAtMs: 0,
-    detections: 1,
-    counts: {},
-    details: { account },
-    evidence: { rows: [], sample_lines: [], queue_ids: [], message_ids: [] },
-    remediation: [],
-    previousIncidentId: "",
-    collectorId: "test",
-    version: now,
-  };
 }
 
 describe.each(["postfix", "exim"] as const)("spamtrace remediate on a real %s queue over SSH", (kind) => {

@@ -4,7 +4,7 @@
 // stores the sockets under the inventory name marked as a scan, and the
 // direct-to-mx rule fires for that process. A host whose key changed and an
 // unreachable host are reported, and the rest of the scan completes.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,7 +19,8 @@ import { SCAN_PROBE_VERSION } from "../collector/scan/snapshot-to-batch.js";
 import { ChdbStore } from "../collector/store/clickhouse/chdb-store.js";
 import { migrate } from "../collector/store/clickhouse/migrate.js";
 import type { Finding } from "../collector/vocabulary/finding.js";
-import { runCliToEnd } from "./setup/cli-process.js";
+import { shellQuote } from "../collector/ssh/ssh-session.js";
+import { REPO_ROOT } from "./setup/cli-process.js";
 import { freePort } from "./setup/free-port.js";
 import { ensureProbeBundle } from "./setup/probe-bundle.js";
 import { startTestSshd, type TestSshd } from "./setup/sshd.js";
@@ -118,7 +119,8 @@ while True:
     expect(a.outbound).toBeGreaterThanOrEqual(1);
     const hosts = await store.query<Record<string, unknown>>("SELECT host_id, probe_version, cert_name FROM scan.hosts");
     expect(hosts).toEqual([{ host_id: "web-a", probe_version: SCAN_PROBE_VERSION, cert_name: "scan" }]);
-    const sockets = await store.query<Record<string, unknown>>(`SELECT exe, cwd, remote_address, remote_port FROM scan.socket_snapshots WHERE host_id = 'web-a' AND direction = 'outbound' AND remote_address = '${MX}'`);
+    // ESTABLISHED: a TIME_WAIT of an earlier run's sender (killed less than a minute ago) has no process.
+    const sockets = await store.query<Record<string, unknown>>(`SELECT exe, cwd, remote_address, remote_port FROM scan.socket_snapshots WHERE host_id = 'web-a' AND direction = 'outbound' AND state = 'ESTABLISHED' AND remote_address = '${MX}'`);
     expect(sockets).toEqual([{ exe: process.execPath, cwd: dir, remote_address: MX, remote_port: 25 }]);
   });
 
@@ -144,15 +146,24 @@ while True:
     });
   });
 
-  it("as a command: plain-list inventory, its own embedded store, summary table, exit 3 for a finding", async () => {
+  it("as a command on a terminal: plain-list inventory, its own embedded store, a progress bar, the summary table, exit 3 for a finding", async () => {
     const list = join(dir, "hosts.txt");
     await writeFile(list, `# plain list\nroot@127.0.0.1:${sshd.port}\n`);
     const configFile = join(dir, "collector.json");
     await writeFile(configFile, JSON.stringify({ store: { dataDir: join(dir, "cli-chdb") }, ssh: { privateKeyFile: sshd.clientKeyFile, knownHostsFile: sshd.knownHostsFile }, detect: { trustedNetworks: [] } }));
-    const r = await runCliToEnd("spamtrace", ["scan", "--inventory", list, "--config", configFile, "--probe-bundle", await ensureProbeBundle(), "--log-minutes", "0"], { cwd: dir });
-    expect(r.code, r.stderr).toBe(3);
-    const lines = r.stdout.trimEnd().split("\n");
-    expect(lines[1]).toMatch(new RegExp(`^127\\.0\\.0\\.1 +root@127\\.0\\.0\\.1:${sshd.port} +reached +\\d+ +[1-9]\\d* +- +direct-to-mx `));
+    // util-linux script(1) gives the command a terminal: the progress bar is drawn only there (stdout and stderr both land in the typescript).
+    const command = [process.execPath, join(REPO_ROOT, "bin/spamtrace.js"), "scan", "--inventory", list, "--config", configFile, "--probe-bundle", await ensureProbeBundle(), "--log-minutes", "0"].map((a) => shellQuote(a)).join(" ");
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      execFile("script", ["-q", "-e", "-c", command, "/dev/null"], { cwd: dir, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, out: stdout }));
+    });
+    expect(r.code, r.out).toBe(3);
+    expect(r.out).toContain(`\r\x1b[K[${"#".repeat(20)}] 1/1 127.0.0.1 reached\r\n`);
+    // The command's structured log lines (stderr) land in the typescript too: the table starts at its header.
+    const all = r.out.split("\r\n");
+    const lines = all.slice(all.findIndex((l) => l.startsWith("host "))).filter((l) => l !== "" && !l.startsWith("{"));
+    expect(lines[0]).toMatch(/^host +target +outcome +mta +sockets +outbound +queue +log +findings +reason$/);
+    // mta: this machine's Debian Postfix, installed by the test setup (its default instance is not configured, so its queue is not read).
+    expect(lines[1]).toMatch(new RegExp(`^127\\.0\\.0\\.1 +root@127\\.0\\.0\\.1:${sshd.port} +reached +postfix \\d[\\d.]* +\\d+ +[1-9]\\d* +.+ +- +direct-to-mx `));
     expect(lines.at(-1)).toMatch(/^1 hosts: 1 reached, 0 failed, [1-9]\d* findings$/);
   });
 
@@ -160,7 +171,7 @@ while True:
     const b = rows.find((r) => r.name === "web-b")!;
     expect(b.outcome).toBe("failed");
     expect(b.reason).toMatch(/ECONNREFUSED/);
-    expect(summary.split("\n")[0]).toMatch(/^host +target +outcome +sockets +outbound +log +findings +reason$/);
+    expect(summary.split("\n")[0]).toMatch(/^host +target +outcome +mta +sockets +outbound +queue +log +findings +reason$/);
     expect(summary).toContain("3 hosts: 1 reached, 2 failed");
   });
 });

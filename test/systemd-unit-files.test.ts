@@ -114,7 +114,7 @@ describe("run-as-unit's reading of a unit", () => {
     expect(command.argv).toEqual([
       "setpriv", "--reuid=nobody", "--regid=nogroup", "--groups=adm",
       "--inh-caps=-all,+net_raw", "--ambient-caps=-all,+net_raw", "--bounding-set=-all,+net_raw", "--no-new-privs",
-      "--", "/usr/bin/node", "/r/opt/spamtrace/probe/spamtrace-probe.cjs", "run", "--config", "/r/etc/spamtrace/probe.yaml",
+      "--", "/usr/bin/node", "--max-semi-space-size=1", "--lite-mode", "/r/opt/spamtrace/probe/spamtrace-probe.cjs", "run", "--config", "/r/etc/spamtrace/probe.yaml",
     ]);
     expect(command.cwd).toBe("/r/var/lib/spamtrace-probe");
     expect(command.env).toMatchObject({ USER: "nobody", LOGNAME: "nobody", STATE_DIRECTORY: "/r/var/lib/spamtrace-probe", PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin" });

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../shared/config/config-error.js";
 import { alertConfigSchema, loadCollectorConfig, type CollectorConfig } from "./collector-config.js";
 import { detectConfigSchema } from "../detect/detect-config.js";
+import { RULE_NAMES } from "../detect/rule-catalog.js";
 import { relayCheckConfigSchema } from "../relay-check/relay-check-config.js";
 
 const dir = mkdtempSync(join(tmpdir(), "spamtrace-collector-config-"));
@@ -20,7 +21,7 @@ const DEFAULTS: CollectorConfig = {
   collectorId: hostname(),
   grpc: { host: "0.0.0.0", port: 7443, certsDir: "var/certs", insecure: false, revokedCertificates: [] },
   admin: { host: "127.0.0.1", port: 7444, tokenFile: "var/admin.token", query: { maxExecutionTimeMs: 20_000, maxMemoryBytes: 1024 ** 3 } },
-  store: { username: "default", database: "spamtrace", dataDir: "var/clickhouse", requestTimeoutMs: 30_000, insertMaxRows: 50_000, retentionDays: 180 },
+  store: { username: "default", database: "spamtrace", dataDir: "var/clickhouse", requestTimeoutMs: 30_000, insertMaxRows: 50_000, insertIntervalMs: 200, retentionDays: 180, messageRetentionDays: 30 },
   limits: { maxMessageBytes: 8 * 1024 * 1024, maxSocketsPerBatch: 50_000, maxStringChars: 4096, maxStreams: 10_000, maxClockSkewMs: 600_000 },
   detect: detectConfigSchema.parse({}),
   alert: alertConfigSchema.parse({}),
@@ -28,6 +29,7 @@ const DEFAULTS: CollectorConfig = {
   dnsbl: { zones: [], servers: [], timeoutMs: 3000, tries: 2, concurrency: 8, negativeCacheSeconds: 900, socketLookbackMinutes: 1440, includePrivate: false, schedule: { enabled: false, intervalMinutes: 360 } },
   ssh: { user: "root", port: 22, knownHostsFile: join(homedir(), ".ssh", "known_hosts"), timeoutMs: 20_000, hosts: {} },
   remediate: { evidenceDir: "/var/lib/spamtrace/evidence", maxQueueMessages: 10_000 },
+  suppressions: [],
 };
 
 const yamlFile = file(
@@ -117,6 +119,21 @@ describe("loadCollectorConfig", () => {
   });
 
   it.each<{ name: string; input: Input; error: { message: string; key: string } }>([
+    {
+      name: "a suppression with a bad CIDR",
+      input: { overrides: { suppressions: [{ rule: "compromised-account", scope: "cidr", value: "203.0.113.0/33", expires: "2099-01-01", reason: "office NAT" }] } },
+      error: { message: 'invalid config: suppressions.0.value "203.0.113.0/33": must be an IP address or CIDR (203.0.113.0/24, 2001:db8::/48)', key: "suppressions.0.value" },
+    },
+    {
+      name: "a suppression with a duration for expiry",
+      input: { overrides: { suppressions: [{ rule: "*", scope: "host", value: "web1", expires: "30d", reason: "app server" }] } },
+      error: { message: 'invalid config: suppressions.0.expires "30d": must be a date in the config (a duration would move at every restart)', key: "suppressions.0.expires" },
+    },
+    {
+      name: "a suppression of an unknown rule",
+      input: { overrides: { suppressions: [{ rule: "spam", scope: "host", value: "web1", expires: "2099-01-01", reason: "app server" }] } },
+      error: { message: `invalid config: suppressions.0.rule "spam": Invalid option: expected one of ${["*", ...RULE_NAMES].map((n) => `"${n}"`).join("|")}`, key: "suppressions.0.rule" },
+    },
     {
       name: "unknown nested key",
       input: { overrides: { grpc: { prot: 1 } } },

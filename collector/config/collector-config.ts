@@ -12,6 +12,8 @@ import { RULE_NAMES } from "../detect/rule-catalog.js";
 import { DEFAULT_QUERY_MAX_EXECUTION_TIME_MS, DEFAULT_QUERY_MAX_MEMORY_BYTES } from "../admin/query-limits.js";
 import { DEFAULT_INGEST_LIMITS } from "../receive/grpc/validate-message.js";
 import { relayCheckConfigSchema } from "../relay-check/relay-check-config.js";
+import { suppressionConfigEntrySchema } from "../suppress/suppression.js";
+import { DEFAULT_MESSAGE_RETENTION_DAYS } from "../store/clickhouse/migrations-messages.js";
 
 /** Default admin/metrics HTTP port. */
 export const DEFAULT_ADMIN_PORT = 7444;
@@ -106,8 +108,12 @@ export const collectorConfigSchema = z.strictObject({
       requestTimeoutMs: z.number().int().min(1000).max(600_000).default(DEFAULT_STORE_REQUEST_TIMEOUT_MS),
       /** Rows of concurrent probe batches merged into one INSERT per table, at most. */
       insertMaxRows: z.number().int().min(1).max(1_000_000).default(50_000),
+      /** Least time between two INSERTs into one table, ms: rows arriving meanwhile join the next one. */
+      insertIntervalMs: z.number().int().min(0).max(10_000).default(200),
       /** Rows older than this many days are dropped. */
       retentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
+      /** `messages` and `message_deliveries` rows (they name people's addresses) older than this many days are dropped. */
+      messageRetentionDays: z.number().int().min(1).max(3650).default(DEFAULT_MESSAGE_RETENTION_DAYS),
       /** A ClickHouse cluster (deploy/clickhouse/README.md): tables sharded behind Distributed tables. */
       cluster: clusterConfigSchema.optional(),
     })
@@ -138,6 +144,12 @@ export const collectorConfigSchema = z.strictObject({
   ssh: sshConfigSchema.prefault({}),
   /** `spamtrace remediate`: where evidence is kept, how much of the queue is read. */
   remediate: remediateConfigSchema.prefault({}),
+  /**
+   * Suppressions the abuse team controls (known NAT ranges, newsletter accounts, application servers):
+   * a finding they cover is stored as an incident marked with the reason, not notified
+   * (docs/suppressions.md; more live in the `suppressions` table, `spamtrace suppress`).
+   */
+  suppressions: z.array(suppressionConfigEntrySchema(RULE_NAMES)).default([]),
 }).superRefine((config, ctx) => {
   // Against a server, the HTTP request would time out first: the client gives
   // up with a vague error while the server keeps computing.

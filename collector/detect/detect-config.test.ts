@@ -7,7 +7,7 @@ import { quietMinutesFor } from "./detectors.js";
 describe("detectConfigSchema", () => {
   it("has documented defaults", () => {
     const c = detectConfigSchema.parse({});
-    expect(c).toMatchObject({ enabled: true, intervalMs: 15_000, baselineDays: 7, quietMinutes: 15, claimSettleMs: 1_500, trustedNetworks: ["127.0.0.0/8", "::1/128"] });
+    expect(c).toMatchObject({ enabled: true, intervalMs: 5_000, baselineDays: 7, quietMinutes: 15, claimSettleMs: 1_500, trustedNetworks: ["127.0.0.0/8", "::1/128"] });
     expect(c.rules.compromisedAccount).toMatchObject({ lookbackMinutes: 5, minMessages: 50, baselineMultiplier: 5, baselineFloorMessages: 10 });
     expect(c.rules.directToMx.remotePorts).toEqual([25]);
     expect(quietMinutesFor(c, "open-relay")).toBe(120);

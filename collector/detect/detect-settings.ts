@@ -2,7 +2,7 @@ import { z } from "zod";
 import { cidr } from "./rule-config.js";
 
 /** Default time between two detection runs, ms. */
-export const DEFAULT_DETECT_INTERVAL_MS = 15_000;
+export const DEFAULT_DETECT_INTERVAL_MS = 5_000;
 /** Default history used for baselines, days. */
 export const DEFAULT_BASELINE_DAYS = 7;
 /** Default time without new activity after which an incident is resolved, minutes. */

@@ -22,7 +22,11 @@ import {
   type MailWindow,
 } from "../../shared/gen/spamtrace/v1/ingest_pb.js";
 import { WindowAggregator } from "../../shared/mta/aggregate/window-aggregator.js";
+import { MessageLedger } from "../../shared/mta/aggregate/message-ledger.js";
+import { toMessageDelivery, toMessageRecord } from "../../shared/mta/aggregate/message-messages.js";
 import { MailLogParser } from "../../shared/mta/parse/mail-log-parser.js";
+import type { RelayJudge } from "../../shared/mta/relay/relay-policy.js";
+import type { RelayPolicy as RelayPolicyMessage } from "../../shared/gen/spamtrace/v1/ingest_pb.js";
 import { BatchWriter, type StreamCursor } from "../store/batch-writer.js";
 import { InsertBatcher } from "../store/insert-batcher.js";
 import type { ClickHouseStore } from "../store/clickhouse/store.js";
@@ -106,17 +110,32 @@ export class FleetSimulator {
    * Parses MTA log lines with the shared parsers, aggregates them per minute
    * like the probe, and stores the resulting mail and auth windows.
    */
-  async logLines(hostId: string, lines: readonly string[], referenceMs = Date.now()): Promise<{ mailWindows: number; authWindows: number }> {
-    const aggregator = new WindowAggregator();
-    const parser = new MailLogParser((event) => aggregator.add(event), { referenceUnixMs: () => referenceMs });
+  async logLines(hostId: string, lines: readonly string[], referenceMs = Date.now(), relayJudge?: RelayJudge): Promise<{ mailWindows: number; authWindows: number }> {
+    const aggregator = new WindowAggregator({ relayJudge: () => relayJudge });
+    const ledger = new MessageLedger();
+    const parser = new MailLogParser(
+      (event) => {
+        aggregator.add(event);
+        ledger.add(event);
+      },
+      { referenceUnixMs: () => referenceMs },
+    );
     for (const line of lines) parser.parseLine(line);
     const { identities, auth } = aggregator.drainAll();
+    const { messages, deliveries } = ledger.drain();
     await this.batch(hostId, {
       // The probe's own conversion, so the simulator stores exactly what a probe would send.
       mailWindows: identities.map(toMailWindow),
       authWindows: auth.map(toAuthWindow),
+      messages: messages.map(toMessageRecord),
+      messageDeliveries: deliveries.map(toMessageDelivery),
     });
     return { mailWindows: identities.length, authWindows: auth.length };
+  }
+
+  /** Stores a batch carrying only a RelayPolicy message (as the probe's RelayPolicyTracker builds it). */
+  async relayPolicy(hostId: string, policy: RelayPolicyMessage, createdAtMs = Date.now()): Promise<void> {
+    await this.batch(hostId, { relayPolicy: policy }, createdAtMs);
   }
 
   /** Stores one socket snapshot of outbound/inbound SMTP sockets with their processes. */

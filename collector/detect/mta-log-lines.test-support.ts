@@ -3,7 +3,9 @@
 // recipients, for detection scenarios.
 import { eximTime, syslogTime } from "./fleet-simulator.test-support.js";
 
-let counter = 0x10000;
+const FIRST_POSTFIX_ID = 0x10000;
+const FIRST_EXIM_ID = 1000;
+let counter = FIRST_POSTFIX_ID;
 /** A fresh Postfix-style queue id. */
 export function postfixQueueId(): string {
   return (counter++).toString(16).toUpperCase().padStart(11, "A");
@@ -76,7 +78,13 @@ export function postfixBounce(atMs: number, to: string, outcome: PostfixOutcome,
   return lines;
 }
 
-let eximCounter = 1000;
+let eximCounter = FIRST_EXIM_ID;
+
+/** Starts the ids over, so a fleet written twice (two stores compared) carries the same ids. */
+export function resetMessageIds(): void {
+  counter = FIRST_POSTFIX_ID;
+  eximCounter = FIRST_EXIM_ID;
+}
 /** A fresh Exim message id. */
 export function eximId(): string {
   const n = (eximCounter++).toString(36).padStart(6, "0");

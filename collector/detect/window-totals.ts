@@ -17,6 +17,10 @@ export interface WindowTotals {
   authFailures: number;
   authSuccesses: number;
   nullSender: number;
+  /** Messages relayed for this client (client_ip rows; migration 7): unauthenticated, unpermitted, to an unserved domain. */
+  relayed: number;
+  /** Their recipients. */
+  relayedRecipients: number;
   /** Sum of per-minute distinct recipient domains (exact within a minute, an upper bound across minutes). */
   recipientDomains: number;
   /** Sum of per-minute distinct recipients (same caveat). */
@@ -39,6 +43,8 @@ export interface TotalsFilter {
   recipientDomains?: number;
   failedDeliveries?: number;
   deliveries?: number;
+  /** Relayed messages (mail_windows.relayed). */
+  relayed?: number;
   /** Conditions that must all hold as well. */
   all?: {
     /** At least this many received messages. */
@@ -65,6 +71,7 @@ export async function windowTotals(
   if (f.recipientDomains !== undefined) bounds.push(`t_recipient_domains >= ${Math.floor(f.recipientDomains)}`);
   if (f.failedDeliveries !== undefined) bounds.push(`t_deferred + t_bounced >= ${Math.floor(f.failedDeliveries)}`);
   if (f.deliveries !== undefined) bounds.push(`t_delivered + t_deferred + t_bounced >= ${Math.floor(f.deliveries)}`);
+  if (f.relayed !== undefined) bounds.push(`t_relayed >= ${Math.floor(f.relayed)}`);
   if (bounds.length === 0) throw new RangeError("windowTotals needs at least one filter bound");
   const required = [
     ...(f.all?.received !== undefined ? [`t_received >= ${Math.floor(f.all.received)}`] : []),
@@ -83,6 +90,7 @@ export async function windowTotals(
   sum(received) AS t_received, sum(delivered) AS t_delivered, sum(deferred) AS t_deferred, sum(bounced) AS t_bounced,
   sum(rejected) AS t_rejected, sum(relay_denied) AS t_relay_denied, sum(auth_failures) AS t_auth_failures,
   sum(auth_successes) AS t_auth_successes, sum(null_sender) AS t_null_sender,
+  sum(relayed) AS t_relayed, sum(relayed_recipients) AS t_relayed_recipients,
   sum(distinct_recipient_domains) AS t_recipient_domains, sum(distinct_recipients) AS t_recipients,
   max(distinct_client_ips) AS t_max_client_ips, count() AS t_windows,
   min(window_start_unix_ms) AS first_ms, max(window_start_unix_ms + window_seconds * 1000) AS last_ms,
@@ -107,6 +115,8 @@ HAVING (${bounds.join(" OR ")})${required.map((r) => ` AND ${r}`).join("")}`,
     authFailures: num(r.t_auth_failures),
     authSuccesses: num(r.t_auth_successes),
     nullSender: num(r.t_null_sender),
+    relayed: num(r.t_relayed),
+    relayedRecipients: num(r.t_relayed_recipients),
     recipientDomains: num(r.t_recipient_domains),
     recipients: num(r.t_recipients),
     maxClientIps: num(r.t_max_client_ips),

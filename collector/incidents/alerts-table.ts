@@ -7,11 +7,12 @@ import { sqlLiteral } from "../store/clickhouse/sql-literal.js";
 import type { ClickHouseStore, Row } from "../store/clickhouse/store.js";
 import type { Incident } from "./incident.js";
 
-/** Columns of `alerts` in insert order (see migrations-alerts.ts). */
+/** Columns of `alerts` in insert order (see migrations-alerts.ts; the suppression columns: migrations-suppressions.ts). */
 export const ALERT_COLUMNS = [
   "incident_id", "incident_key", "rule", "scope", "scope_host", "subject", "severity", "status", "hosts", "summary",
   "opened_at", "opened_at_unix_ms", "first_seen_unix_ms", "last_seen_unix_ms", "updated_at_unix_ms", "resolved_at_unix_ms",
   "detections", "counts_json", "details_json", "evidence_json", "remediation", "previous_incident_id", "collector_id", "version",
+  "suppression_id", "suppression_reason",
 ] as const;
 
 /** The `alerts` row of an incident (every column: 18.16 gives omitted JSONEachRow keys zero values, not DEFAULTs). */
@@ -41,6 +42,8 @@ export function toAlertRow(i: Incident): Row {
     previous_incident_id: i.previousIncidentId,
     collector_id: i.collectorId,
     version: i.version,
+    suppression_id: i.suppressionId,
+    suppression_reason: i.suppressionReason,
   };
 }
 
@@ -76,6 +79,8 @@ export function fromAlertRow(r: Row): Incident {
     previousIncidentId: String(r.previous_incident_id ?? ""),
     collectorId: String(r.collector_id ?? ""),
     version: num(r.version),
+    suppressionId: String(r.suppression_id ?? ""),
+    suppressionReason: String(r.suppression_reason ?? ""),
   };
 }
 

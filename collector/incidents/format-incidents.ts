@@ -15,7 +15,7 @@ export function formatIncidents(incidents: readonly Incident[], opts: { evidence
     i.id.slice(0, 12),
     i.severity,
     i.rule,
-    i.status,
+    i.suppressionId === "" ? i.status : `${i.status}, suppressed`,
     clip(i.scope === "fleet" ? `fleet:${i.hosts.join(",")}` : i.hosts.join(","), 30),
     clip(i.subject, 50),
     time(i.firstSeenMs),
@@ -28,6 +28,7 @@ export function formatIncidents(incidents: readonly Incident[], opts: { evidence
   for (const i of incidents) {
     out.push(`== ${i.id}  ${i.severity} ${i.rule} (${i.scope}) — ${i.subject}`);
     out.push(`   ${i.summary}`);
+    if (i.suppressionId !== "") out.push(`   suppressed by ${i.suppressionId}: ${i.suppressionReason} (recorded, not notified)`);
     const details = Object.entries(i.details).filter(([, v]) => v !== "" && !(Array.isArray(v) && v.length === 0));
     for (const [k, v] of details) out.push(`   ${k}: ${clip(typeof v === "string" ? v : JSON.stringify(v), 200)}`);
     if (i.evidence.queue_ids.length > 0) out.push(`   queue ids: ${i.evidence.queue_ids.join(" ")}`);

@@ -26,6 +26,8 @@ export function incident(over: Partial<Incident> = {}): Incident {
     previousIncidentId: "",
     collectorId: "c1",
     version: 3_000,
+    suppressionId: "",
+    suppressionReason: "",
     ...over,
   };
 }

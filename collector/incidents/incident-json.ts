@@ -24,6 +24,8 @@ export interface IncidentJson {
   details: Record<string, unknown>;
   evidence: Evidence;
   remediation: string[];
+  /** The suppression that covers it (recorded, not notified), or null (docs/suppressions.md). */
+  suppression: { id: string; reason: string } | null;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -48,5 +50,6 @@ export function incidentToJson(i: Incident): IncidentJson {
     details: i.details,
     evidence: i.evidence,
     remediation: i.remediation,
+    suppression: i.suppressionId === "" ? null : { id: i.suppressionId, reason: i.suppressionReason },
   };
 }

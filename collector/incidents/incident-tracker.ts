@@ -22,6 +22,12 @@ export interface IncidentTrackerOptions {
   quietMinutesOf(rule: string): number;
   /** Remediation steps for a finding (rule + what it names + the host's MTA). */
   remediationOf(finding: Finding): string[];
+  /**
+   * The suppression covering a finding at this run, if any (collector/suppress/):
+   * its incident is stored with the suppression's id and reason and raises no
+   * events, so nothing is notified.
+   */
+  suppressionOf?(finding: Finding): { id: string; reason: string } | undefined;
   logger?: Logger;
 }
 
@@ -31,6 +37,8 @@ export interface TrackReport {
   opened: number;
   updated: number;
   resolved: number;
+  /** Opened or updated incidents a suppression covers (recorded, no events). */
+  suppressed: number;
   /** Incident versions written. */
   written: number;
 }
@@ -58,7 +66,7 @@ export class IncidentTracker {
 
     const fresh = [...merged.keys()].filter((k) => !openByKey.has(k));
     const previous = await previousIncidentIds(this.opts.store, fresh);
-    const report: TrackReport = { events: [], opened: 0, updated: 0, resolved: 0, written: 0 };
+    const report: TrackReport = { events: [], opened: 0, updated: 0, resolved: 0, suppressed: 0, written: 0 };
     const writes: Incident[] = [];
 
     for (const [key, f] of merged) {
@@ -66,15 +74,19 @@ export class IncidentTracker {
       if (current === undefined) {
         const incident = this.open(key, f, previous.get(key) ?? "", nowMs);
         writes.push(incident);
-        report.events.push({ kind: "open", incident });
         report.opened++;
+        if (incident.suppressionId !== "") report.suppressed++;
+        else report.events.push({ kind: "open", incident });
         continue;
       }
       const next = this.update(current, f, nowMs);
       if (next === null) continue;
       writes.push(next);
       report.updated++;
-      if (severityRank(next.severity) > severityRank(current.severity)) report.events.push({ kind: "escalate", incident: next });
+      if (next.suppressionId !== "") report.suppressed++;
+      // Recorded while suppressed, never notified: the first unsuppressed version is its open (a claim makes it once).
+      else if (current.suppressionId !== "") report.events.push({ kind: "open", incident: next });
+      else if (severityRank(next.severity) > severityRank(current.severity)) report.events.push({ kind: "escalate", incident: next });
     }
 
     for (const i of open) {
@@ -82,19 +94,20 @@ export class IncidentTracker {
       if (nowMs - i.lastSeenMs < this.opts.quietMinutesOf(i.rule) * 60_000) continue;
       const resolved: Incident = { ...i, status: "resolved", resolvedAtMs: nowMs, updatedAtMs: nowMs, collectorId: this.opts.collectorId, version: nextVersion(i, nowMs) };
       writes.push(resolved);
-      report.events.push({ kind: "resolve", incident: resolved });
+      if (i.suppressionId === "") report.events.push({ kind: "resolve", incident: resolved });
       report.resolved++;
     }
 
     if (writes.length > 0) await writeIncidents(this.opts.store, writes);
     report.written = writes.length;
     if (report.opened + report.resolved > 0) {
-      this.opts.logger?.info({ opened: report.opened, updated: report.updated, resolved: report.resolved }, "incidents changed");
+      this.opts.logger?.info({ opened: report.opened, updated: report.updated, resolved: report.resolved, suppressed: report.suppressed }, "incidents changed");
     }
     return report;
   }
 
   private open(key: string, f: Finding, previousIncidentId: string, nowMs: number): Incident {
+    const suppression = this.opts.suppressionOf?.(f);
     return {
       id: incidentId(key, previousIncidentId),
       key,
@@ -120,6 +133,8 @@ export class IncidentTracker {
       previousIncidentId,
       collectorId: this.opts.collectorId,
       version: nowMs,
+      suppressionId: suppression?.id ?? "",
+      suppressionReason: suppression?.reason ?? "",
     };
   }
 
@@ -129,7 +144,9 @@ export class IncidentTracker {
     const hosts = uniqueStrings([...current.hosts, ...f.hosts]).sort();
     const evidence = mergeEvidence(f.evidence, current.evidence);
     const checks = uniqueStrings([...(Array.isArray(current.details.checks) ? (current.details.checks as string[]) : []), f.check]);
+    const suppression = this.opts.suppressionOf?.(f);
     const changed =
+      (suppression?.id ?? "") !== current.suppressionId ||
       f.lastSeenMs > current.lastSeenMs ||
       severity !== current.severity ||
       hosts.length !== current.hosts.length ||
@@ -151,6 +168,8 @@ export class IncidentTracker {
       remediation: this.opts.remediationOf(f),
       collectorId: this.opts.collectorId,
       version: nextVersion(current, nowMs),
+      suppressionId: suppression?.id ?? "",
+      suppressionReason: suppression?.reason ?? "",
     };
   }
 }

@@ -38,6 +38,10 @@ export interface Incident {
   collectorId: string;
   /** ReplacingMergeTree version: the newest wins. */
   version: number;
+  /** The suppression covering it ("" when none): recorded, not notified (collector/suppress/). */
+  suppressionId: string;
+  /** That suppression's reason ("" when none). */
+  suppressionReason: string;
 }
 
 /** The key findings and incidents are matched on: (rule, scope, host, subject). */

@@ -131,7 +131,7 @@ export async function parseLogFiles(opts: ParseLogOptions): Promise<ParseLogRepo
     try {
       await readLogLineRanges(file, {
         ascii: (text, bytes, start, end) => {
-          // ownString: the example must not keep its 1 MiB chunk alive.
+          // ownString: the example must not keep its chunk alive.
           if (!parser.parseAsciiLine(text, bytes, start, end) && examples.length < MAX_UNRECOGNISED_EXAMPLES && end > start) examples.push(ownString(text.slice(start, end)));
           afterLine();
         },

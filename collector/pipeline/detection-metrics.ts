@@ -12,6 +12,8 @@ export class DetectionMetrics {
   readonly detectorErrors: Counter<"detector">;
   /** Incident events, by kind (open, escalate, resolve). */
   readonly incidentEvents: Counter<"event">;
+  /** Findings a suppression covered (their incidents recorded, not notified), by rule. */
+  readonly suppressed: Counter<"rule">;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -20,5 +22,6 @@ export class DetectionMetrics {
     this.findings = new Counter({ name: "spamtrace_detect_findings_total", help: "Findings, by rule", labelNames: ["rule"], registers });
     this.detectorErrors = new Counter({ name: "spamtrace_detect_detector_errors_total", help: "Detector failures, by detector", labelNames: ["detector"], registers });
     this.incidentEvents = new Counter({ name: "spamtrace_incident_events_total", help: "Incident events, by kind", labelNames: ["event"], registers });
+    this.suppressed = new Counter({ name: "spamtrace_detect_findings_suppressed_total", help: "Findings a suppression covered (recorded, not notified), by rule", labelNames: ["rule"], registers });
   }
 }

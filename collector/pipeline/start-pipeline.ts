@@ -18,6 +18,8 @@ import type { ClickHouseStore } from "../store/clickhouse/store.js";
 import type { Finding } from "../vocabulary/finding.js";
 import { canonicalIp } from "../vocabulary/ip-networks.js";
 import { raiseSeverity } from "../vocabulary/severity.js";
+import { configSuppressions, suppressionFor, type Suppression, type SuppressionConfigEntry } from "../suppress/suppression.js";
+import { readSuppressions } from "../suppress/suppressions-table.js";
 import { DetectionMetrics } from "./detection-metrics.js";
 
 /** What the detection pipeline needs from the collector. */
@@ -32,6 +34,8 @@ export interface PipelineDeps {
   alert: AlertConfig;
   /** config.relayCheck: its schedule, when enabled, feeds open-relay findings. */
   relayCheck?: RelayCheckConfig;
+  /** config.suppressions; the `suppressions` table (migration 8) is read at every run as well. */
+  suppressions?: readonly SuppressionConfigEntry[];
   /** The collector's Prometheus registry (CollectorMetrics.registry), for detection and alert metrics. */
   registry?: Registry;
   logger?: Logger;
@@ -79,12 +83,18 @@ export function startPipeline(deps: PipelineDeps): RunningPipeline {
   const claims = new ClaimBoard(deps.store, deps.collectorId, deps.detect.claimSettleMs);
   const detectors: Detector[] = buildDetectors(deps.detect);
   const mtaKindOf = new Map<string, string>();
+  const fromConfig = configSuppressions(deps.suppressions ?? []);
+  for (const s of fromConfig) if (s.expiresAtMs <= now()) logger.warn({ suppression: s.id, rule: s.rule, scope: s.scope, value: s.value }, `suppressions[${s.id.slice(4)}] expired at ${new Date(s.expiresAtMs).toISOString()}: it no longer applies`);
+  // The suppressions of the current run (config + table), and its time.
+  let active: Suppression[] = fromConfig;
+  let runNowMs = 0;
   const tracker = new IncidentTracker({
     store: deps.store,
     collectorId: deps.collectorId,
     severityOf: (f) => raiseSeverity(ruleSeverity(deps.alert, f.rule, defaultSeverity(f.rule)), f.severityBoost),
     quietMinutesOf: (rule) => quietMinutesFor(deps.detect, rule),
     remediationOf: (f) => remediationSteps(f, mtaKindOf.get(f.scopeHost) ?? mtaKindOf.get(f.hosts[0] ?? "") ?? ""),
+    suppressionOf: (f) => suppressionFor(f, active, runNowMs),
     logger,
   });
   const router = new AlertRouter({
@@ -146,6 +156,9 @@ export function startPipeline(deps: PipelineDeps): RunningPipeline {
     const taken = external;
     external = [];
     findings.push(...taken);
+    runNowMs = nowMs;
+    active = [...fromConfig, ...(await tableSuppressions(deps.store, nowMs, logger))];
+    for (const f of findings) if (suppressionFor(f, active, nowMs) !== undefined) metrics?.suppressed.inc({ rule: f.rule });
     const track = await tracker.apply(findings, nowMs);
     for (const e of track.events) metrics?.incidentEvents.inc({ event: e.kind });
     const dispatch = await router.dispatch(track.events);
@@ -189,4 +202,14 @@ export function startPipeline(deps: PipelineDeps): RunningPipeline {
       await router.close();
     },
   };
+}
+
+/** The table's unexpired suppressions; none (logged) when the table cannot be read, so detection goes on. */
+async function tableSuppressions(store: ClickHouseStore, nowMs: number, logger: Logger): Promise<Suppression[]> {
+  try {
+    return await readSuppressions(store, store.database, { activeAtMs: nowMs });
+  } catch (error) {
+    logger.warn({ err: (error as Error).message }, "cannot read the suppressions table; only the collector config's suppressions apply this run");
+    return [];
+  }
 }

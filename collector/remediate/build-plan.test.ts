@@ -5,7 +5,7 @@ import { mtaCommands } from "./mta-commands.js";
 import { resolveUndo } from "./plan.js";
 
 function incident(rule: string, details: Record<string, unknown>): Incident {
-  return { id: "inc1", key: "", rule, scope: "host", scopeHost: "web1", subject: "s", severity: "high", status: "open", hosts: ["web1"], summary: "", openedAtMs: 0, firstSeenMs: 0, lastSeenMs: 0, updatedAtMs: 0, resolvedAtMs: 0, detections: 1, counts: {}, details, evidence: { rows: [], sample_lines: [], queue_ids: [], message_ids: [] }, remediation: [], previousIncidentId: "", collectorId: "c", version: 1 };
+  return { id: "inc1", key: "", rule, scope: "host", scopeHost: "web1", subject: "s", severity: "high", status: "open", hosts: ["web1"], summary: "", openedAtMs: 0, firstSeenMs: 0, lastSeenMs: 0, updatedAtMs: 0, resolvedAtMs: 0, detections: 1, counts: {}, details, evidence: { rows: [], sample_lines: [], queue_ids: [], message_ids: [] }, remediation: [], previousIncidentId: "", collectorId: "c", version: 1, suppressionId: "", suppressionReason: "" };
 }
 const common = { hostId: "web1", mtaKind: "postfix", mta: mtaCommands("postfix"), queue: [], queueAction: "hold" as const, evidenceDir: "/var/lib/spamtrace/evidence", target: "root@web1:22", createdBy: "a@b", nowMs: 1 };
 

@@ -1,4 +1,4 @@
-import type { SshSession } from "../ssh/ssh-session.js";
+import { describeRemoteFailure, type SshSession } from "../ssh/ssh-session.js";
 import type { MtaCommands } from "./mta-commands.js";
 import { parseEximAuthId, parseEximBp, parsePostcatSaslUsers, parsePostqueueJson, type QueuedMessage } from "./queued-message.js";
 
@@ -14,7 +14,7 @@ const POSTCAT_BATCH = 200;
 export async function readRemoteQueue(ssh: SshSession, mta: MtaCommands, maxMessages: number): Promise<QueuedMessage[]> {
   if (mta.kind === "postfix") {
     const listing = await ssh.run(mta.postqueueList());
-    if (listing.exitCode !== 0) throw new Error(`${listing.command}: exit ${listing.exitCode}: ${listing.stderr.trim()}`);
+    if (listing.exitCode !== 0) throw new Error(describeRemoteFailure(listing, ssh.target.user));
     const messages = parsePostqueueJson(listing.stdout);
     const ids = messages.slice(0, maxMessages).map((m) => m.queueId);
     const users = new Map<string, string>();
@@ -26,7 +26,7 @@ export async function readRemoteQueue(ssh: SshSession, mta: MtaCommands, maxMess
     return messages.map((m) => ({ ...m, saslUser: users.get(m.queueId) ?? "" }));
   }
   const listing = await ssh.run(mta.eximList());
-  if (listing.exitCode !== 0) throw new Error(`${listing.command}: exit ${listing.exitCode}: ${listing.stderr.trim()}`);
+  if (listing.exitCode !== 0) throw new Error(describeRemoteFailure(listing, ssh.target.user));
   const messages = parseEximBp(listing.stdout);
   for (const m of messages.slice(0, maxMessages)) {
     const header = await ssh.run(mta.eximHeaderFile(m.queueId));

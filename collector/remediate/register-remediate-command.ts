@@ -37,7 +37,7 @@ export function registerRemediateCommand(program: Command, deps: { loadConfig: (
       const config = await deps.loadConfig(opts.config);
       const { planRemediation, runStoredPlan, RemediateError } = await import("./remediate.js");
       const { formatPlan } = await import("./build-plan.js");
-      const { shellQuote } = await import("../ssh/ssh-session.js");
+      const { formatApplyReport } = await import("./format-apply-report.js");
       const { ledgerIo } = await import("./ledger-io.js");
       const io = await ledgerIo(config);
       try {
@@ -51,15 +51,7 @@ export function registerRemediateCommand(program: Command, deps: { loadConfig: (
         }
         const { plan, report } = await runStoredPlan(common, incidentId, planId, opts.apply ? "apply" : "undo");
         if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        else {
-          const lines = report.actions.map((a) => `${a.kind} step ${a.step} (${a.action}): exit ${a.exitCode}  ${a.command}${a.exitCode !== 0 && a.stderr ? `\n   ${a.stderr.trim()}` : ""}`);
-          if (report.actions.length === 0) lines.push(opts.undo ? `nothing of plan ${plan.planId} to undo` : `plan ${plan.planId} has no command to run`);
-          if (report.failedStep !== undefined) lines.push(`step ${report.failedStep} failed: the steps after it did not run`);
-          lines.push(`recorded in remediation_actions (plan_id = '${plan.planId}')`);
-          for (const s of plan.steps.filter((x) => !x.runs)) lines.push(`still to do by hand (step ${s.n}): ${s.description}\n   ${s.argv.map(shellQuote).join(" ")}`);
-          if (report.undo.length > 0) lines.push(`undo: spamtrace remediate ${incidentId} --undo ${plan.planId}   (runs: ${report.undo.map((u) => u.map(shellQuote).join(" ")).join("; ")})`);
-          process.stdout.write(lines.join("\n") + "\n");
-        }
+        else process.stdout.write(formatApplyReport(incidentId, plan, report, opts.apply ? "apply" : "undo"));
         if (report.failedStep !== undefined) process.exitCode = EXIT_STEP_FAILED;
       } catch (error) {
         if (error instanceof RemediateError) {

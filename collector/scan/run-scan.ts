@@ -10,7 +10,8 @@ import { InsertBatcher } from "../store/insert-batcher.js";
 import type { Finding } from "../vocabulary/finding.js";
 import type { InventoryHost } from "./inventory.js";
 import { scanHost } from "./scan-host.js";
-import { scanHello, snapshotBatch } from "./snapshot-to-batch.js";
+import type { RemoteInspection } from "./inspect-output.js";
+import { scanHello, scanMta, snapshotBatch } from "./snapshot-to-batch.js";
 
 /** One row of the scan summary. */
 export interface ScanRow {
@@ -19,6 +20,10 @@ export interface ScanRow {
   outcome: "reached" | "failed";
   /** Why it failed ("" when reached). */
   reason: string;
+  /** The MTA detected there ("postfix 3.7.11"; "-" when not reached). */
+  mta: string;
+  /** Its queue: total and per queue, or why it could not be read ("-" when not reached or no queue reader). */
+  queue: string;
   sockets: number;
   outbound: number;
   /** The MTA log read and the windows stored from it ("-" when none). */
@@ -67,13 +72,15 @@ export async function runScan(opts: ScanOptions): Promise<{ rows: ScanRow[]; fin
         const started = Date.now();
         let row: ScanRow;
         try {
-          const scan = await scanHost(target, opts.probeBundle, { timeoutMs: opts.timeoutMs, logMinutes: opts.logMinutes, logPaths: o.mtaLogPaths });
+          const scan = await scanHost(target, opts.probeBundle, { timeoutMs: opts.timeoutMs, logMinutes: opts.logMinutes, logPaths: o.mtaLogPaths, mta: { postfixConfigDir: o.postfixConfigDir, eximBinary: o.eximBinary }, remoteProbePath: o.probePath ?? opts.ssh.probePath });
           const at = Date.now();
-          const cursor = await writer.openStream(scanHello(h.name, at, scan.sockets), "scan");
-          await writer.storeBatch(cursor, snapshotBatch(h.name, at, scan.sockets, scan.log));
-          row = { ...base, outcome: "reached", reason: "", sockets: scan.sockets.length, outbound: scan.sockets.filter((s) => s.direction === "outbound").length, log: scan.log ? `${scan.log.path}: ${scan.log.mailWindows.length} windows` : "-", durationMs: scan.durationMs };
+          const { inspection } = scan;
+          const cursor = await writer.openStream(scanHello(h.name, at, inspection), "scan");
+          await writer.storeBatch(cursor, snapshotBatch(h.name, at, inspection, scan.log));
+          const { sockets } = inspection;
+          row = { ...base, outcome: "reached", reason: "", mta: describeMta(inspection), queue: describeQueue(inspection), sockets: sockets.length, outbound: sockets.filter((s) => s.direction === "outbound").length, log: scan.log ? `${scan.log.path}: ${scan.log.mailWindows.length} windows` : "-", durationMs: scan.durationMs };
         } catch (error) {
-          row = { ...base, outcome: "failed", reason: (error as Error).message, sockets: 0, outbound: 0, log: "-", durationMs: Date.now() - started };
+          row = { ...base, outcome: "failed", reason: (error as Error).message, mta: "-", queue: "-", sockets: 0, outbound: 0, log: "-", durationMs: Date.now() - started };
         }
         opts.onHost?.(row, ++done, opts.inventory.length);
         return row;
@@ -95,7 +102,17 @@ export async function runScan(opts: ScanOptions): Promise<{ rows: ScanRow[]; fin
 
 /** The summary table: reached / failed with the reason / findings, per host. */
 export function formatScanSummary(rows: readonly ScanRow[]): string {
-  const cells = rows.map((r) => [r.name, r.target, r.outcome, String(r.sockets), String(r.outbound), r.log, r.findings.join("; ") || "-", r.reason]);
+  const cells = rows.map((r) => [r.name, r.target, r.outcome, r.mta, String(r.sockets), String(r.outbound), r.queue, r.log, r.findings.join("; ") || "-", r.reason]);
   const reached = rows.filter((r) => r.outcome === "reached").length;
-  return formatTable(["host", "target", "outcome", "sockets", "outbound", "log", "findings", "reason"], cells) + `${rows.length} hosts: ${reached} reached, ${rows.length - reached} failed, ${rows.reduce((n, r) => n + r.findings.length, 0)} findings\n`;
+  return formatTable(["host", "target", "outcome", "mta", "sockets", "outbound", "queue", "log", "findings", "reason"], cells) + `${rows.length} hosts: ${reached} reached, ${rows.length - reached} failed, ${rows.reduce((n, r) => n + r.findings.length, 0)} findings\n`;
+}
+
+function describeMta(i: RemoteInspection): string {
+  const mta = scanMta(i);
+  return [mta.kind || "-", mta.version].filter(Boolean).join(" ");
+}
+
+function describeQueue(i: RemoteInspection): string {
+  if (i.queue) return `${i.queue.total}${i.queue.total > 0 ? ` (${Object.entries(i.queue.byQueue).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ")})` : ""}${i.queue.complete ? "" : " counts only"}`;
+  return i.queueError ? `not read: ${i.queueError}` : "-";
 }

@@ -1,29 +1,13 @@
 import { create } from "@bufbuild/protobuf";
-import { BatchSchema, HelloSchema, LogReadStatsSchema, type AuthWindow, type MailWindow, MtaInfoSchema, SocketSnapshotSchema, SocketSource, type Batch, type Hello } from "../../shared/gen/spamtrace/v1/ingest_pb.js";
+import { isIP } from "node:net";
+import { BatchSchema, HelloSchema, LogReadStatsSchema, type AuthWindow, type MailWindow, SocketSnapshotSchema, SocketSource, type Batch, type Hello } from "../../shared/gen/spamtrace/v1/ingest_pb.js";
 import type { SocketRecord } from "../../shared/types/socket-record.js";
 import { toSocketMessage } from "../../shared/types/socket-message.js";
+import { toMtaInfo, toQueueSnapshot, type MtaSummary } from "../../shared/types/mta-message.js";
+import type { RemoteInspection, SnapshotSocket } from "./inspect-output.js";
 import { SPAMTRACE_VERSION } from "../../shared/version.js";
 
-/** One socket of `spamtrace-probe snapshot --once --json` (README: a stable output). */
-export interface SnapshotSocket {
-  proto: string;
-  state: string;
-  direction: "listen" | "inbound" | "outbound" | string;
-  local_address: string;
-  local_port: number;
-  remote_address: string;
-  remote_port: number;
-  inode: number | string;
-  pid?: number | null;
-  ppid?: number | null;
-  uid?: number | null;
-  user?: string | null;
-  comm?: string | null;
-  argv?: string[] | null;
-  exe?: string | null;
-  exe_deleted?: boolean | null;
-  cwd?: string | null;
-}
+export type { SnapshotSocket } from "./inspect-output.js";
 
 /** probe_version of hosts rows written by a scan: how an analyst tells a scanned host from a probed one. */
 export const SCAN_PROBE_VERSION = `spamtrace-scan ${SPAMTRACE_VERSION}`;
@@ -49,26 +33,50 @@ export function inferMta(sockets: readonly SnapshotSocket[]): { kind: string; bi
   return { kind, binaryPaths };
 }
 
-/** The Hello of a scanned host: its inventory name as host id, marked as a scan, with the MTA its sockets show. */
-export function scanHello(name: string, scannedAtMs: number, sockets: readonly SnapshotSocket[] = []): Hello {
-  const mta = inferMta(sockets);
+/**
+ * The host's MTA as the scan stores it: the remote probe's detection, with
+ * the executables the socket table shows as the MTA's added (the rules tell
+ * the MTA's own deliveries from direct-to-MX ones by these paths); when
+ * detection found no MTA (none, unknown), the kind the sockets show.
+ */
+export function scanMta(inspection: Pick<RemoteInspection, "mta" | "sockets">): MtaSummary {
+  const detected = inspection.mta;
+  const inferred = inferMta(inspection.sockets);
+  const kind = (detected.kind === "none" || detected.kind === "unknown") && inferred.kind !== "" ? inferred.kind : detected.kind;
+  return { ...detected, kind, binaryPaths: [...new Set([...detected.binaryPaths, ...inferred.binaryPaths])].sort() };
+}
+
+/** The Hello of a scanned host: its inventory name as host id, marked as a scan, with its MTA and addresses. */
+export function scanHello(name: string, scannedAtMs: number, inspection: Pick<RemoteInspection, "mta" | "sockets" | "host">): Hello {
+  const { host } = inspection;
   return create(HelloSchema, {
     hostId: name,
     hostname: name,
+    // Untrusted: only what parses as an address goes on (the DNSBL checks take hosts' addresses).
+    ipAddresses: host.ipAddresses.filter((a) => isIP(a) !== 0),
+    os: host.os,
+    kernel: host.kernel,
     probeVersion: SCAN_PROBE_VERSION,
     // One stream per scan: a new epoch each time, so batches of two scans never collide.
     streamEpoch: BigInt(scannedAtMs),
-    mta: create(MtaInfoSchema, { kind: mta.kind, binaryPaths: mta.binaryPaths }),
+    mta: toMtaInfo(scanMta(inspection)),
   });
 }
 
-/** The probe's one-shot socket table (and the log's windows) as the Batch a probe would have sent. */
-export function snapshotBatch(name: string, scannedAtMs: number, sockets: readonly SnapshotSocket[], log?: { path: string; lines: number; mailWindows: MailWindow[]; authWindows: AuthWindow[] }): Batch {
+/**
+ * The remote probe's socket table and queue snapshot (and the log's windows)
+ * as the Batch a probe would have sent, converted by the probe's own wire
+ * conversions. Everything is stamped with the scanner's clock, so a scanned
+ * host whose clock is off still lands in the rules' lookback.
+ */
+export function snapshotBatch(name: string, scannedAtMs: number, inspection: Pick<RemoteInspection, "sockets" | "queue">, log?: { path: string; lines: number; mailWindows: MailWindow[]; authWindows: AuthWindow[] }): Batch {
+  const { sockets, queue } = inspection;
   return create(BatchSchema, {
     hostId: name,
     streamEpoch: BigInt(scannedAtMs),
     seq: 1n,
     createdAtUnixMs: BigInt(scannedAtMs),
+    queueSnapshots: queue ? [toQueueSnapshot({ ...queue, observedAtUnixMs: scannedAtMs })] : [],
     mailWindows: log?.mailWindows ?? [],
     authWindows: log?.authWindows ?? [],
     logStats: log ? [create(LogReadStatsSchema, { path: log.path, lines: BigInt(log.lines), recognised: 0n, unrecognised: 0n, rotations: 0 })] : [],

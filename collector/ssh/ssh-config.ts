@@ -20,6 +20,8 @@ const hostOverride = z.strictObject({
   mtaLogPaths: z.array(z.string().startsWith("/")).min(1).optional(),
   /** Exim binary (default `exim`; Debian's is also reachable as `exim`, cPanel's is /usr/sbin/exim). */
   eximBinary: z.string().startsWith("/").optional(),
+  /** The probe bundle installed on this host, run by `spamtrace scan` instead of sending it (default ssh.probePath). */
+  probePath: z.string().startsWith("/").optional(),
 });
 
 /** The `ssh` section: how spamtrace reaches hosts (`spamtrace remediate`, `spamtrace scan`). */
@@ -33,6 +35,14 @@ export const sshConfigSchema = z.strictObject({
   knownHostsFile: z.string().min(1).default(join(homedir(), ".ssh", "known_hosts")),
   /** Connect + authentication timeout per host, ms. */
   timeoutMs: z.number().int().min(1000).max(300_000).default(DEFAULT_SSH_TIMEOUT_MS),
+  /**
+   * The probe bundle already installed on the hosts (root-owned, e.g. the
+   * probe package's /opt/spamtrace/probe/spamtrace-probe.cjs): `spamtrace scan` runs
+   * `node PATH inspect --json` instead of sending the bundle on stdin to
+   * `node -`. With a login other than root, sudoers can then pin that file;
+   * allowing `node -` would let the login run any script as root.
+   */
+  probePath: z.string().startsWith("/").optional(),
   /** Per host id: address, port, login and the MTA's command paths. */
   hosts: z.record(z.string().min(1), hostOverride).default({}),
 });

@@ -25,6 +25,22 @@ export interface RemoteResult {
   stderr: string;
 }
 
+/**
+ * Why a remote command failed, for a message: its command line, exit status
+ * and last lines of output. When sudo itself refused (no sudoers rule for
+ * this login and command, or one that wants a password: `-n` never prompts),
+ * it says so and where the rules are documented.
+ */
+export function describeRemoteFailure(r: RemoteResult, user: string): string {
+  const sudoLines = r.command.startsWith("sudo -n ") ? r.stderr.split("\n").filter((line) => line.startsWith("sudo: ")) : [];
+  if (sudoLines.length > 0) {
+    // Only sudo's own words: the login's other noise (sshd's "Could not chdir to home directory") hides them.
+    return `${r.command} exited ${r.exitCode}: ${sudoLines.join(" | ")} — sudo refused to run it for ${user} without a password: allow exactly this command to ${user} with NOPASSWD in sudoers (docs/scan.md, docs/remediate.md)`;
+  }
+  const said = (r.stderr || r.stdout).trim().split("\n").slice(-3).join(" | ");
+  return `${r.command} exited ${r.exitCode}${said ? `: ${said}` : ""}`;
+}
+
 /** Quotes one argument for a POSIX shell (the remote login shell parses the command line). */
 export function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;

@@ -1,11 +1,15 @@
 import type { Batch, Hello } from "../../shared/gen/spamtrace/v1/ingest_pb.js";
 import { toClickHouseDateTime } from "./clickhouse/datetime.js";
-import { bindSql, tableName } from "./clickhouse/sql-literal.js";
+import { tableName } from "./clickhouse/sql-literal.js";
+import { inList } from "./clickhouse/sql.js";
 import type { ClickHouseStore } from "./clickhouse/store.js";
+import { GroupedLookup } from "./grouped-lookup.js";
 import type { InsertBatcher } from "./insert-batcher.js";
 import { hostRow } from "./rows/host-row.js";
-import { authWindowRows, logStatRows, mailWindowRows, queueRows } from "./rows/mta-rows.js";
+import { authWindowRows, logStatRows, mailWindowRows, queueRows, scriptSubmissionRows } from "./rows/mta-rows.js";
+import { relayPolicyRows } from "./rows/relay-policy-rows.js";
 import { socketRows } from "./rows/socket-rows.js";
+import { messageDeliveryRows, messageRows } from "./rows/message-rows.js";
 import type { Row } from "./clickhouse/store.js";
 
 /** Data tables a batch fills, in insert order, with their row builders. */
@@ -15,6 +19,10 @@ const BATCH_TABLES: readonly (readonly [string, (batch: Batch) => Row[]])[] = [
   ["mail_windows", mailWindowRows],
   ["auth_windows", authWindowRows],
   ["log_read_stats", logStatRows],
+  ["relay_policies", relayPolicyRows],
+  ["script_submissions", scriptSubmissionRows],
+  ["messages", messageRows],
+  ["message_deliveries", messageDeliveryRows],
 ];
 
 /** Per-connection dedup state of one (host_id, stream_epoch). */
@@ -46,24 +54,58 @@ export interface StoreOutcome {
  * Batches of one stream are written one at a time, in sequence order.
  */
 export class BatchWriter {
+  /** Highest stored sequence number per (host, epoch), asked by many Hellos at once. */
+  private readonly storedThrough: GroupedLookup<StreamKey, bigint>;
+  /** The data tables holding rows of a (host, epoch, seq), asked by many streams' first batches at once. */
+  private readonly present: GroupedLookup<BatchKey, ReadonlySet<string>>;
+
   constructor(
     private readonly store: ClickHouseStore,
     /** Name of this collector instance, stored with every row it writes. */
     private readonly collectorId: string,
     /** Merges rows of concurrent streams into large inserts. */
     private readonly batcher: InsertBatcher,
-  ) {}
+  ) {
+    this.storedThrough = new GroupedLookup<StreamKey, bigint>(
+      async (keys) => {
+        const rows = await this.store.query<{ h: string; e: string; seq: string }>(
+          `SELECT host_id AS h, toString(stream_epoch) AS e, toString(max(batch_seq)) AS seq FROM ${tableName(this.store.database, "ingest_batches")}
+WHERE host_id IN ${inList([...new Set(keys.map((k) => k.hostId))])} GROUP BY host_id, stream_epoch`,
+        );
+        return new Map(rows.map((r) => [streamId({ hostId: r.h, epoch: BigInt(r.e) }), BigInt(r.seq)]));
+      },
+      streamId,
+      { maxKeys: LOOKUP_MAX_KEYS, absent: 0n },
+    );
+    // One statement over every data table (UNION ALL): one lookup per re-sent batch instead of one per table.
+    // It is not cheaper for the server (each part reads a granule either way); what removed the cost is that
+    // batches sent for the first time are not checked at all (Batch.first_send; bench/fleet/README.md).
+    this.present = new GroupedLookup<BatchKey, ReadonlySet<string>>(
+      async (keys) => {
+        const where = `host_id IN ${inList([...new Set(keys.map((k) => k.hostId))])} AND batch_seq IN ${inList([...new Set(keys.map((k) => Number(k.seq)))])}`;
+        const rows = await this.store.query<{ t: string; h: string; e: string; s: string }>(
+          BATCH_TABLES.map(
+            ([table]) =>
+              `SELECT DISTINCT '${table}' AS t, host_id AS h, toString(stream_epoch) AS e, toString(batch_seq) AS s FROM ${tableName(this.store.database, table)} WHERE ${where}`,
+          ).join("\nUNION ALL\n"),
+        );
+        const found = new Map<string, Set<string>>();
+        for (const r of rows) {
+          const id = batchId({ hostId: r.h, epoch: BigInt(r.e), seq: BigInt(r.s) });
+          found.set(id, (found.get(id) ?? new Set<string>()).add(r.t));
+        }
+        return found;
+      },
+      batchId,
+      { maxKeys: LOOKUP_MAX_KEYS, absent: new Set<string>() },
+    );
+  }
 
   /** Records the host and opens a cursor for its stream, reading what is already stored. */
   async openStream(hello: Hello, certName: string): Promise<StreamCursor> {
-    await this.store.insert("hosts", [hostRow(hello, certName, this.collectorId, Date.now())]);
-    const rows = await this.store.query<{ seq: string }>(
-      bindSql(`SELECT max(batch_seq) AS seq FROM ${tableName(this.store.database, "ingest_batches")} WHERE host_id = {h} AND stream_epoch = {e}`, {
-        h: hello.hostId,
-        e: hello.streamEpoch,
-      }),
-    );
-    return { hostId: hello.hostId, epoch: hello.streamEpoch, storedThrough: BigInt(rows[0]?.seq ?? 0), verifying: true };
+    const key = { hostId: hello.hostId, epoch: hello.streamEpoch };
+    const [storedThrough] = await Promise.all([this.storedThrough.get(key), this.batcher.write("hosts", [hostRow(hello, certName, this.collectorId, Date.now())])]);
+    return { hostId: hello.hostId, epoch: hello.streamEpoch, storedThrough, verifying: true };
   }
 
   /** Stores one batch unless it was stored before. */
@@ -73,10 +115,12 @@ export class BatchWriter {
     const rows: Record<string, number> = {};
     let skipped = false;
     const writes: Promise<void>[] = [];
+    // Each table's INSERT is atomic, so a table holding rows of this batch holds all of them.
+    // A batch the probe never wrote before cannot have been stored in part: no lookup (see Batch.first_send).
+    const present = cursor.verifying && !batch.firstSend ? await this.present.get({ hostId: batch.hostId, epoch: batch.streamEpoch, seq: batch.seq }) : new Set<string>();
     for (const [table, tableRows] of built) {
       if (tableRows.length === 0) continue;
-      // Each table's INSERT is atomic, so a table holding rows of this batch holds all of them.
-      if (cursor.verifying && (await this.hasRows(table, batch))) {
+      if (present.has(table)) {
         skipped = true;
         continue;
       }
@@ -105,15 +149,24 @@ export class BatchWriter {
     cursor.storedThrough = batch.seq;
     return { duplicate: skipped && Object.keys(rows).length === 0, rows };
   }
+}
 
-  private async hasRows(table: string, batch: Batch): Promise<boolean> {
-    const rows = await this.store.query<{ n: string }>(
-      bindSql(`SELECT count() AS n FROM ${tableName(this.store.database, table)} WHERE host_id = {h} AND stream_epoch = {e} AND batch_seq = {s}`, {
-        h: batch.hostId,
-        e: batch.streamEpoch,
-        s: batch.seq,
-      }),
-    );
-    return Number(rows[0]?.n ?? 0) > 0;
-  }
+/** Most streams one grouped lookup query asks about (keeps the IN lists and the SQL text bounded). */
+const LOOKUP_MAX_KEYS = 500;
+
+interface StreamKey {
+  hostId: string;
+  epoch: bigint;
+}
+
+interface BatchKey extends StreamKey {
+  seq: bigint;
+}
+
+function streamId(k: StreamKey): string {
+  return `${k.hostId}\u0000${k.epoch}`;
+}
+
+function batchId(k: BatchKey): string {
+  return `${streamId(k)}\u0000${k.seq}`;
 }

@@ -46,4 +46,22 @@ describe("InsertBatcher", () => {
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "fulfilled"]);
     expect((results[0] as PromiseRejectedResult).reason).toEqual(new Error("insert into a failed"));
   });
+
+  it("starts INSERTs into one table at least minIntervalMs apart, merging what arrives meanwhile", async () => {
+    const store = recordingStore();
+    const starts: number[] = [];
+    const insert = store.insert;
+    store.insert = async (table, rows) => {
+      starts.push(Date.now());
+      await insert(table, rows);
+    };
+    const batcher = new InsertBatcher(store, { maxRows: 1000, minIntervalMs: 150 });
+    await batcher.write("a", [{ x: 1 }]);
+    const later = [batcher.write("a", [{ x: 2 }])];
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    later.push(batcher.write("a", [{ x: 3 }]), batcher.write("b", [{ y: 1 }]));
+    await Promise.all(later);
+    expect(store.inserts.map((i) => [i.table, i.rows.length])).toEqual([["a", 1], ["b", 1], ["a", 2]]);
+    expect(starts[2]! - starts[0]!).toBeGreaterThanOrEqual(145);
+  });
 });

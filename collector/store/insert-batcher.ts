@@ -4,6 +4,13 @@ import type { ClickHouseStore, Row } from "./clickhouse/store.js";
 export interface InsertBatcherOptions {
   /** Most rows in one INSERT. */
   maxRows: number;
+  /**
+   * Least time between the starts of two INSERTs into one table, ms (default
+   * 0). Rows arriving meanwhile wait and join the next INSERT: at thousands of
+   * probes this bounds the INSERTs (and MergeTree parts) to a few per second
+   * per table, whatever the number of streams.
+   */
+  minIntervalMs?: number;
 }
 
 interface Waiter {
@@ -15,6 +22,10 @@ interface Waiter {
 interface TableQueue {
   waiting: Waiter[];
   inFlight: boolean;
+  /** When the last INSERT started (ms). */
+  lastStart: number;
+  /** A delayed start is scheduled. */
+  timer: boolean;
 }
 
 /**
@@ -39,15 +50,25 @@ export class InsertBatcher {
     if (rows.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       let queue = this.tables.get(table);
-      if (!queue) this.tables.set(table, (queue = { waiting: [], inFlight: false }));
+      if (!queue) this.tables.set(table, (queue = { waiting: [], inFlight: false, lastStart: 0, timer: false }));
       queue.waiting.push({ rows, resolve, reject });
       // Writes issued in the same tick join the first INSERT.
-      if (!queue.inFlight) setImmediate(() => this.next(table, queue));
+      if (!queue.inFlight && !queue.timer && queue.waiting.length === 1) setImmediate(() => this.next(table, queue));
     });
   }
 
   private next(table: string, queue: TableQueue): void {
-    if (queue.inFlight || queue.waiting.length === 0) return;
+    if (queue.inFlight || queue.timer || queue.waiting.length === 0) return;
+    const wait = queue.lastStart + (this.opts.minIntervalMs ?? 0) - Date.now();
+    if (wait > 0) {
+      queue.timer = true;
+      setTimeout(() => {
+        queue.timer = false;
+        this.next(table, queue);
+      }, wait);
+      return;
+    }
+    queue.lastStart = Date.now();
     const taken: Waiter[] = [];
     let count = 0;
     while (queue.waiting.length > 0 && (taken.length === 0 || count + queue.waiting[0]!.rows.length <= this.opts.maxRows)) {

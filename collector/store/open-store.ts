@@ -17,6 +17,8 @@ export interface StoreConfig {
   requestTimeoutMs: number;
   /** Rows older than this many days are dropped. */
   retentionDays: number;
+  /** `messages` rows older than this many days are dropped; default DEFAULT_MESSAGE_RETENTION_DAYS. */
+  messageRetentionDays?: number | undefined;
   /** A ClickHouse cluster: local tables behind Distributed tables (cluster-schema.ts). */
   cluster?: StoreClusterConfig | undefined;
 }
@@ -55,7 +57,8 @@ export async function openStore(config: StoreConfig, env: NodeJS.ProcessEnv = pr
  */
 export async function migrateStore(store: ClickHouseStore, config: StoreConfig, env: NodeJS.ProcessEnv = process.env): Promise<MigrationReport> {
   const cluster = config.cluster;
-  if (cluster === undefined) return migrate(store, { database: config.database, retentionDays: config.retentionDays });
+  const messageRetentionDays = config.messageRetentionDays;
+  if (cluster === undefined) return migrate(store, { database: config.database, retentionDays: config.retentionDays, ...(messageRetentionDays === undefined ? {} : { messageRetentionDays }) });
   const localDatabase = cluster.localDatabase ?? `${config.database}_local`;
   const nodes: ClickHouseStore[] = [];
   try {
@@ -66,7 +69,7 @@ export async function migrateStore(store: ClickHouseStore, config: StoreConfig, 
         }),
       );
     }
-    return await migrateCluster(nodes, { cluster: cluster.name, database: config.database, localDatabase, retentionDays: config.retentionDays, replicated: cluster.replicated });
+    return await migrateCluster(nodes, { cluster: cluster.name, database: config.database, localDatabase, retentionDays: config.retentionDays, ...(messageRetentionDays === undefined ? {} : { messageRetentionDays }), replicated: cluster.replicated });
   } finally {
     await Promise.all(nodes.map((n) => n.close()));
   }

@@ -4,7 +4,8 @@ import type { MailLogHarvest } from "../collect/mail-log/mail-log-collector.js";
 import type { QueueSnapshot } from "../collect/queue/queue-snapshot.js";
 import type { SocketInterval } from "../collect/sockets/accumulate-sockets.js";
 import { buildBatch, toSocketSnapshot } from "./build-batch.js";
-import { toAuthWindow, toLogReadStats, toMailWindow, toQueueSnapshot } from "./build-mta-parts.js";
+import { toAuthWindow, toLogReadStats, toMailWindow, toQueueSnapshot, toScriptSubmission } from "./build-mta-parts.js";
+import { toMessageDelivery, toMessageRecord } from "../../shared/mta/aggregate/message-messages.js";
 
 /** Everything gathered since the previous batch, and the batch's place in the stream. */
 export interface BatchContents {
@@ -20,7 +21,7 @@ export interface BatchContents {
   logs: MailLogHarvest | undefined;
 }
 
-/** The Batch message of one interval: its socket snapshot (when sampled), queue snapshots, mail and auth windows and log counters. */
+/** The Batch message of one interval: its socket snapshot (when sampled), queue snapshots, mail and auth windows, log counters and script submissions. */
 export function assembleBatch(c: BatchContents): Batch {
   const batch = buildBatch({
     hostId: c.hostId,
@@ -34,13 +35,20 @@ export function assembleBatch(c: BatchContents): Batch {
   if (c.logs) {
     batch.mailWindows = c.logs.identities.map(toMailWindow);
     batch.authWindows = c.logs.auth.map(toAuthWindow);
+    batch.messages = c.logs.messages.map(toMessageRecord);
+    batch.messageDeliveries = c.logs.deliveries.map(toMessageDelivery);
     // A file that gave no line and did not rotate has nothing to report.
     batch.logStats = c.logs.stats.filter((s) => s.lines > 0 || s.rotations > 0).map(toLogReadStats);
+    batch.scriptSubmissions = c.logs.scripts.map(toScriptSubmission);
   }
   return batch;
 }
 
-/** True when a batch carries nothing at all. */
+/**
+ * True when a batch carries nothing at all (a relay policy's hash alone is nothing; its full lists are
+ * something: they go at once, so the collector judges the first mail by them, not by delivery lines).
+ */
 export function isEmptyBatch(batch: Batch): boolean {
-  return batch.socketSnapshots.length + batch.queueSnapshots.length + batch.mailWindows.length + batch.authWindows.length + batch.logStats.length === 0;
+  if (batch.relayPolicy?.full === true) return false;
+  return batch.socketSnapshots.length + batch.queueSnapshots.length + batch.mailWindows.length + batch.authWindows.length + batch.logStats.length + batch.scriptSubmissions.length + batch.messages.length + batch.messageDeliveries.length === 0;
 }

@@ -1,30 +1,22 @@
 import { create } from "@bufbuild/protobuf";
-import { KeyCountSchema, LogReadStatsSchema, QueueSnapshotSchema, type LogReadStats, type QueueSnapshot as QueueSnapshotMessage } from "../../shared/gen/spamtrace/v1/ingest_pb.js";
+import {
+  KeyCountSchema,
+  LogReadStatsSchema,
+  QueueSnapshotSchema,
+  ScriptSubmissionSchema,
+  SubmittingProcessSchema,
+  type LogReadStats,
+  type QueueSnapshot as QueueSnapshotMessage,
+  type ScriptSubmission as ScriptSubmissionMessage,
+} from "../../shared/gen/spamtrace/v1/ingest_pb.js";
 import type { LogFileStats } from "../collect/mail-log/mail-log-collector.js";
+import type { ScriptSubmission } from "../collect/scripts/script-submission.js";
 import type { QueueSnapshot } from "../collect/queue/queue-snapshot.js";
 
 // The window messages are built in shared/ (the collector's fleet simulator writes them too).
 export { toAuthWindow, toMailWindow } from "../../shared/mta/aggregate/window-messages.js";
-
-/** A queue snapshot as a QueueSnapshot message. */
-export function toQueueSnapshot(q: QueueSnapshot): QueueSnapshotMessage {
-  const pairs = (list: readonly { key: string; count: number }[]) => list.map((k) => create(KeyCountSchema, k));
-  return create(QueueSnapshotSchema, {
-    observedAtUnixMs: BigInt(q.observedAtUnixMs),
-    mta: q.mta,
-    source: q.source,
-    complete: q.complete,
-    total: q.total,
-    byQueue: pairs(Object.entries(q.byQueue).map(([key, count]) => ({ key, count }))),
-    frozenOrHeld: q.frozenOrHeld,
-    // A garbled listing can yield an absurd age; it must not cost the batch.
-    oldestAgeSeconds: q.oldestAgeSeconds !== null && Number.isFinite(q.oldestAgeSeconds) ? BigInt(Math.round(q.oldestAgeSeconds)) : -1n,
-    nullSender: q.nullSender,
-    recipients: q.recipients,
-    topSenders: pairs(q.topSenders),
-    topRecipientDomains: pairs(q.topRecipientDomains),
-  });
-}
+// The queue snapshot's message too (the scan converts `spamtrace-probe inspect --json` with it).
+export { toQueueSnapshot } from "../../shared/types/mta-message.js";
 
 /** Log counters as a LogReadStats message. */
 export function toLogReadStats(s: LogFileStats): LogReadStats {
@@ -34,5 +26,21 @@ export function toLogReadStats(s: LogFileStats): LogReadStats {
     recognised: BigInt(s.recognised),
     unrecognised: BigInt(s.unrecognised),
     rotations: s.rotations,
+  });
+}
+
+/** A script submission as a ScriptSubmission message (null fields become "" / 0 / absent). */
+export function toScriptSubmission(s: ScriptSubmission): ScriptSubmissionMessage {
+  return create(ScriptSubmissionSchema, {
+    observedAtUnixMs: BigInt(s.tsUnixMs),
+    source: s.source,
+    ...(s.uid === null ? {} : { uid: s.uid }),
+    script: s.script ?? "",
+    line: s.line ?? 0,
+    sender: s.sender ?? "",
+    recipients: s.recipients,
+    messageId: s.messageId ?? "",
+    ancestry: s.chain.map((p) => create(SubmittingProcessSchema, { pid: p.pid, comm: p.comm, argv: p.argv, cwd: p.cwd ?? "", exe: p.exe ?? "" })),
+    raw: s.raw,
   });
 }

@@ -24,8 +24,9 @@ const DEFAULTS: ProbeConfig = {
     reconnectMinMs: 500,
     reconnectMaxMs: 30_000,
   },
-  sockets: { ports: [25, 465, 587], source: "proc", sampleIntervalMs: 500, snapshotIntervalMs: 10_000 },
-  mta: { kind: "auto", binaryPaths: [], commandEnv: {}, windowMs: 60_000, logStartAt: "end", queueIntervalMs: 60_000 },
+  sockets: { ports: [25, 465, 587], source: "proc", sampleIntervalMs: 50, snapshotIntervalMs: 10_000 },
+  mta: { kind: "auto", binaryPaths: [], names: [], commandEnv: {}, windowMs: 60_000, logFlushIntervalMs: 2_000, logStartAt: "end", queueIntervalMs: 60_000, queueCheckIntervalMs: 5_000, relayPolicyIntervalMs: 300_000 },
+  scripts: {},
   spool: { dir: "var/spool", maxBytes: 256 * 1024 * 1024 },
   metrics: { host: "127.0.0.1", port: 7445 },
 };
@@ -73,6 +74,11 @@ describe("loadProbeConfig", () => {
       output: { ...DEFAULTS, spool: { ...DEFAULTS.spool, maxBytes: 1_048_576 }, metrics: { ...DEFAULTS.metrics, port: -1 } },
     },
     { name: "empty file", input: { file: emptyFile }, output: DEFAULTS },
+    {
+      name: "several collectors",
+      input: { overrides: { collector: { address: ["c1.example.net:7443", "c2.example.net:7443"] } } },
+      output: { ...DEFAULTS, collector: { ...DEFAULTS.collector, address: ["c1.example.net:7443", "c2.example.net:7443"] } },
+    },
     {
       name: "file > environment: arrays are replaced, not merged",
       input: { file: yamlFile, env: { SPAMTRACE_PROBE_SOCKETS__PORTS: "[587]", SPAMTRACE_PROBE_SOCKETS__SAMPLE_INTERVAL_MS: "250" } },
@@ -122,6 +128,11 @@ describe("loadProbeConfig", () => {
       name: "collector address without a port",
       input: { overrides: { collector: { address: "collector.example.net" } } },
       error: { message: 'invalid config: collector.address "collector.example.net": must be host:port', key: "collector.address" },
+    },
+    {
+      name: "a collector in the list without a port",
+      input: { overrides: { collector: { address: ["c1.example.net:7443", "c2.example.net"] } } },
+      error: { message: 'invalid config: collector.address.1 "c2.example.net": must be host:port', key: "collector.address.1" },
     },
     {
       name: "host id starting with a dash",

@@ -6,21 +6,28 @@ import { HOST_ID_PATTERN } from "../../shared/types/host-id.js";
 import { DEFAULT_SMTP_PORTS } from "../../shared/types/socket-record.js";
 import { MIN_SPOOL_BYTES } from "../spool/disk-spool.js";
 
-/** Default interval between socket table samples, ms: short SMTP sessions last seconds. */
-export const DEFAULT_SAMPLE_INTERVAL_MS = 500;
+/**
+ * Default interval between checks for new TCP connections, ms: a session of
+ * 100 ms is seen when the socket table is read within it. Each tick reads
+ * /proc/net/snmp (cheap); the table itself only when a connection was opened
+ * (probe/pipeline/sample-sockets.ts).
+ */
+export const DEFAULT_SAMPLE_INTERVAL_MS = 50;
 /** Default interval between socket snapshots sent, ms. */
 export const DEFAULT_SNAPSHOT_INTERVAL_MS = 10_000;
 /** Default spool bound, bytes. */
 export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
 
 /** The probe's configuration schema; every key documented in docs/configuration.md. */
+const hostPort = z.string().regex(/^.+:\d{1,5}$/, "must be host:port");
+
 export const probeConfigSchema = z.strictObject({
   /** Host id reported to the collector; must equal the probe certificate's name. Default: /etc/machine-id. */
   hostId: idString(HOST_ID_PATTERN).optional(),
   collector: z
     .strictObject({
-      /** host:port of the collector's gRPC listener. */
-      address: z.string().regex(/^.+:\d{1,5}$/, "must be host:port").default("127.0.0.1:7443"),
+      /** host:port of the collector's gRPC listener, or a list of collectors sharing one store (a failed stream moves to the next). */
+      address: z.union([hostPort, z.array(hostPort).min(1, "must list at least one host:port")]).default("127.0.0.1:7443"),
       /** Folder with ca.crt and probe-<hostId>.crt/.key as written by `spamtrace certs init`. */
       certsDir: z.string().min(1).default("var/certs"),
       /** CA certificate that signed the collector's certificate (default: certsDir/ca.crt). */
@@ -50,7 +57,7 @@ export const probeConfigSchema = z.strictObject({
       ports: z.array(z.number().int().min(1).max(65535)).min(1).default([...DEFAULT_SMTP_PORTS]),
       /** "proc" reads /proc directly; "lsof" parses `lsof -F` (fallback). */
       source: z.enum(["proc", "lsof"]).default("proc"),
-      /** Interval between samples of the socket table, ms. */
+      /** Interval between checks for new connections, ms; the table is read on a new connection and at least every 2 s (source proc). */
       sampleIntervalMs: z.number().int().min(50).max(60_000).default(DEFAULT_SAMPLE_INTERVAL_MS),
       /** Interval between snapshots sent to the collector, ms. */
       snapshotIntervalMs: z.number().int().min(100).max(3_600_000).default(DEFAULT_SNAPSHOT_INTERVAL_MS),
@@ -64,16 +71,37 @@ export const probeConfigSchema = z.strictObject({
       logPaths: z.array(z.string().min(1)).optional(),
       /** Extra executables that belong to the MTA (e.g. a second Postfix instance's binaries). */
       binaryPaths: z.array(z.string().min(1)).default([]),
+      /** Names the MTA writes into Received: besides the ones the probe reads (myhostname, primary_hostname), e.g. a listener's name. */
+      names: z.array(z.string().min(1).max(253)).max(64).default([]),
       /** Queue (spool) directory instead of the detected one. */
       queuePath: z.string().min(1).optional(),
       /** Environment for the MTA's own commands, e.g. MAIL_CONFIG for a Postfix instance's postqueue. */
       commandEnv: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).default({}),
       /** Aggregation window of log events, ms (the design's one minute by default). */
       windowMs: z.number().int().min(1000).max(3_600_000).default(60_000),
+      /**
+       * Interval between log-only batches, ms: the lines read since the last
+       * batch go to the collector without waiting for the next socket
+       * snapshot (nothing new, nothing sent). 0: logs go with the snapshots only.
+       */
+      logFlushIntervalMs: z.number().int().min(0).max(3_600_000).default(2_000),
       /** Where a log without a saved cursor is read from: "end" (new lines only) or "start". */
       logStartAt: z.enum(["start", "end"]).default("end"),
       /** Interval between queue snapshots, ms; 0 turns them off. */
       queueIntervalMs: z.number().int().min(0).max(86_400_000).default(60_000),
+      /** Interval between cheap counts of the queue directory, ms; a count that moved (10 %, or any change of a small queue) takes the listing at once. 0 turns them off. */
+      queueCheckIntervalMs: z.number().int().min(0).max(3_600_000).default(5_000),
+      /** Interval between re-reads of the MTA's relay policy (served domains, permitted networks), ms; 0 reads it only at start. */
+      relayPolicyIntervalMs: z.number().int().min(0).max(86_400_000).default(300_000),
+    })
+    .prefault({}),
+  /** Where local submissions are named by script when the MTA logs none (Postfix); see docs/configuration.md. */
+  scripts: z
+    .strictObject({
+      /** Postfix maildrop directory to watch; default <queue directory>/maildrop on Postfix; "" turns the watch off. */
+      maildropDir: z.string().optional(),
+      /** PHP mail.log files to follow instead of those set in php.ini, PHP-FPM pools and `php -i`; [] turns them off. */
+      phpMailLogs: z.array(z.string().regex(/^\//, "must be an absolute path")).optional(),
     })
     .prefault({}),
   spool: z

@@ -19,6 +19,27 @@ export class ProbeMetrics {
   /** 1 while connected to the collector. */
   readonly connected = new Gauge({ name: "spamtrace_probe_connected", help: "1 while a collector stream is open", registers: [this.registry] });
 
+  private readAttribution: (() => { byMaildrop: number; byPhpLog: number; unmatched: number } | undefined) | undefined;
+  /** Local submissions (Postfix pickup) by what named their script; read at scrape time from the mail log collector. */
+  readonly localSubmissions = new Gauge({
+    name: "spamtrace_probe_local_submissions",
+    help: "Local submissions since start, by what named their script: maildrop, php_mail_log, none (counts only rise)",
+    labelNames: ["named_by"] as const,
+    registers: [this.registry],
+    collect: () => {
+      const s = this.readAttribution?.();
+      if (s === undefined) return;
+      this.localSubmissions.set({ named_by: "maildrop" }, s.byMaildrop);
+      this.localSubmissions.set({ named_by: "php_mail_log" }, s.byPhpLog);
+      this.localSubmissions.set({ named_by: "none" }, s.unmatched);
+    },
+  });
+
+  /** Points localSubmissions at the attribution counters of the running collector. */
+  watchAttribution(read: () => { byMaildrop: number; byPhpLog: number; unmatched: number } | undefined): void {
+    this.readAttribution = read;
+  }
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "spamtrace_probe_" });
   }

@@ -101,6 +101,24 @@ async function restartAndWrite(n: number): Promise<{ recovered: string; spooled:
 }
 
 describe("BatchPipeline", () => {
+  it("sends log lines between snapshots in log-only batches, leaving the socket interval to the snapshot", async () => {
+    const probe = await start();
+    await probe.pipeline.flushLogs();
+    expect(spooled(probe.spool).batches).toBe(0); // nothing new, nothing sent
+    writeLines(5);
+    await probe.pipeline.flushLogs();
+    const [only] = probe.spool.pending();
+    const batch = fromBinary(BatchSchema, only!.bytes);
+    expect(batch.socketSnapshots).toEqual([]);
+    expect(batch.mailWindows.filter((w) => w.identityKind === "client_ip").map((w) => w.rejected)).toEqual([5]);
+    expect(probe.events).toEqual(["commit with 1 spooled", "send"]);
+    await probe.tick();
+    const batches = [...probe.spool.pending()].map((p) => fromBinary(BatchSchema, p.bytes));
+    expect(batches.map((b) => b.socketSnapshots.length)).toEqual([0, 1]);
+    expect(spooled(probe.spool)).toEqual({ batches: 2, lines: 5, rejected: 5 });
+    await probe.close();
+  });
+
   it("spools a batch, then commits its cursors, then tells the sender", async () => {
     const probe = await start();
     writeLines(30);

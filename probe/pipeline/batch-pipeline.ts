@@ -8,6 +8,7 @@ import type { QueueSnapshot } from "../collect/queue/queue-snapshot.js";
 import type { SocketAccumulator } from "../collect/sockets/accumulate-sockets.js";
 import type { ProbeMetrics } from "../metrics/probe-metrics.js";
 import type { DiskSpool } from "../spool/disk-spool.js";
+import type { RelayPolicyTracker } from "./relay-policy-tracker.js";
 import { clearCursorIntent, writeCursorIntent } from "./cursor-intent.js";
 
 /** What a BatchPipeline reads from and writes to. */
@@ -28,6 +29,8 @@ export interface BatchPipelineOptions {
   metrics: ProbeMetrics;
   logger: Logger;
   now?: () => number;
+  /** The MTA's relay policy: its hash in every batch, the whole of it once per change. */
+  relayPolicy?: Pick<RelayPolicyTracker, "take" | "retakeFull">;
 }
 
 /** One interval's gatherings. */
@@ -62,17 +65,28 @@ export class BatchPipeline {
    */
   flush(): Promise<void> {
     if (this.flushing !== null) return Promise.resolve();
-    return this.serially(false);
+    return this.serially(false, true);
+  }
+
+  /**
+   * Makes a batch of what the logs (and the queue sampler) gathered, without
+   * a socket snapshot, so log events reach the collector seconds after their
+   * line rather than at the next snapshot; nothing new, no batch. Skipped
+   * while a flush runs.
+   */
+  flushLogs(): Promise<void> {
+    if (this.flushing !== null) return Promise.resolve();
+    return this.serially(false, false);
   }
 
   /** The last flush at stop: waits for a running one, then sends what is left even without a socket sample. */
   async flushFinal(): Promise<void> {
     while (this.flushing !== null) await this.flushing;
-    await this.serially(true);
+    await this.serially(true, true);
   }
 
-  private serially(final: boolean): Promise<void> {
-    const run = this.run(final)
+  private serially(final: boolean, withSockets: boolean): Promise<void> {
+    const run = this.run(final, withSockets)
       .catch((error: unknown) => {
         // Nothing of this batch was spooled, so none of its cursors was committed.
         this.opts.logger.error({ err: (error as Error).message }, "building a batch failed");
@@ -84,14 +98,17 @@ export class BatchPipeline {
     return run;
   }
 
-  private async run(final: boolean): Promise<void> {
+  private async run(final: boolean, withSockets: boolean): Promise<void> {
     // A loaded host can make one sample outlast a snapshot interval: an empty
     // snapshot would claim no sockets, so the interval is extended instead.
-    if (this.opts.sockets.sampleCount === 0 && !final) return;
+    if (withSockets && this.opts.sockets.sampleCount === 0 && !final) return;
     const collected = await this.collect();
-    const batch = this.assemble(collected);
-    if (final && isEmptyBatch(batch)) return;
-    if (!this.spoolBatch(batch, collected.logs)) return;
+    const batch = this.assemble(collected, withSockets);
+    if ((final || !withSockets) && isEmptyBatch(batch)) return;
+    if (!this.spoolBatch(batch, collected.logs)) {
+      if (batch.relayPolicy?.full === true) this.opts.relayPolicy?.retakeFull();
+      return;
+    }
     await this.commitCursors(collected.logs);
     this.opts.send();
   }
@@ -108,20 +125,22 @@ export class BatchPipeline {
     return { nowMs, logs };
   }
 
-  /** Stage 2: the interval's Batch, numbered after the spool's last one. */
-  private assemble(collected: Collected): Batch {
+  /** Stage 2: the interval's Batch, numbered after the spool's last one (the socket interval stays open for a logs-only batch). */
+  private assemble(collected: Collected, withSockets: boolean): Batch {
     const spool = this.opts.spool;
-    return assembleBatch({
+    const batch = assembleBatch({
       hostId: this.opts.hostId,
       epoch: spool.epoch,
       seq: spool.nextSeq(),
       nowMs: collected.nowMs,
       evictedTotal: spool.evictedTotal,
-      sockets: this.opts.sockets.drain(collected.nowMs),
+      sockets: withSockets ? this.opts.sockets.drain(collected.nowMs) : { startedAtMs: collected.nowMs, endedAtMs: collected.nowMs, samples: 0, sockets: [] },
       socketSource: this.opts.socketSource,
       queue: this.opts.takeQueueSnapshots(),
       logs: collected.logs,
     });
+    batch.relayPolicy = this.opts.relayPolicy?.take();
+    return batch;
   }
 
   /** Stage 3: the cursor intent, then the batch, both durable. False when the spool refused it (the batch is lost, and said so). */

@@ -17,8 +17,12 @@ export interface ClientTls {
 
 /** How the sender reaches the collector. */
 export interface GrpcSenderOptions {
-  /** host:port of the collector. */
-  address: string;
+  /**
+   * host:port of each collector, tried in turn: a failed stream moves to the
+   * next one. A name resolving to several addresses is tried address by
+   * address by grpc-js itself.
+   */
+  addresses: readonly string[];
   tls: ClientTls | "insecure";
   spool: DiskSpool;
   /** Builds the Hello for a new stream. */
@@ -32,6 +36,8 @@ export interface GrpcSenderOptions {
   reconnectMinMs: number;
   /** Longest reconnect delay, ms. */
   reconnectMaxMs: number;
+  /** Index in `addresses` of the first collector to try; default random, which spreads a fleet over the list. */
+  firstAddress?: number;
   /** Called with (seq) after each acknowledgement; for tests and metrics. */
   onAck?: (seq: bigint) => void;
 }
@@ -40,31 +46,54 @@ const IngestClient = makeGenericClientConstructor(ingestServiceDefinition, "Inge
 
 /**
  * Streams spooled batches to the collector and deletes them from the spool
- * once acknowledged. Reconnects forever with backoff; after a reconnect it
+ * once acknowledged. Reconnects forever with backoff, moving to the next
+ * collector of the list after each failed stream; after a reconnect it
  * re-sends everything not acknowledged, and the collector's Welcome tells it
- * what was already stored.
+ * what was already stored (collectors sharing a store answer alike).
  */
 export class GrpcSender {
-  private readonly client: Client;
+  private readonly clients = new Map<string, Client>();
+  /** Index in `addresses` of the collector to use next. */
+  private next: number;
   private stopped = false;
   private current: ClientDuplexStream<StreamRequest, StreamResponse> | undefined;
   private pump: (() => void) | undefined;
   private wakeSleep: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
+  /**
+   * Highest sequence number that may have been written to a stream: what the
+   * spool held when the sender was made (an earlier run may have sent it),
+   * then every batch written. A batch above it goes out with first_send.
+   */
+  private mayHaveSentThrough: bigint;
   /** True while a stream is open and welcomed. */
   connected = false;
 
   constructor(private readonly opts: GrpcSenderOptions) {
-    const channelCredentials: ChannelCredentials =
-      opts.tls === "insecure" ? credentials.createInsecure() : credentials.createSsl(opts.tls.ca, opts.tls.key, opts.tls.cert);
-    this.client = new IngestClient(opts.address, channelCredentials, {
-      "grpc.keepalive_time_ms": opts.keepaliveMs,
-      "grpc.keepalive_timeout_ms": opts.keepaliveMs,
-      "grpc.keepalive_permit_without_calls": 1,
-      "grpc.initial_reconnect_backoff_ms": opts.reconnectMinMs,
-      "grpc.max_reconnect_backoff_ms": opts.reconnectMaxMs,
-      ...(opts.tls !== "insecure" && opts.tls.serverName ? { "grpc.ssl_target_name_override": opts.tls.serverName } : {}),
-    });
+    if (opts.addresses.length === 0) throw new Error("GrpcSender needs at least one collector address");
+    this.next = opts.firstAddress ?? Math.floor(Math.random() * opts.addresses.length);
+    this.mayHaveSentThrough = opts.spool.nextSeq() - 1n;
+  }
+
+  private client(address: string): Client {
+    let client = this.clients.get(address);
+    if (!client) {
+      const opts = this.opts;
+      const channelCredentials: ChannelCredentials =
+        opts.tls === "insecure" ? credentials.createInsecure() : credentials.createSsl(opts.tls.ca, opts.tls.key, opts.tls.cert);
+      client = new IngestClient(address, channelCredentials, {
+        "grpc.keepalive_time_ms": opts.keepaliveMs,
+        "grpc.keepalive_timeout_ms": opts.keepaliveMs,
+        "grpc.keepalive_permit_without_calls": 1,
+        "grpc.initial_reconnect_backoff_ms": opts.reconnectMinMs,
+        "grpc.max_reconnect_backoff_ms": opts.reconnectMaxMs,
+        // A DNS name with several collectors: each probe starts at a random one.
+        "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ pick_first: { shuffleAddressList: true } }] }),
+        ...(opts.tls !== "insecure" && opts.tls.serverName ? { "grpc.ssl_target_name_override": opts.tls.serverName } : {}),
+      });
+      this.clients.set(address, client);
+    }
+    return client;
   }
 
   /** Starts the connect/send loop. */
@@ -83,23 +112,27 @@ export class GrpcSender {
     this.current?.cancel();
     this.wakeSleep?.();
     await this.loopDone;
-    this.client.close();
+    for (const client of this.clients.values()) client.close();
   }
 
   private async loop(): Promise<void> {
     let attempt = 0;
     while (!this.stopped) {
       let welcomed = false;
+      const address = this.opts.addresses[this.next % this.opts.addresses.length]!;
       try {
-        await this.session(() => {
+        await this.session(address, () => {
           welcomed = true;
         });
       } catch (error) {
-        if (!this.stopped) this.opts.logger.warn({ err: (error as Error).message, address: this.opts.address }, "collector stream failed");
+        if (!this.stopped) this.opts.logger.warn({ err: (error as Error).message, address }, "collector stream failed");
       }
       this.connected = false;
       if (this.stopped) break;
-      attempt = welcomed ? 0 : attempt + 1;
+      // The next stream goes to the next collector; a single one is simply retried.
+      this.next = (this.next + 1) % this.opts.addresses.length;
+      // After a welcomed stream, 1 rather than 0: the whole fleet of a failed collector spreads over [min, 2 min].
+      attempt = welcomed ? 1 : attempt + 1;
       const delay = backoffDelayMs(attempt, this.opts.reconnectMinMs, this.opts.reconnectMaxMs);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
@@ -111,10 +144,10 @@ export class GrpcSender {
     }
   }
 
-  private session(onWelcome: () => void): Promise<void> {
+  private session(address: string, onWelcome: () => void): Promise<void> {
     const { spool, logger } = this.opts;
     return new Promise<void>((resolve, reject) => {
-      const call = this.client.makeBidiStreamRequest(
+      const call = this.client(address).makeBidiStreamRequest(
         ingestServiceDefinition.stream!.path,
         ingestServiceDefinition.stream!.requestSerialize,
         ingestServiceDefinition.stream!.responseDeserialize,
@@ -128,6 +161,9 @@ export class GrpcSender {
         for (const spooled of spool.pending(sentThrough)) {
           if (inFlight >= this.opts.maxInFlight) break;
           const batch = fromBinary(BatchSchema, spooled.bytes);
+          // Never written before: the collector need not look for a half-stored copy.
+          batch.firstSend = spooled.seq > this.mayHaveSentThrough;
+          if (batch.firstSend) this.mayHaveSentThrough = spooled.seq;
           call.write(create(StreamRequestSchema, { kind: { case: "batch", value: batch } }));
           sentThrough = spooled.seq;
           inFlight++;
@@ -141,7 +177,7 @@ export class GrpcSender {
           onWelcome();
           spool.ackThrough(kind.value.storedThroughSeq);
           sentThrough = kind.value.storedThroughSeq;
-          logger.info({ stored_through: kind.value.storedThroughSeq.toString(), pending: spool.size }, "connected to collector");
+          logger.info({ address, stored_through: kind.value.storedThroughSeq.toString(), pending: spool.size }, "connected to collector");
           this.pump = sendMore;
           sendMore();
         } else if (kind.case === "ack") {

@@ -4,7 +4,7 @@
 // built by the shared log parsers and window aggregator from MTA log lines.
 // Each question has rows that must appear and look-alikes that must not.
 import { EXIM_BINARIES, FleetSimulator } from "../../collector/detect/fleet-simulator.test-support.js";
-import { eximScriptSubmission, postfixAuthFailure, postfixMessage } from "../../collector/detect/mta-log-lines.test-support.js";
+import { eximScriptSubmission, postfixAuthFailure, postfixMessage, resetMessageIds } from "../../collector/detect/mta-log-lines.test-support.js";
 import type { ClickHouseStore } from "../../collector/store/clickhouse/store.js";
 
 export const MINUTE = 60_000;
@@ -13,6 +13,8 @@ export const DAY = 86_400_000;
 /** The client address of the "which hosts did it log into" question, and the account of "a user's week". */
 export const STOLEN_FROM_IP = "203.0.113.7";
 export const WEEK_USER = "alice@example.com";
+/** Queue id of alice's first message on web1 (its Message-ID is `4f00c0ffee@sim.test`): the one a complaint names. */
+export const COMPLAINT_QUEUE_ID = "4F00C0FFEE";
 
 /** Messages alice sent on each of the six days before today (index 1..6), for the week question. */
 export const ALICE_HISTORY: Record<number, number> = { 1: 4, 2: 7, 3: 2, 4: 9, 5: 3, 6: 5 };
@@ -27,6 +29,7 @@ function dovecotLogin(atMs: number, user: string, ip: string): string {
  * minutes; "today" activity no earlier than the start of the UTC day).
  */
 export async function writeAnalystFleet(store: ClickHouseStore, now: number): Promise<void> {
+  resetMessageIds(); // the same fleet, id for id, on every store it is written to
   const sim = new FleetSimulator(store, "analyst-fleet");
   await sim.host({ hostId: "web1", ipAddresses: ["198.51.100.10"] });
   await sim.host({ hostId: "web2", ipAddresses: ["198.51.100.11"], mtaKind: "exim", mtaBinaryPaths: EXIM_BINARIES });
@@ -37,7 +40,7 @@ export async function writeAnalystFleet(store: ClickHouseStore, now: number): Pr
   // Authenticated senders. web1: alice 12 (from the stolen-from address), bob 3, four accounts with 1 each
   // (the fifth-ranked tie is cut by LIMIT 5 BY host), alice again 2 hours ago (outside the last hour).
   const web1: string[] = [];
-  for (let i = 0; i < 12; i++) web1.push(...postfixMessage({ atMs: now - 20 * MINUTE + i * 5_000, clientIp: STOLEN_FROM_IP, saslUser: WEEK_USER, from: "ceo@bank.example", to: [`u${i}@victim${i % 4}.example`], outcome: "remote-deferred" }));
+  for (let i = 0; i < 12; i++) web1.push(...postfixMessage({ atMs: now - 20 * MINUTE + i * 5_000, clientIp: STOLEN_FROM_IP, saslUser: WEEK_USER, from: "ceo@bank.example", to: [`u${i}@victim${i % 4}.example`], outcome: "remote-deferred", ...(i === 0 ? { queueId: COMPLAINT_QUEUE_ID } : {}) }));
   for (let i = 0; i < 3; i++) web1.push(...postfixMessage({ atMs: now - 30 * MINUTE + i * 5_000, clientIp: "198.51.100.77", saslUser: "bob@example.com", from: "bob@example.com", to: ["c@customer.example"], outcome: "remote-sent" }));
   for (const user of ["dave@example.com", "erin@example.com", "frank@example.com", "grace@example.com"]) {
     web1.push(...postfixMessage({ atMs: now - 40 * MINUTE, clientIp: "198.51.100.78", saslUser: user, from: user, to: ["c@customer.example"], outcome: "remote-sent" }));

@@ -27,7 +27,10 @@ export const TEST_DEBIAN_PACKAGES: readonly NeededPackage[] = [
   { name: "swaks", marker: "/usr/bin/swaks" },
   { name: "openssh-server", marker: "/usr/sbin/sshd" },
   { name: "ansible", marker: "/usr/bin/ansible-playbook" },
+  { name: "sudo", marker: "/usr/bin/sudo" }, // `sudo -n` of spamtrace scan / remediate with a login other than root
   { name: "acl", marker: "/usr/bin/setfacl" }, // the probe role's ACL on RHEL's root-only maillog
+  // php-cli: PHP scripts calling mail() through Postfix (test/scripts-postfix-lab.test.ts); 6 packages, 2.8 MB, about 60 s to install.
+  { name: "php-cli", marker: "/usr/bin/php" },
   // ZooKeeper 3.8 for the replicated ClickHouse cluster test (test/setup/zookeeper.ts runs its jar; the marker is that package's file).
   { name: "libzookeeper-java", marker: "/usr/share/java/zookeeper.jar" },
   // Builtins Debian 12's Node 18 loads from /usr/share/nodejs (test/setup/node18.ts).

@@ -16,7 +16,7 @@ export interface DeliveryLedger {
   duplicates: number;
   /** Batches neither stored, nor in the spool, nor reported evicted: silently lost. */
   lost: number;
-  /** Stored batches with no socket row (each scenario keeps a listener open, so this must be 0). */
+  /** Stored batches with no socket row and no relay policy (each scenario keeps a listener open, so this must be 0). */
   empty: number;
 }
 
@@ -44,6 +44,9 @@ export async function spoolLedger(source: LedgerSource, hostId: string): Promise
   const rows = await source.sql<{ seq: number; n: number }>(
     `SELECT batch_seq AS seq, count() AS n FROM ${source.database}.socket_snapshots WHERE ${where} GROUP BY batch_seq`,
   );
+  // A batch whose only content is the MTA's relay policy (sent at once, before any mail) is not empty.
+  const policies = await source.sql<{ seq: number }>(`SELECT DISTINCT batch_seq AS seq FROM ${source.database}.relay_policies WHERE ${where}`);
+  const policySeqs = new Set(policies.map((p) => Number(p.seq)));
   const rowsBySeq = new Map(rows.map((r) => [Number(r.seq), Number(r.n)]));
   const storedSeqs = new Set(batches.map((b) => Number(b.seq)));
   const sent = Number(state.lastSeq);
@@ -57,7 +60,7 @@ export async function spoolLedger(source: LedgerSource, hostId: string): Promise
     evictedReported,
     duplicates: batches.filter((b) => (rowsBySeq.get(Number(b.seq)) ?? 0) > Number(b.socket_rows)).length,
     lost: Math.max(0, missing - evictedReported),
-    empty: batches.filter((b) => Number(b.socket_rows) === 0).length,
+    empty: batches.filter((b) => Number(b.socket_rows) === 0 && !policySeqs.has(Number(b.seq))).length,
   };
 }
 

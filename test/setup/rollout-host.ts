@@ -1,7 +1,7 @@
 // What the Ansible rollout test checks on the host it installs to: the roles'
-// install paths under a test root, users, files, and log lines to count.
+// install paths under a test root, users, files, and log lines to count, and the installed collector's /api/sql.
 import { execFile } from "node:child_process";
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 
@@ -59,4 +59,16 @@ export function collectorInstallPaths(root: string) {
     state: join(root, "var/lib/spamtrace-collector"),
     cache: join(root, "var/cache/spamtrace-collector"),
   };
+}
+
+/** Runs a read-only query through an installed collector's admin endpoint (/api/sql, bearer token from its file). */
+export async function adminSql<T>(adminPort: number, tokenFile: string, query: string): Promise<T[]> {
+  const token = (await readFile(tokenFile, "utf8")).trim();
+  const response = await fetch(`http://127.0.0.1:${adminPort}/api/sql`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ query }),
+  });
+  if (!response.ok) throw new Error(`/api/sql ${response.status}: ${await response.text()}`);
+  return ((await response.json()) as { rows: T[] }).rows;
 }

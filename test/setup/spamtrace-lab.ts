@@ -7,6 +7,7 @@ import { runSql } from "../../collector/query/run-sql.js";
 import type { Row } from "../../collector/store/clickhouse/store.js";
 import { startCli, type CliProcess } from "./cli-process.js";
 import type { ClickHouseServer } from "./clickhouse-server.js";
+import { registerDiagnostic, tail } from "./failure-diagnostics.js";
 import { freePort } from "./free-port.js";
 
 /** Options for a lab: where the collector stores, and which probes exist. */
@@ -89,6 +90,7 @@ export async function makeLab(opts: LabOptions): Promise<Lab> {
   }
   const collectorConfig = loadCollectorConfig(collectorConfigFile, undefined, {});
   const started: CliProcess[] = [];
+  const unregister: (() => void)[] = [];
   return {
     dir,
     certsDir,
@@ -101,17 +103,21 @@ export async function makeLab(opts: LabOptions): Promise<Lab> {
     startCollector: async () => {
       const collector = startCli("spamtrace", ["serve", "--config", collectorConfigFile], { cwd: dir });
       started.push(collector);
+      unregister.push(registerDiagnostic(`collector (${database})`, () => tail(collector.output())));
       await collector.waitForOutput(/collector listening/, 60_000);
       return collector;
     },
     startProbe: async (hostId) => {
       const probe = startCli("spamtrace-probe", ["run", "--config", join(dir, `probe-${hostId}.json`)], { cwd: dir });
       started.push(probe);
-      await probe.waitForOutput(/probe started/, 30_000);
+      unregister.push(registerDiagnostic(`probe ${hostId}`, () => tail(probe.output())));
+      // MTA detection runs postconf and friends: tens of seconds on a loaded machine (load 25 on 2 cores seen).
+      await probe.waitForOutput(/probe started/, 90_000);
       return probe;
     },
     sql: (query) => runSql(collectorConfig, query) as Promise<never>,
     close: async () => {
+      for (const off of unregister) off();
       await Promise.all(started.map((p) => p.kill("SIGKILL")));
       await rm(dir, { recursive: true, force: true });
     },

@@ -32,6 +32,8 @@ export interface TestSshd {
 export interface TestSshdOptions {
   /** Account to log in as (default root: PermitRootLogin prohibit-password allows key login). */
   user?: string;
+  /** Other accounts the same client key may log in as (e.g. a sudo login beside root). */
+  moreUsers?: readonly string[];
   /**
    * Parent of the sshd's folder. Not /tmp: with StrictModes sshd refuses an
    * AuthorizedKeysFile whose path crosses a world-writable directory.
@@ -50,15 +52,18 @@ export async function startTestSshd(opts: TestSshdOptions = {}): Promise<TestSsh
   const parent = opts.parentDir ?? "/run";
   const dir = await mkdtemp(join(parent, "spamtrace-sshd-"));
   try {
-    return await startInDir(dir, user);
+    return await startInDir(dir, user, opts.moreUsers ?? []);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
 }
 
-async function startInDir(dir: string, user: string): Promise<TestSshd> {
-  await chmod(dir, 0o700);
+async function startInDir(dir: string, user: string, moreUsers: readonly string[]): Promise<TestSshd> {
+  const users = [user, ...moreUsers];
+  // sshd reads authorized_keys as the logging-in account: a non-root one needs to reach it (StrictModes: root-owned, not writable by others).
+  const readable = users.some((u) => u !== "root");
+  await chmod(dir, readable ? 0o755 : 0o700);
   // sshd's privilege separation directory; Debian creates it from its own unit, which is not run here.
   await mkdir("/run/sshd", { recursive: true, mode: 0o755 });
   const hostKey = join(dir, "ssh_host_ed25519_key");
@@ -66,7 +71,7 @@ async function startInDir(dir: string, user: string): Promise<TestSshd> {
   await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "spamtrace-test-host", "-f", hostKey]);
   await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "spamtrace-test-client", "-f", clientKeyFile]);
   const authorizedKeys = join(dir, "authorized_keys");
-  await writeFile(authorizedKeys, await readFile(`${clientKeyFile}.pub`), { mode: 0o600 });
+  await writeFile(authorizedKeys, await readFile(`${clientKeyFile}.pub`), { mode: readable ? 0o644 : 0o600 });
 
   const port = await freePort();
   const configFile = join(dir, "sshd_config");
@@ -78,7 +83,7 @@ async function startInDir(dir: string, user: string): Promise<TestSshd> {
       `HostKey ${hostKey}`,
       `PidFile ${join(dir, "sshd.pid")}`,
       `AuthorizedKeysFile ${authorizedKeys}`,
-      `AllowUsers ${user}`,
+      `AllowUsers ${users.join(" ")}`,
       "PubkeyAuthentication yes",
       "PasswordAuthentication no",
       "KbdInteractiveAuthentication no",
@@ -92,7 +97,7 @@ async function startInDir(dir: string, user: string): Promise<TestSshd> {
       "",
     ].join("\n"),
   );
-  await ensureKeyLoginAllowed(user);
+  for (const u of users) await ensureKeyLoginAllowed(u);
 
   const hostPub = (await readFile(`${hostKey}.pub`, "utf8")).trim().split(/\s+/).slice(0, 2).join(" ");
   const knownHostsFile = join(dir, "known_hosts");

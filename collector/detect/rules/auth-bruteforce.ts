@@ -14,6 +14,14 @@ export const authBruteforceConfigSchema = ruleConfigSchema({
   lookbackMinutes: minutes(15),
   /** Failures from one IP on one host that fire. */
   minFailures: count(20),
+  /**
+   * Distinct user names that failed from one IP on one host, none of which
+   * then logged in from it, that fire below minFailures: a spray. Dovecot's
+   * per-IP penalty (2, 4, 8, 15 s) holds any guessing to a few attempts a
+   * minute, so a count of failures alone takes minutes; a person mistyping
+   * tries one name, and succeeds.
+   */
+  minUsersTried: count(3),
   /** Failures from one IP summed over the fleet that fire a fleet incident ... */
   fleetMinFailures: count(50),
   /** ... when they hit at least this many hosts. */
@@ -30,6 +38,8 @@ export interface FailureTotals {
   clientIp: string;
   failures: number;
   successes: number;
+  /** Distinct user names that failed and never logged in from this IP in the lookback. */
+  usersFailedOnly: number;
   users: string[];
   hosts: string[];
   services: string[];
@@ -40,7 +50,9 @@ export interface FailureTotals {
 
 /**
  * auth-bruteforce: at least minFailures failed logins from one outside client
- * IP on one host within the lookback (host incident), or fleetMinFailures
+ * IP on one host within the lookback (host incident), or failures as at least
+ * minUsersTried user names none of which then logged in from that IP (a
+ * spray, host incident), or fleetMinFailures
  * summed over at least fleetMinHosts hosts (fleet incident, even when each
  * host alone stays under its threshold). Names the IP, the hosts and the
  * users tried.
@@ -51,17 +63,27 @@ export function authBruteforceDetector(config: Config): Detector {
     rule: "auth-bruteforce",
     async detect(ctx) {
       const fromMs = lookbackStart(ctx, config.lookbackMinutes);
+      // Per (host, IP, user) first, so a user name's failures can be weighed against its successes.
       const select = (groupByHost: boolean, having: string): string => `SELECT ${groupByHost ? "any(host_id)" : "''"} AS scope_host, client_ip,
-  sum(failures) AS failure_count, sum(successes) AS success_count,
+  sum(user_failures) AS failure_count, sum(user_successes) AS success_count,
+  countIf(username != ${sqlLiteral("")} AND user_failures > 0 AND user_successes = 0) AS users_failed_only,
   arraySlice(groupUniqArray(username), 1, 50) AS users, groupUniqArray(host_id) AS hosts,
-  arraySlice(groupUniqArrayArray(services), 1, 10) AS services,
-  min(window_start_unix_ms) AS first_ms, max(window_start_unix_ms + window_seconds * 1000) AS last_ms,
-  arraySlice(groupUniqArrayArray(sample_lines), 1, 20) AS lines
-FROM ${ctx.table("auth_windows")}
-WHERE client_ip != ${sqlLiteral("")} AND window_start >= ${dateTimeAt(fromMs)} AND window_start <= ${dateTimeAt(ctx.nowMs)}
+  arraySlice(groupUniqArrayArray(user_services), 1, 10) AS services,
+  min(user_first_ms) AS first_ms, max(user_last_ms) AS last_ms,
+  arraySlice(groupUniqArrayArray(user_lines), 1, 20) AS lines
+FROM (
+  SELECT host_id, client_ip, username, sum(failures) AS user_failures, sum(successes) AS user_successes,
+    groupUniqArrayArray(services) AS user_services, min(window_start_unix_ms) AS user_first_ms,
+    max(window_start_unix_ms + window_seconds * 1000) AS user_last_ms, arraySlice(groupUniqArrayArray(sample_lines), 1, 20) AS user_lines
+  FROM ${ctx.table("auth_windows")}
+  WHERE client_ip != ${sqlLiteral("")} AND window_start >= ${dateTimeAt(fromMs)} AND window_start <= ${dateTimeAt(ctx.nowMs)}
+  GROUP BY host_id, client_ip, username
+)
 GROUP BY ${groupByHost ? "host_id, " : ""}client_ip
 HAVING ${having}`;
-      const perHost = await ctx.store.query<Record<string, unknown>>(select(true, `failure_count >= ${Math.floor(config.minFailures)}`));
+      const perHost = await ctx.store.query<Record<string, unknown>>(
+        select(true, `failure_count >= ${Math.floor(config.minFailures)} OR users_failed_only >= ${Math.floor(config.minUsersTried)}`),
+      );
       const fleet = await ctx.store.query<Record<string, unknown>>(
         select(false, `failure_count >= ${Math.floor(config.fleetMinFailures)} AND uniqExact(host_id) >= ${Math.floor(config.fleetMinHosts)}`),
       );
@@ -76,6 +98,7 @@ function toTotals(r: Record<string, unknown>): FailureTotals {
     clientIp: String(r.client_ip),
     failures: num(r.failure_count),
     successes: num(r.success_count),
+    usersFailedOnly: num(r.users_failed_only),
     users: strings(r.users).sort(),
     hosts: strings(r.hosts).sort(),
     services: strings(r.services).sort(),
@@ -89,25 +112,29 @@ function toTotals(r: Record<string, unknown>): FailureTotals {
 export function evaluateAuthBruteforce(totals: readonly FailureTotals[], config: Config, isFleetAddress: (ip: string) => boolean): Finding[] {
   return totals
     .filter((t) => !isFleetAddress(t.clientIp))
-    .map((t) => {
+    .flatMap((t) => {
       const fleet = t.hostId === "";
       const bar = fleet ? config.fleetMinFailures : config.minFailures;
+      const spread = !fleet && t.failures < bar && t.usersFailedOnly >= config.minUsersTried;
+      if (!spread && t.failures < bar) return [];
       const users = t.users.filter((u) => u !== "");
-      return {
-        rule: "auth-bruteforce" as const,
-        scope: fleet ? ("fleet" as const) : ("host" as const),
-        scopeHost: t.hostId,
-        subject: t.clientIp,
-        check: fleet ? "fleet-failures" : "host-failures",
-        hosts: fleet ? t.hosts : [t.hostId],
-        severityBoost: t.failures >= config.escalateMultiplier * bar ? 1 : 0,
-        firstSeenMs: t.firstMs,
-        lastSeenMs: t.lastMs,
-        summary: `client ${t.clientIp} failed ${t.failures} logins in ${config.lookbackMinutes} min${fleet ? ` on ${t.hosts.length} hosts` : ""} trying ${users.length} users (${users.slice(0, 5).join(", ") || "names not logged"})${t.successes > 0 ? `, ${t.successes} successful` : ""}`,
-        counts: { failures: t.failures, successes: t.successes, users_tried: users.length, hosts: t.hosts.length },
-        details: { client_ip: t.clientIp, users_tried: users, services: t.services, hosts: t.hosts },
-        evidence: { rows: [], sample_lines: uniqueStrings(t.lines, 20), queue_ids: [], message_ids: [] },
-      };
+      return [
+        {
+          rule: "auth-bruteforce" as const,
+          scope: fleet ? ("fleet" as const) : ("host" as const),
+          scopeHost: t.hostId,
+          subject: t.clientIp,
+          check: fleet ? "fleet-failures" : spread ? "host-spread" : "host-failures",
+          hosts: fleet ? t.hosts : [t.hostId],
+          severityBoost: t.failures >= config.escalateMultiplier * bar ? 1 : 0,
+          firstSeenMs: t.firstMs,
+          lastSeenMs: t.lastMs,
+          summary: `client ${t.clientIp} failed ${t.failures} logins in ${config.lookbackMinutes} min${fleet ? ` on ${t.hosts.length} hosts` : ""} trying ${users.length} users (${users.slice(0, 5).join(", ") || "names not logged"})${spread ? `, ${t.usersFailedOnly} of them never logging in` : ""}${t.successes > 0 ? `, ${t.successes} successful` : ""}`,
+          counts: { failures: t.failures, successes: t.successes, users_tried: users.length, users_failed_only: t.usersFailedOnly, hosts: t.hosts.length },
+          details: { client_ip: t.clientIp, users_tried: users, services: t.services, hosts: t.hosts },
+          evidence: { rows: [], sample_lines: uniqueStrings(t.lines, 20), queue_ids: [], message_ids: [] },
+        },
+      ];
     });
 }
 
@@ -125,9 +152,9 @@ export const authBruteforceRule = defineRule({
   ],
   doc: [
     {
-      check: "host-failures / fleet-failures",
+      check: "host-failures / host-spread / fleet-failures",
       data: "auth_windows",
-      firesWhen: "≥ 20 failures from one outside IP on one host in 15 min; or ≥ 50 over ≥ 2 hosts (fleet). ≥ 10 × the bar: one level up",
+      firesWhen: "≥ 20 failures from one outside IP on one host in 15 min; or failures as ≥ 3 user names none of which then logged in from that IP (a spray, which Dovecot's penalty slows to a few attempts a minute); or ≥ 50 over ≥ 2 hosts (fleet). ≥ 10 × the bar: one level up",
       subject: "the client IP",
     },
   ],

@@ -1,10 +1,11 @@
 import { aboveBaseline, baselineKey, windowBaselines, type Baseline } from "../baseline.js";
-import { classifyDeliveryLine, domainOfAddress } from "../classify-delivery-line.js";
+import { classifyDeliveryLine, domainOfAddress, type DeliveryLine } from "../classify-delivery-line.js";
 import { lookbackStart } from "../detect-context.js";
 import type { Detector } from "../detector.js";
 import { mergeEvidence, uniqueStrings, type Finding } from "../../vocabulary/finding.js";
 import { latestQueueSnapshots, queueBaselines, type QueueBaseline, type QueueSnapshot } from "../queue-snapshots.js";
 import { dateTimeAt, num, strings } from "../../store/clickhouse/sql.js";
+import { sqlLiteral } from "../../store/clickhouse/sql-literal.js";
 import type { z } from "zod";
 import { count, minutes, multiplier, ruleConfigSchema, share } from "../rule-config.js";
 import { defineRule } from "../rule.js";
@@ -17,8 +18,16 @@ export const backscatterConfigSchema = ruleConfigSchema({
   lookbackMinutes: minutes(10),
   /** Bounces generated in the lookback before it can fire. */
   minBounces: count(20),
-  /** Share of null-sender mail among all received mail that counts. */
+  /** Share of null-sender mail among all received mail that counts (when the cause below is not seen). */
   minShare: share(0.3),
+  /**
+   * Share of the null-sender messages explained by accepted mail that then
+   * bounced (bounced deliveries of other senders' mail on the host): with
+   * bounces to unknown local users among them — the backscatter cause — the
+   * rule fires whatever share of received mail the bounces are, so a spam
+   * wave running at the same time does not hide it.
+   */
+  minCauseShare: share(0.5),
   /** ... and more than this many times the host's baseline of bounces. */
   baselineMultiplier: multiplier(5),
   /** Baseline assumed for a host without history: with the defaults more than 20 bounces. */
@@ -46,6 +55,12 @@ export interface BounceTotals {
   lines: string[];
   queueIds: string[];
   messageIds: string[];
+  /** Bounced deliveries of non-null-sender mail (accepted, then bounced) over the lookback, every line counted. */
+  acceptedBounced: number;
+  /** Sampled bounce lines of that mail (the cause: which recipients bounced, and why). */
+  causeLines: string[];
+  /** Envelope senders of that mail: where its NDRs go. */
+  causeSenders: string[];
 }
 
 /**
@@ -69,7 +84,10 @@ export function backscatterDetector(config: Config, filterRelayPorts: readonly n
   minIf(window_start_unix_ms, identity = '<>') AS first_ms, maxIf(window_start_unix_ms + window_seconds * 1000, identity = '<>') AS last_ms,
   arraySlice(groupUniqArrayArray(if(identity = '<>', sample_lines, emptyArrayString())), 1, 40) AS bounce_lines,
   arraySlice(groupUniqArrayArray(if(identity = '<>', sample_queue_ids, emptyArrayString())), 1, 20) AS bounce_queue_ids,
-  arraySlice(groupUniqArrayArray(if(identity = '<>', sample_message_ids, emptyArrayString())), 1, 20) AS bounce_message_ids
+  arraySlice(groupUniqArrayArray(if(identity = '<>', sample_message_ids, emptyArrayString())), 1, 20) AS bounce_message_ids,
+  sumIf(bounced, identity != '<>') AS accepted_bounced,
+  arraySlice(groupUniqArrayArray(if(identity != '<>' AND bounced > 0, arrayFilter(l -> match(l, ${sqlLiteral(BOUNCE_LINE_PREFILTER)}), sample_lines), emptyArrayString())), 1, 40) AS cause_lines,
+  arraySlice(groupUniqArrayIf(identity, identity != '<>' AND bounced > 0), 1, 40) AS cause_senders
 FROM ${ctx.table("mail_windows")}
 WHERE identity_kind = 'envelope_sender' AND window_start >= ${dateTimeAt(fromMs)} AND window_start <= ${dateTimeAt(ctx.nowMs)}
 GROUP BY host_id
@@ -87,6 +105,9 @@ HAVING bounces >= ${Math.floor(config.minBounces)}`,
         lines: strings(r.bounce_lines),
         queueIds: strings(r.bounce_queue_ids),
         messageIds: strings(r.bounce_message_ids),
+        acceptedBounced: num(r.accepted_bounced),
+        causeLines: strings(r.cause_lines),
+        causeSenders: strings(r.cause_senders),
       }));
       const baselines = await windowBaselines(ctx, {
         kind: "envelope_sender",
@@ -100,6 +121,39 @@ HAVING bounces >= ${Math.floor(config.minBounces)}`,
       return evaluateBackscatter({ totals, baselines, snapshots, queueBaselines: queueBase, config, filterRelayPorts });
     },
   };
+}
+
+/** RE2 pattern of a logged permanent delivery failure (Postfix status=bounced, Exim "**"): the cause lines SQL keeps. */
+const BOUNCE_LINE_PREFILTER = String.raw`status=bounced| \*\* `;
+
+// Why a local delivery bounced: the recipient does not exist (Postfix local/virtual, Exim routing failure, LMTP 550 5.1.1).
+const UNKNOWN_USER = /unknown user|user unknown|no such user|unrouteable address|mailbox unavailable|does not exist|\b5\.1\.1\b/i;
+
+/**
+ * Recipients of sampled bounce lines that were local deliveries failing
+ * because the recipient does not exist: mail accepted for unknown local
+ * users, then bounced (Postfix with an empty local_recipient_maps or a
+ * catch-all virtual domain, Exim accepting for a domain whose routing then
+ * fails).
+ */
+export function unknownLocalUserBounces(lines: readonly string[], filterRelayPorts: readonly number[]): string[] {
+  const out: string[] = [];
+  for (const line of lines) {
+    if (!UNKNOWN_USER.test(line) || !/status=bounced| \*\* /.test(line)) continue;
+    const d = classifyDeliveryLine(line, filterRelayPorts);
+    if (d !== null && d.kind === "local" && d.recipient !== "") out.push(d.recipient);
+  }
+  return uniqueStrings(out);
+}
+
+// Postfix's error agent deferring mail once the next hop is marked dead: "postfix/error[1]: QID: to=<r>, relay=none, ...
+// status=deferred (delivery temporarily suspended: connect to host[ip]:25: ...)". The usual state of NDRs to forged senders.
+const SUSPENDED = /\bpostfix[^\s/]*\/(?:[^\s[/]+\/)?error\[\d+\]: ([0-9A-Za-z]+): to=<([^>]*)>.*status=deferred \(delivery temporarily suspended: (?:connect to|lost connection with|conversation with) /;
+
+/** A Postfix error-agent line deferring a remote delivery whose next hop is marked dead, as a remote delivery; else null. */
+export function suspendedRemoteDelivery(line: string): DeliveryLine | null {
+  const m = SUSPENDED.exec(line);
+  return m ? { kind: "remote", recipient: (m[2] ?? "").toLowerCase(), queueId: m[1] ?? "", forwarded: false } : null;
 }
 
 /** Pure part: log totals, their baselines, queue snapshots and theirs → one finding per host. */
@@ -118,10 +172,18 @@ export function evaluateBackscatter(input: {
     const baseline = input.baselines.get(baselineKey(t.hostId, "<>"));
     const { fires, bar } = aboveBaseline(t.bounces, baseline, { multiplier: config.baselineMultiplier, floor: config.baselineFloorBounces, minimum: config.minBounces });
     const share = t.receivedAll === 0 ? 0 : t.bounces / t.receivedAll;
-    const deliveries = t.lines.map((l) => classifyDeliveryLine(l, input.filterRelayPorts)).filter((d) => d !== null);
+    const deliveries = t.lines.map((l) => classifyDeliveryLine(l, input.filterRelayPorts) ?? suspendedRemoteDelivery(l)).filter((d) => d !== null);
     const remote = deliveries.filter((d) => d.kind === "remote");
-    if (!fires || share < config.minShare || remote.length === 0) continue;
-    const recipients = uniqueStrings(remote.map((d) => d.recipient));
+    const unknownLocal = unknownLocalUserBounces(t.causeLines, input.filterRelayPorts);
+    // The cause: mail accepted for local recipients that do not exist, then bounced; most of the NDRs are explained by it.
+    const caused = unknownLocal.length > 0 && t.acceptedBounced >= config.minCauseShare * t.bounces;
+    // NDRs go back to the senders of the bounced mail; when the samples show no delivery of them at all, senders
+    // outside the domains the unknown recipients were in say where they go.
+    const localDomains = new Set(unknownLocal.map(domainOfAddress));
+    const outsideSenders = t.causeSenders.filter((a) => a.includes("@") && !localDomains.has(domainOfAddress(a)));
+    const leaving = remote.length > 0 || (deliveries.length === 0 && caused && outsideSenders.length > 0);
+    if (!fires || !leaving || (share < config.minShare && !caused)) continue;
+    const recipients = uniqueStrings(remote.length > 0 ? remote.map((d) => d.recipient) : outsideSenders);
     byHost.set(t.hostId, {
       rule: "backscatter",
       scope: "host",
@@ -132,7 +194,9 @@ export function evaluateBackscatter(input: {
       severityBoost: share >= 0.8 && t.bounces >= 5 * bar ? 1 : 0,
       firstSeenMs: t.firstMs,
       lastSeenMs: t.lastMs,
-      summary: `${t.hostId} generated ${t.bounces} null-sender messages in ${config.lookbackMinutes} min (${Math.round(share * 100)}% of received mail, usual p95 ${baseline?.p95 ?? 0}), bouncing to outside addresses (${uniqueStrings(recipients.map(domainOfAddress)).slice(0, 5).join(", ")})`,
+      summary:
+        `${t.hostId} generated ${t.bounces} null-sender messages in ${config.lookbackMinutes} min (${Math.round(share * 100)}% of received mail, usual p95 ${baseline?.p95 ?? 0}), bouncing to outside addresses (${uniqueStrings(recipients.map(domainOfAddress)).slice(0, 5).join(", ")})` +
+        (caused ? `; cause: ${t.acceptedBounced} accepted messages bounced, to unknown local users such as ${unknownLocal.slice(0, 3).join(", ")}` : ""),
       counts: {
         bounces: t.bounces,
         received: t.receivedAll,
@@ -144,9 +208,16 @@ export function evaluateBackscatter(input: {
         bounced: t.bounced,
         remote_delivery_lines: remote.length,
         local_delivery_lines: deliveries.length - remote.length,
+        accepted_then_bounced: t.acceptedBounced,
+        unknown_local_user_lines: unknownLocal.length,
       },
-      details: { top_bounce_recipients: recipients.slice(0, 20), top_bounce_domains: uniqueStrings(recipients.map(domainOfAddress)).slice(0, 20) },
-      evidence: { rows: [], sample_lines: uniqueStrings(t.lines, 20), queue_ids: t.queueIds, message_ids: t.messageIds },
+      details: {
+        top_bounce_recipients: recipients.slice(0, 20),
+        top_bounce_domains: uniqueStrings(recipients.map(domainOfAddress)).slice(0, 20),
+        unknown_local_recipients: unknownLocal.slice(0, 20),
+        signals: caused ? ["unknown-local-user-bounces", "remote-ndrs"] : ["null-sender-share", "remote-ndrs"],
+      },
+      evidence: { rows: [], sample_lines: uniqueStrings([...t.lines, ...t.causeLines.slice(0, 5)], 20), queue_ids: t.queueIds, message_ids: t.messageIds },
     });
   }
   for (const s of input.snapshots) {
@@ -201,7 +272,8 @@ export const backscatterRule = defineRule({
     {
       check: "log",
       data: "mail_windows `envelope_sender` = `<>`",
-      firesWhen: "> 20 null-sender messages in 10 min, ≥ 30 % of received mail, > 5 × p95 (floor 4), and remote delivery lines among their samples (inbound DSNs for local users are delivered locally and stay silent)",
+      firesWhen:
+        "> 20 null-sender messages in 10 min, > 5 × p95 (floor 4), remote delivery lines among their samples (Postfix's error agent deferring to a next hop marked dead counts; inbound DSNs for local users are delivered locally and stay silent; with no delivery line sampled, bounced mail whose senders are outside the unknown recipients' domains), and either ≥ 30 % of received mail or the cause seen: accepted mail bounced as unknown local users, accounting for ≥ 50 % of the bounces (then any share: a spam wave at the same time does not hide it)",
       subject: "the host",
     },
     { check: "queue", data: "queue_snapshots", firesWhen: "≥ 50 null-sender messages queued, ≥ 50 % of the queue, above its baseline", subject: "the host" },

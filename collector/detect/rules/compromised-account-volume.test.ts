@@ -18,6 +18,9 @@ describe("evaluateAccountVolume", () => {
     { name: "many domains alone do not fire", received: 30, domains: 40, fires: null },
     { name: "many domains from many networks fire", received: 30, domains: 40, ips: ["203.0.113.1", "198.18.0.1", "192.0.2.1"], fires: "spread" },
     { name: "many domains with most deliveries failing fire", received: 30, domains: 40, deferred: 25, delivered: 5, fires: "spread" },
+    { name: "a small newsletter: a handful of messages to 24 domains, all deferred (relay host down)", received: 5, domains: 24, deferred: 40, fires: null },
+    { name: "a handful of messages all deferred, far above the account's own history", received: 8, domains: 24, deferred: 40, p95: 1, fires: "spread" },
+    { name: "a handful of messages all deferred, at the account's usual level", received: 5, domains: 24, deferred: 40, p95: 4, fires: null },
     { name: "many domains through webmail on loopback do not count as networks", received: 30, domains: 40, ips: ["127.0.0.1", "127.0.0.2", "127.0.0.3"], fires: null },
   ])("$name", ({ received, domains, p95, ips, deferred, delivered, fires, boost }) => {
     const findings = evaluateAccountVolume({

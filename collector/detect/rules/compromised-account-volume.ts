@@ -14,7 +14,9 @@ type Config = CompromisedAccountConfig;
  * compromised-account / volume: a SASL account sending far above its own
  * baseline (more than minMessages and more than baselineMultiplier × its
  * p95), or spreading to many recipient domains while also coming from many
- * outside networks or failing delivery a lot (spam to harvested lists bounces).
+ * outside networks or failing delivery a lot (spam to harvested lists bounces)
+ * — the failure share counts only with volume (minFailureMessages messages)
+ * or above the account's own history.
  */
 export function accountVolumeDetector(config: Config): Detector {
   return {
@@ -74,7 +76,10 @@ export function evaluateAccountVolume(input: {
 
     const spread = t.recipientDomains >= config.minRecipientDomains;
     const manyPlaces = outside.length >= config.minClientIps || networks.size >= config.minNetworks;
-    const failing = attempts >= config.minFailureDeliveries && failureShare >= config.minFailureShare;
+    // Deferrals say something about the account only with volume or against its own history: a handful of
+    // newsletter messages all deferred because the next hop is down is an outage, not spam to harvested lists.
+    const weighty = t.received >= config.minFailureMessages || (baseline !== undefined && baseline.buckets > 0 && t.received > config.baselineMultiplier * Math.max(baseline.p95, 1));
+    const failing = attempts >= config.minFailureDeliveries && failureShare >= config.minFailureShare && weighty;
     if (!volume && !(spread && (manyPlaces || failing))) continue;
 
     const signals = [volume ? "volume" : "", spread ? "recipient-domains" : "", manyPlaces ? "client-networks" : "", failing ? "failure-share" : ""].filter(Boolean);

@@ -26,6 +26,12 @@ export const compromisedAccountConfigSchema = ruleConfigSchema({
   minFailureShare: share(0.5),
   /** Delivery attempts needed before the failure share is considered. */
   minFailureDeliveries: count(20),
+  /**
+   * Messages (not recipients) the account sent in the lookback before the failure share is considered,
+   * unless it sent more than baselineMultiplier × its own p95: a handful of newsletter messages to a few
+   * dozen recipients, all deferred because the relay host is unreachable, is not a compromised account.
+   */
+  minFailureMessages: count(20),
   /** Volume this many times the firing threshold raises the severity one level. */
   escalateMultiplier: multiplier(10),
   /** "Failures then success from one IP" looks this far back, minutes. */
@@ -36,8 +42,14 @@ export const compromisedAccountConfigSchema = ruleConfigSchema({
   fleetLookbackMinutes: minutes(60),
   /** One outside client IP logging in successfully as this many distinct users (any hosts) fires. */
   fleetMinUsers: count(3),
-  /** ... or as this many distinct users spread over at least two hosts. */
+  /** ... or as this many distinct users spread over at least two hosts. Shared addresses (CGNAT, offices, VPNs) do both all day, so: */
   fleetMinUsersAcrossHosts: count(2),
+  /** ... pieces of evidence needed on top (failures before the successes, an address new to the accounts, their sending changed after the login, fleetManyUsers users). */
+  fleetMinSignals: count(2),
+  /** Failed logins from the address at or before its first success that count as evidence (a user's own typos are fewer). */
+  fleetMinFailures: count(5),
+  /** Distinct users logged in from one address that count as evidence by themselves. */
+  fleetManyUsers: count(10),
 });
 
 /** Validated detect.rules.compromisedAccount. */
@@ -78,14 +90,15 @@ export const compromisedAccountRule = defineRule({
       check: "volume / spread",
       data: "mail_windows `sasl_user`, auth_windows successes",
       firesWhen:
-        "> 50 messages in 5 min and > 5 × p95 (floor 10); or ≥ 20 recipient domains together with ≥ 5 outside client IPs / ≥ 3 networks (/24, /48) or ≥ 50 % deferred+bounced of ≥ 20 deliveries. ≥ 10 × the bar: one level up",
+        "> 50 messages in 5 min and > 5 × p95 (floor 10); or ≥ 20 recipient domains together with ≥ 5 outside client IPs / ≥ 3 networks (/24, /48) or ≥ 50 % deferred+bounced of ≥ 20 deliveries when the account sent ≥ 20 messages or > 5 × its own p95 (a small newsletter all deferred stays silent). ≥ 10 × the bar: one level up",
       subject: "the account",
     },
     { check: "auth-burst-then-success", data: "auth_windows", firesWhen: "an outside IP fails ≥ 10 logins (any users) within 30 min, then logs in", subject: "the account that logged in" },
     {
       check: "fleet-client-ip (fleet)",
       data: "auth_windows, all hosts",
-      firesWhen: "one outside IP logs in successfully as ≥ 3 users, or as ≥ 2 users on ≥ 2 hosts, within 60 min",
+      firesWhen:
+        "one outside IP logs in successfully as ≥ 3 users, or as ≥ 2 users on ≥ 2 hosts, within 60 min, with ≥ 2 of: ≥ 5 failed logins from it before its first success; an address none of those accounts (having history) logged in from before; their sending changed (≥ 20 recipient domains or ≥ 50 messages in the 60 min); ≥ 10 users. Shared addresses (CGNAT, offices, VPNs) with users logging in and sending normally stay silent",
       subject: "the client IP",
     },
   ],

@@ -111,13 +111,26 @@ describe("evaluateWebScripts", () => {
 
 describe("evaluateBackscatter", () => {
   const config = RULES.backscatter;
-  const bounce = (over: Partial<BounceTotals>): BounceTotals => ({ hostId: "mx1", receivedAll: 50, bounces: 30, delivered: 0, deferred: 30, bounced: 0, firstMs: 0, lastMs: 60_000, lines: [REMOTE], queueIds: [], messageIds: [], ...over });
+  const bounce = (over: Partial<BounceTotals>): BounceTotals => ({ hostId: "mx1", receivedAll: 50, bounces: 30, delivered: 0, deferred: 30, bounced: 0, firstMs: 0, lastMs: 60_000, lines: [REMOTE], queueIds: [], messageIds: [], acceptedBounced: 0, causeLines: [], causeSenders: [], ...over });
+  const UNKNOWN_LOCAL = 'Dec  7 05:10:01 lab postfix/local[9]: 4A1B2C3D4E: to=<nosuch3@lab.test>, relay=local, delay=0.1, dsn=5.1.1, status=bounced (unknown user: "nosuch3")';
+  const EXIM_UNROUTEABLE = "2026-12-07 05:10:01.123 [77] 1wAbCd-000123-AB ** nosuch4@exim.test: Unrouteable address";
+  const SUSPENDED = "Dec 07 05:59:53 mail postfix/error[18406]: 59890186473: to=<forged2@victim2.example>, relay=none, delay=1, delays=0.34/0.7/0/0, dsn=4.4.1, status=deferred (delivery temporarily suspended: connect to 127.0.0.1[127.0.0.1]:35315: Connection refused)";
+  const QMGR_NDR = "Dec  7 05:10:02 lab postfix/qmgr[9]: 6C1B2C3D4E: from=<>, size=2765, nrcpt=1 (queue active)";
+  const REMOTE_BOUNCE = "Dec  7 05:10:01 lab postfix/smtp[9]: 5B1B2C3D4E: to=<gone@far.example>, relay=mx.far.example[192.0.2.7]:25, dsn=5.1.1, status=bounced (host said: 550 5.1.1 user unknown)";
   const run = (t: BounceTotals[], snapshots: QueueSnapshot[] = []) => evaluateBackscatter({ totals: t, baselines: new Map(), snapshots, queueBaselines: new Map(), config, filterRelayPorts: [10024] });
   it.each<{ name: string; t: Partial<BounceTotals>; fires: boolean }>([
     { name: "bounces to outside addresses", t: {}, fires: true },
     { name: "bounces delivered locally (inbound DSNs)", t: { lines: [LOCAL] }, fires: false },
     { name: "a small share of the mail", t: { receivedAll: 200 }, fires: false },
     { name: "too few", t: { bounces: 20, receivedAll: 30 }, fires: false },
+    { name: "a spam wave hides the share, but the cause shows: accepted mail bounced as unknown local users (Postfix)", t: { receivedAll: 400, acceptedBounced: 30, causeLines: [UNKNOWN_LOCAL] }, fires: true },
+    { name: "the same cause on Exim (accepted for the domain, routing failed)", t: { receivedAll: 400, acceptedBounced: 30, causeLines: [EXIM_UNROUTEABLE] }, fires: true },
+    { name: "the cause explains too few of the bounces", t: { receivedAll: 400, acceptedBounced: 5, causeLines: [UNKNOWN_LOCAL] }, fires: false },
+    { name: "outside servers refusing our users' mail is not the cause", t: { receivedAll: 400, acceptedBounced: 30, causeLines: [REMOTE_BOUNCE] }, fires: false },
+    { name: "the cause, but the NDRs stay local", t: { receivedAll: 400, acceptedBounced: 30, causeLines: [UNKNOWN_LOCAL], lines: [LOCAL] }, fires: false },
+    { name: "NDRs deferred by Postfix's error agent once the next hop is marked dead are remote", t: { receivedAll: 400, acceptedBounced: 30, causeLines: [UNKNOWN_LOCAL], lines: [SUSPENDED] }, fires: true },
+    { name: "no NDR delivery among the samples: the bounced mail's outside senders say where the NDRs go", t: { receivedAll: 400, acceptedBounced: 30, causeLines: [UNKNOWN_LOCAL], causeSenders: ["forged1@victim1.example"], lines: [QMGR_NDR] }, fires: true },
+    { name: "no NDR delivery among the samples, senders in the local domain: silent", t: { receivedAll: 400, acceptedBounced: 30, causeLines: [UNKNOWN_LOCAL], causeSenders: ["webuser1@lab.test"], lines: [QMGR_NDR] }, fires: false },
   ])("$name → $fires", ({ t, fires }) => {
     expect(run([bounce(t)]).map((f) => f.subject)).toEqual(fires ? ["mx1"] : []);
   });

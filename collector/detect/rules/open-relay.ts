@@ -1,20 +1,26 @@
-import { classifyDeliveryLine, domainOfAddress, REMOTE_DELIVERY_PREFILTER } from "../classify-delivery-line.js";
+import { REMOTE_DELIVERY_PREFILTER } from "../classify-delivery-line.js";
 import { lookbackStart, type DetectContext } from "../detect-context.js";
 import type { Detector } from "../detector.js";
-import { uniqueStrings, type EvidenceRow, type Finding } from "../../vocabulary/finding.js";
+import type { Finding } from "../../vocabulary/finding.js";
+import { latestRelayPolicies } from "../relay-policies.js";
 import { dateTimeAt, inList, strings } from "../../store/clickhouse/sql.js";
-import { windowTotals, type WindowTotals } from "../window-totals.js";
+import { windowTotals } from "../window-totals.js";
+import { openRelayConfigDetector } from "./open-relay-config-check.js";
+import { evaluateOpenRelay } from "./open-relay-passive.js";
+
+export { evaluateOpenRelay } from "./open-relay-passive.js";
+export { evaluateRelayConfig } from "./open-relay-config-check.js";
 import { z } from "zod";
 import { count, minutes, port, ruleConfigSchema } from "../rule-config.js";
 import { defineRule } from "../rule.js";
 import { delistStep, onHosts, purgeQueueStep } from "../remediation-steps.js";
 
-/** detect.rules.openRelay (passive): unauthenticated outside clients whose mail is handed to remote delivery. */
+/** detect.rules.openRelay: clients relaying (passive) and open-relay settings of the MTA's configuration (config). */
 export const openRelayConfigSchema = ruleConfigSchema(
   {
     /** Windows looked at, minutes (deliveries of a message may land in the minutes after it was received). */
     lookbackMinutes: minutes(10),
-    /** Unauthenticated messages from one outside client before its remote deliveries count. */
+    /** Relayed messages from one outside client (unauthenticated, not permitted, to an unserved domain) before it counts. */
     minMessages: count(1),
     /** Loopback ports of content filters (amavis, spamassassin): a hop to them is not remote delivery. */
     filterRelayPorts: z.array(port).default([10024, 10025, 10026, 10027]),
@@ -26,19 +32,12 @@ export const openRelayConfigSchema = ruleConfigSchema(
 type Config = z.output<typeof openRelayConfigSchema>;
 
 /**
- * open-relay (passive): mail accepted from an outside client that never
- * authenticated in the lookback (its client_ip windows count no auth
- * success) and handed to remote delivery, seen in the sampled delivery lines
- * of that client's messages (Postfix smtp/relay agent, Exim remote_smtp /
- * dnslookup, Sendmail esmtp, qmail "to remote"). Inbound mail for local
- * mailboxes has only local delivery lines and stays silent, and so does mail
- * forwarded by an alias (Postfix `orig_to=`, Exim `=> new <original>`); so
- * does a closed relay, whose refusals only raise relay_denied.
- *
- * Limits, from what the windows carry: a client that authenticated for some
- * messages and relayed others in the same lookback is not flagged (the
- * per-window counts cannot separate them; the active relay check covers it),
- * and only the ≤ 5 sampled lines per client and minute are classified.
+ * open-relay (passive): clients that relayed through the host, judged by
+ * destination and permission (see evaluateOpenRelay in open-relay-passive.ts):
+ * on hosts whose probe sent a relay policy, `mail_windows.relayed` counts
+ * every message accepted without authentication from outside the permitted
+ * networks for a domain the host does not serve; elsewhere the sampled
+ * delivery lines of unauthenticated clients are classified.
  */
 export function openRelayDetector(config: Config): Detector {
   return {
@@ -46,72 +45,19 @@ export function openRelayDetector(config: Config): Detector {
     rule: "open-relay",
     async detect(ctx) {
       const fromMs = lookbackStart(ctx, config.lookbackMinutes);
-      // Only unauthenticated clients come back: on a busy MX most client IPs deliver mail, and these rows carry sample lines.
-      const totals = await windowTotals(ctx, { kinds: ["client_ip"], fromMs, filter: { deliveries: 1, all: { received: config.minMessages, noAuthSuccesses: true, lineMatches: REMOTE_DELIVERY_PREFILTER } } });
-      const findings = evaluateOpenRelay(totals, config, ctx.isFleetAddress);
+      const [byDestination, byAgent, policies] = await Promise.all([
+        windowTotals(ctx, { kinds: ["client_ip"], fromMs, filter: { relayed: config.minMessages } }),
+        // Only unauthenticated clients come back: on a busy MX most client IPs deliver mail, and these rows carry sample lines.
+        windowTotals(ctx, { kinds: ["client_ip"], fromMs, filter: { deliveries: 1, all: { received: config.minMessages, noAuthSuccesses: true, lineMatches: REMOTE_DELIVERY_PREFILTER } } }),
+        latestRelayPolicies(ctx),
+      ]);
+      const seen = new Set(byDestination.map((t) => `${t.hostId} ${t.identity}`));
+      const totals = [...byDestination, ...byAgent.filter((t) => !seen.has(`${t.hostId} ${t.identity}`))];
+      const findings = evaluateOpenRelay(totals, config, ctx.isFleetAddress, policies);
       if (findings.length > 0) await addListeners(ctx, findings, fromMs);
       return findings;
     },
   };
-}
-
-/** Pure part: client_ip totals → one finding per host that relayed for outside clients. */
-export function evaluateOpenRelay(totals: readonly WindowTotals[], config: Config, isFleetAddress: (ip: string) => boolean): Finding[] {
-  const byHost = new Map<string, { t: WindowTotals; remote: string[]; recipients: string[] }[]>();
-  for (const t of totals) {
-    if (t.received < config.minMessages || t.authSuccesses > 0 || isFleetAddress(t.identity)) continue;
-    const remote: string[] = [];
-    const recipients: string[] = [];
-    for (const line of t.lines) {
-      const d = classifyDeliveryLine(line, config.filterRelayPorts);
-      // A forward (alias to an outside mailbox) is inbound mail re-sent by its owner's choice, not relaying.
-      if (d?.kind !== "remote" || d.forwarded) continue;
-      remote.push(line);
-      if (d.recipient) recipients.push(d.recipient);
-    }
-    if (remote.length === 0) continue;
-    byHost.set(t.hostId, [...(byHost.get(t.hostId) ?? []), { t, remote, recipients }]);
-  }
-  const findings: Finding[] = [];
-  for (const [hostId, clients] of byHost) {
-    const relayed = clients.reduce((s, c) => s + c.t.received, 0);
-    const recipients = uniqueStrings(clients.flatMap((c) => c.recipients));
-    const domains = uniqueStrings(recipients.map(domainOfAddress));
-    const ips = clients.map((c) => c.t.identity).sort();
-    findings.push({
-      rule: "open-relay",
-      scope: "host",
-      scopeHost: hostId,
-      subject: hostId,
-      check: "passive",
-      hosts: [hostId],
-      severityBoost: 0,
-      firstSeenMs: Math.min(...clients.map((c) => c.t.firstMs)),
-      lastSeenMs: Math.max(...clients.map((c) => c.t.lastMs)),
-      summary: `${hostId} relayed ${relayed} messages from ${ips.length} unauthenticated outside clients (${ips.slice(0, 5).join(", ")}) to remote domains (${domains.slice(0, 5).join(", ")})`,
-      counts: {
-        relayed_messages: relayed,
-        clients: ips.length,
-        remote_delivery_lines: clients.reduce((s, c) => s + c.remote.length, 0),
-        delivered: clients.reduce((s, c) => s + c.t.delivered, 0),
-        deferred: clients.reduce((s, c) => s + c.t.deferred, 0),
-        relay_denied: clients.reduce((s, c) => s + c.t.relayDenied, 0),
-      },
-      details: { clients: ips.slice(0, 50), recipient_domains: domains.slice(0, 50), sample_recipients: recipients.slice(0, 20), listeners: [] as string[] },
-      evidence: {
-        rows: clients.slice(0, 20).map((c): EvidenceRow => ({
-          table: "mail_windows",
-          host_id: hostId,
-          at_unix_ms: c.t.firstMs,
-          values: { identity_kind: "client_ip", identity: c.t.identity, received: c.t.received, auth_successes: c.t.authSuccesses, delivered: c.t.delivered, deferred: c.t.deferred, bounced: c.t.bounced, relay_denied: c.t.relayDenied },
-        })),
-        sample_lines: uniqueStrings([...clients.flatMap((c) => c.remote), ...clients.flatMap((c) => c.t.lines)], 20),
-        queue_ids: uniqueStrings(clients.flatMap((c) => c.t.queueIds), 20),
-        message_ids: uniqueStrings(clients.flatMap((c) => c.t.messageIds), 20),
-      },
-    });
-  }
-  return findings;
 }
 
 // The socket view names the listener (address:port) the relaying clients talked to.
@@ -130,17 +76,20 @@ GROUP BY host_id`,
   }
 }
 
-/** open-relay: mail from unauthenticated outside clients relayed to remote domains (passive), or a relay check that got 2xx (active). */
+/** open-relay: the configuration opens the relay (config), mail relayed for unauthenticated outside clients (passive), or a relay check that got 2xx (active). */
 export const openRelayRule = defineRule({
   name: "open-relay",
   configKey: "openRelay",
   configSchema: openRelayConfigSchema,
   severity: "critical",
-  detectors: (config) => [openRelayDetector(config)],
+  detectors: (config) => [openRelayConfigDetector(), openRelayDetector(config)],
   remediation(f, mtaKind) {
     const on = onHosts(f);
     const listeners = f.details.listeners as string[] | undefined;
+    const settings = strings(f.details.settings);
+    const files = strings(f.details.files);
     return [
+      ...(f.check === "config" ? [`Fix ${settings.map((s, i) => `${s} in ${files[i] ?? "?"}`).join(", ")}${on}: the probe found these open the relay.`] : []),
       mtaKind === "exim"
         ? `Restrict relaying${on}: set relay_from_hosts to your own networks only and require authentication for everyone else, then restart Exim [guide step 3.3: le paramétrage doit être revu].`
         : `Restrict relaying${on}: mynetworks must list only your own networks and smtpd_relay_restrictions must end with reject_unauth_destination (permit_sasl_authenticated before it), then \`postfix reload\` [guide step 3.3: le paramétrage doit être revu].`,
@@ -151,10 +100,17 @@ export const openRelayRule = defineRule({
   },
   doc: [
     {
-      check: "passive",
-      data: "mail_windows `client_ip`",
+      check: "config",
+      data: "relay_policies (latest per host)",
       firesWhen:
-        'an outside client with no authenticated message in 10 min sent ≥ 1 message and its sampled delivery lines show remote delivery (Postfix smtp/relay agent, Exim remote_smtp / dnslookup, Sendmail esmtp, qmail "to remote"; hops to content-filter ports 10024–10027 are local; alias forwards — Postfix `orig_to=`, Exim `=> new <original>` — are not relaying). Listener from inbound socket_snapshots',
+        "the probe read an open-relay setting in the MTA's configuration: mynetworks / relay_from_hosts / Sendmail access RELAY / qmail RELAYCLIENT covering the Internet (`*`, 0.0.0.0/0, ::/0, a prefix shorter than /8), smtpd_relay_restrictions and smtpd_recipient_restrictions (main.cf or a master.cf service) that both reach permit without reject_unauth_destination, an Exim RCPT ACL that accepts any domain from any host, qmail without rcpthosts — at once, before any mail flows; names each setting and its file",
+      subject: "the host",
+    },
+    {
+      check: "passive",
+      data: "mail_windows `client_ip` (`relayed`), relay_policies",
+      firesWhen:
+        "a client outside the host's permitted networks (mynetworks, relay_from_hosts) sent ≥ 1 message in 10 min that the probe counted as relayed: accepted without authentication for a domain the host does not serve (from the MTA's own served-domain lists), whatever agent then took it — Postfix's `error` agent for a dead next hop included. Hosts without a relay policy (older probes, unreadable configuration) or with partial domain lists fall back to the sampled delivery lines of unauthenticated clients (Postfix smtp/relay, Exim remote_smtp / dnslookup, Sendmail esmtp, qmail \"to remote\"; content-filter hops and alias forwards excluded), still skipping permitted clients. Listener from inbound socket_snapshots",
       subject: "the host",
     },
     { check: "active", data: "`relayCheck.schedule`", firesWhen: "the scheduled check got 2xx to RCPT TO for an outside recipient", subject: "the host owning the address" },

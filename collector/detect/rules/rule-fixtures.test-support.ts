@@ -21,6 +21,8 @@ export function totals(over: Partial<WindowTotals> & Pick<WindowTotals, "hostId"
     authFailures: 0,
     authSuccesses: 0,
     nullSender: 0,
+    relayed: 0,
+    relayedRecipients: 0,
     recipientDomains: 0,
     recipients: 0,
     maxClientIps: 0,

@@ -34,7 +34,9 @@ type Config = z.output<typeof webScriptConfigSchema>;
 
 /**
  * web-script: local submissions attributed to a script (Exim `cwd=`,
- * `X-PHP-Originating-Script`) or a local user (Exim `U=`, Postfix pickup uid)
+ * `X-PHP-Originating-Script`, on Postfix the path the probe joined to the
+ * pickup from the maildrop writer's ancestry or PHP's mail.log) or a local
+ * user (Exim `U=`, Postfix pickup uid)
  * above minMessages and baselineMultiplier × the identity's baseline. A local
  * user whose sampled queue ids overlap a firing script on the same host is
  * folded into that script's incident (the script names more). Fleet: the

@@ -4,6 +4,8 @@ import {
   BatchSchema,
   HelloSchema,
   MailWindowSchema,
+  RelayConfigFindingSchema,
+  RelayPolicySchema,
   MtaInfoSchema,
   ProcessInfoSchema,
   SocketSchema,
@@ -213,6 +215,24 @@ describe("validateBatch", () => {
       name: "mail window with more failed-only addresses than failed logins",
       input: batch({ mailWindows: [create(MailWindowSchema, { windowStartUnixMs: BigInt(NOW - 60_000), identityKind: "sasl_user", identity: "victim", authFailures: 2, distinctFailedClientIps: 3 })] }),
       error: { code: "invalid_argument", message: "mail_window.distinct_failed_client_ips 3 exceeds auth_failures 2" },
+    },
+    {
+      name: "client window relaying two messages to three recipients",
+      input: batch({ mailWindows: [create(MailWindowSchema, { windowStartUnixMs: BigInt(NOW - 60_000), identityKind: "client_ip", identity: "203.0.113.9", received: 2, deferred: 3, relayed: 2, relayedRecipients: 3 })] }),
+    },
+    {
+      name: "mail window with more relayed messages than its counts allow",
+      input: batch({ mailWindows: [create(MailWindowSchema, { windowStartUnixMs: BigInt(NOW - 60_000), identityKind: "client_ip", identity: "203.0.113.9", deferred: 1, relayed: 2, relayedRecipients: 2 })] }),
+      error: { code: "invalid_argument", message: "mail_window.relayed 2 / relayed_recipients 2 inconsistent with the window's counts" },
+    },
+    {
+      name: "full relay policy",
+      input: batch({ relayPolicy: create(RelayPolicySchema, { hash: "ab12", full: true, mta: "postfix", servedDomains: ["example.org"], permittedNetworks: ["127.0.0.0/8"], findings: [create(RelayConfigFindingSchema, { setting: "mynetworks", file: "/etc/postfix/main.cf", value: "0.0.0.0/0", reason: "r" })] }) }),
+    },
+    {
+      name: "relay policy whose hash is not hex",
+      input: batch({ relayPolicy: create(RelayPolicySchema, { hash: "not-a-hash", mta: "postfix" }) }),
+      error: { code: "invalid_argument", message: 'relay_policy.hash "not-a-hash" must be 1-64 hex digits' },
     },
     {
       name: "process argument too long",

@@ -31,7 +31,8 @@ export function validateHello(hello: Hello, limits: IngestLimits): void {
   if (!HOST_ID_PATTERN.test(hello.hostId)) throw invalid(`hello.host_id ${JSON.stringify(hello.hostId.slice(0, 80))} must match ${HOST_ID_PATTERN.source}`);
   if (hello.streamEpoch === 0n) throw invalid("hello.stream_epoch must be > 0");
   checkStrings("hello", [hello.hostname, hello.os, hello.kernel, hello.probeVersion, ...hello.ipAddresses], limits);
-  if (hello.mta) checkStrings("hello.mta", [hello.mta.kind, hello.mta.version, hello.mta.queuePath, ...hello.mta.binaryPaths, ...hello.mta.logPaths], limits);
+  if (hello.mta) checkStrings("hello.mta", [hello.mta.kind, hello.mta.version, hello.mta.queuePath, ...hello.mta.binaryPaths, ...hello.mta.logPaths, ...hello.mta.mtaNames], limits);
+  if (hello.mta && hello.mta.mtaNames.length > MAX_MTA_NAMES) throw invalid(`hello.mta.mta_names has ${hello.mta.mtaNames.length} names, limit ${MAX_MTA_NAMES}`);
 }
 
 /** Checks a Batch against its stream's Hello; throws IngestError naming the field. */
@@ -63,8 +64,8 @@ export function validateBatch(batch: Batch, hello: Hello, limits: IngestLimits, 
 
 /** Checks the MTA parts of a batch: queue snapshots, windows, log stats. */
 function validateMtaParts(batch: Batch, limits: IngestLimits, nowMs: number): void {
-  const items = batch.queueSnapshots.length + batch.mailWindows.length + batch.authWindows.length + batch.logStats.length;
-  if (items > limits.maxSocketsPerBatch) throw invalid(`batch has more than ${limits.maxSocketsPerBatch} queue snapshots, windows and log stats`);
+  const items = batch.queueSnapshots.length + batch.mailWindows.length + batch.authWindows.length + batch.logStats.length + batch.scriptSubmissions.length;
+  if (items > limits.maxSocketsPerBatch) throw invalid(`batch has more than ${limits.maxSocketsPerBatch} queue snapshots, windows, log stats and script submissions`);
   for (const q of batch.queueSnapshots) {
     checkTime("queue_snapshot.observed_at_unix_ms", q.observedAtUnixMs, limits, nowMs);
     checkStrings("queue_snapshot", [q.mta, q.source, ...[...q.byQueue, ...q.topSenders, ...q.topRecipientDomains].map((k) => k.key)], limits);
@@ -83,7 +84,51 @@ function validateMtaParts(batch: Batch, limits: IngestLimits, nowMs: number): vo
     checkStrings("auth_window", [w.clientIp, w.username, ...w.services, ...w.sampleLines], limits);
   }
   for (const l of batch.logStats) checkStrings("log_stats", [l.path], limits);
+  for (const w of batch.mailWindows) {
+    if (w.relayed > w.received + w.delivered + w.deferred + w.bounced || w.relayedRecipients < w.relayed) {
+      throw invalid(`mail_window.relayed ${w.relayed} / relayed_recipients ${w.relayedRecipients} inconsistent with the window's counts`);
+    }
+  }
+  const p = batch.relayPolicy;
+  if (p !== undefined) {
+    if (!/^[0-9a-f]{1,64}$/.test(p.hash)) throw invalid(`relay_policy.hash ${JSON.stringify(p.hash.slice(0, 70))} must be 1-64 hex digits`);
+    if (p.servedDomains.length > MAX_RELAY_POLICY_ENTRIES || p.permittedNetworks.length > MAX_RELAY_POLICY_ENTRIES) {
+      throw invalid(`relay_policy has more than ${MAX_RELAY_POLICY_ENTRIES} served domains or permitted networks`);
+    }
+    checkStrings("relay_policy", [p.mta, ...p.servedDomains, ...p.permittedNetworks, ...p.unreadableSources, ...p.sources, ...p.findings.flatMap((f) => [f.setting, f.file, f.value, f.reason])], limits);
+  }
+  for (const s of batch.scriptSubmissions) {
+    checkTime("script_submission.observed_at_unix_ms", s.observedAtUnixMs, limits, nowMs);
+    if (s.source !== "maildrop" && s.source !== "php_mail_log") throw invalid(`script_submission.source ${JSON.stringify(s.source.slice(0, 40))} must be maildrop or php_mail_log`);
+    checkStrings("script_submission", [s.script, s.sender, s.messageId, s.raw, ...s.recipients, ...s.ancestry.flatMap((p) => [p.comm, p.cwd, p.exe, ...p.argv])], limits);
+  }
+  validateMessageParts(batch, limits, nowMs);
 }
+
+/** Most served domains (or permitted networks) one relay policy may list: a large shared host serves tens of thousands. */
+const MAX_RELAY_POLICY_ENTRIES = 500_000;
+
+/** Checks the message records and delivery outcomes of a batch. */
+function validateMessageParts(batch: Batch, limits: IngestLimits, nowMs: number): void {
+  if (batch.messages.length + batch.messageDeliveries.length > limits.maxSocketsPerBatch) {
+    throw invalid(`batch has more than ${limits.maxSocketsPerBatch} messages and delivery outcomes`);
+  }
+  for (const m of batch.messages) {
+    checkTime("message.received_at_unix_ms", m.receivedAtUnixMs, limits, nowMs);
+    if (m.queueId.length === 0) throw invalid("message.queue_id must not be empty");
+    checkStrings("message", [m.queueId, m.messageId, m.sender, m.saslUser, m.localUser, m.script, m.clientIp, m.clientHost, m.protocol, m.source], limits);
+  }
+  for (const d of batch.messageDeliveries) {
+    checkTime("message_delivery.first_at_unix_ms", d.firstAtUnixMs, limits, nowMs);
+    checkTime("message_delivery.last_at_unix_ms", d.lastAtUnixMs, limits, nowMs);
+    if (!DELIVERY_OUTCOMES.has(d.outcome)) throw invalid(`message_delivery.outcome ${JSON.stringify(d.outcome.slice(0, 40))} must be one of ${[...DELIVERY_OUTCOMES].join(", ")}`);
+    checkStrings("message_delivery", [d.queueId, d.recipientDomain, d.relay, d.statusText, d.dsn], limits);
+  }
+}
+
+const DELIVERY_OUTCOMES: ReadonlySet<string> = new Set(["delivered", "deferred", "bounced"]);
+/** Names an MTA answers to (myhostname, listener names): a handful in practice. */
+const MAX_MTA_NAMES = 64;
 
 function checkTime(field: string, value: bigint, limits: IngestLimits, nowMs: number): void {
   const ms = Number(value);

@@ -12,6 +12,8 @@ export interface ClusterSchemaOptions {
   /** Database of the local (per-shard) tables. */
   localDatabase: string;
   retentionDays: number;
+  /** Days `messages` rows are kept. */
+  messageRetentionDays?: number;
   /** Local tables as ReplicatedMergeTree, paths from the servers' {shard} and {replica} macros. */
   replicated: boolean;
 }
@@ -36,7 +38,7 @@ export async function migrateCluster(
 ): Promise<MigrationReport> {
   if (nodes.length === 0) throw new Error("store.cluster.nodes is empty");
   const local = [...(opts.replicated ? migrations.map((m) => replicatedMigration(m, opts.localDatabase)) : migrations)].sort((a, b) => a.version - b.version);
-  const schema = { database: opts.localDatabase, retentionDays: opts.retentionDays };
+  const schema = { database: opts.localDatabase, retentionDays: opts.retentionDays, ...(opts.messageRetentionDays === undefined ? {} : { messageRetentionDays: opts.messageRetentionDays }) };
   let first: MigrationReport | undefined;
   // One version at a time on every node: a replica created after another
   // replica's ALTER (migration 6 adds a column) would declare the old columns

@@ -3,6 +3,10 @@ import { ALERTS_MIGRATION } from "./migrations-alerts.js";
 import { DNSBL_MIGRATION } from "./migrations-dnsbl.js";
 import { REMEDIATION_MIGRATION } from "./migrations-remediation.js";
 import { FAILED_CLIENT_IPS_MIGRATION } from "./migrations-failed-client-ips.js";
+import { RELAY_POLICY_MIGRATION } from "./migrations-relay-policy.js";
+import { ALERTS_SUPPRESSION_MIGRATION, SUPPRESSIONS_MIGRATION } from "./migrations-suppressions.js";
+import { SCRIPT_SUBMISSIONS_MIGRATION } from "./migrations-script-submissions.js";
+import { MESSAGES_MIGRATION, MTA_NAMES_MIGRATION } from "./migrations-messages.js";
 import { tableName } from "./sql-literal.js";
 
 /** Options that shape the schema. */
@@ -11,6 +15,8 @@ export interface SchemaOptions {
   database: string;
   /** Rows older than this many days are dropped (TTL where supported, partition drops otherwise). */
   retentionDays: number;
+  /** Days `messages` and `message_deliveries` rows are kept; default DEFAULT_MESSAGE_RETENTION_DAYS. */
+  messageRetentionDays?: number;
 }
 
 /** One schema step; statements must be idempotent (IF NOT EXISTS) so racing collectors are harmless. */
@@ -194,4 +200,10 @@ ${ttlClause(d, "observed_at", o.retentionDays)}`,
   DNSBL_MIGRATION,
   REMEDIATION_MIGRATION,
   FAILED_CLIENT_IPS_MIGRATION,
+  RELAY_POLICY_MIGRATION,
+  SUPPRESSIONS_MIGRATION,
+  ALERTS_SUPPRESSION_MIGRATION,
+  SCRIPT_SUBMISSIONS_MIGRATION,
+  MESSAGES_MIGRATION,
+  MTA_NAMES_MIGRATION,
 ];

@@ -90,6 +90,11 @@ function connect(opts: ServerStoreOptions, database?: string): ClickHouseClient 
     password: opts.password,
     ...(database === undefined ? {} : { database }),
     request_timeout: opts.requestTimeoutMs,
+    // A socket the server closed after its keep_alive_timeout (3 s on 18.16)
+    // and the client then reuses fails with "socket hang up": under load the
+    // client's idle timer fires late, so stale sockets are also dropped at
+    // reuse (measured: /api/sql and batch inserts failing at 1,000 probes).
+    keep_alive: { idle_socket_ttl: 1500, eagerly_destroy_stale_sockets: true },
     // 18.16 sends mid-stream errors with HTTP 200; waiting for the end of
     // the query turns them into proper HTTP errors.
     clickhouse_settings: { ...opts.settings, wait_end_of_query: 1 },

@@ -16,6 +16,7 @@ export function hostRow(hello: Hello, certName: string, collectorId: string, now
     mta_binary_paths: hello.mta?.binaryPaths ?? [],
     mta_log_paths: hello.mta?.logPaths ?? [],
     mta_queue_path: hello.mta?.queuePath ?? "",
+    mta_names: hello.mta?.mtaNames ?? [],
     boot_time_unix_ms: Number(hello.bootTimeUnixMs),
     stream_epoch: hello.streamEpoch.toString(),
     cert_name: certName,

@@ -51,6 +51,8 @@ export function mailWindowRows(batch: Batch): Row[] {
     distinct_recipient_domains: w.distinctRecipientDomains,
     distinct_client_ips: w.distinctClientIps,
     distinct_failed_client_ips: w.distinctFailedClientIps,
+    relayed: w.relayed,
+    relayed_recipients: w.relayedRecipients,
     sample_queue_ids: w.sampleQueueIds,
     sample_message_ids: w.sampleMessageIds,
     sample_lines: w.sampleLines,
@@ -83,5 +85,26 @@ export function logStatRows(batch: Batch): Row[] {
     recognised: l.recognised.toString(),
     unrecognised: l.unrecognised.toString(),
     rotations: l.rotations,
+  }));
+}
+
+/** Rows of `script_submissions` for one batch. */
+export function scriptSubmissionRows(batch: Batch): Row[] {
+  return batch.scriptSubmissions.map((s) => ({
+    ...batchKey(batch),
+    observed_at: toClickHouseDateTime(Number(s.observedAtUnixMs)),
+    observed_at_unix_ms: Number(s.observedAtUnixMs),
+    source: s.source,
+    uid: s.uid ?? -1,
+    script: s.script,
+    line: s.line,
+    sender: s.sender,
+    recipients: s.recipients,
+    message_id: s.messageId,
+    ancestry_pids: s.ancestry.map((p) => p.pid),
+    ancestry_argv: s.ancestry.map((p) => p.argv.join(" ")),
+    ancestry_cwd: s.ancestry.map((p) => p.cwd),
+    ancestry_exe: s.ancestry.map((p) => p.exe),
+    raw: s.raw,
   }));
 }

@@ -133,6 +133,23 @@ describe("detectMta", () => {
     expect(found.evidence).toContain("process 990 (exim) runs /usr/sbin/exim: exim daemon");
   });
 
+  it("takes an Exim built outside the system directories for the MTA only when the operator names it (mta.binaryPaths)", async () => {
+    const fs = await host({ "/opt/exim-out/bin/exim4": { exec: "" }, "/var/log/exim-out/mainlog": "" });
+    const proc = await procs([{ pid: 991, comm: "exim4", exe: "/opt/exim-out/bin/exim4", argv: ["/opt/exim-out/bin/exim4", "-bd", "-q5m"], sockets: {} }]);
+    const runner = fakeCommandRunner({
+      "exim4 -bV": "Exim version 4.96 #2 built 02-Jul-2024\nConfiguration file is /opt/exim-out/etc/exim.conf\n",
+      "exim4 -bP spool_directory log_file_path": "spool_directory = /opt/exim-out/spool\nlog_file_path = /var/log/exim-out/%slog\n",
+    });
+
+    const unnamed = await detectMta({ procRoot: proc.root, fsRoot: fs.root, run: runner.run });
+    expect(unnamed.kind).toBe("none");
+    expect(unnamed.evidence).toContain("process 991 named exim4 runs /opt/exim-out/bin/exim4, which is not an MTA binary");
+
+    const named = await detectMta({ procRoot: proc.root, fsRoot: fs.root, run: runner.run, trustedBinaries: ["/opt/exim-out/bin/exim4"] });
+    expect(named).toMatchObject({ kind: "exim", version: "4.96", queuePath: "/opt/exim-out/spool", logPaths: ["/var/log/exim-out/mainlog"] });
+    expect(named.evidence).toContain("process 991 (exim4) runs /opt/exim-out/bin/exim4: exim daemon");
+  });
+
   it("lists a Debian exim4 configured log that does not exist yet, and the sendmail symlink", async () => {
     const fs = await host({
       "/etc/debian_version": "12.8\n",

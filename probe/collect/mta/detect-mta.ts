@@ -23,6 +23,12 @@ export interface DetectMtaOptions {
   run?: CommandRunner;
   /** Timeout of each command, in ms; default DETECT_COMMAND_TIMEOUT_MS. */
   commandTimeoutMs?: number;
+  /**
+   * Executables the operator says belong to the MTA (mta.binaryPaths): one
+   * installed outside the system directories (a second instance, a build
+   * under /opt) is classified by its name, as if it were in /usr/sbin.
+   */
+  trustedBinaries?: readonly string[];
 }
 
 /** Default timeout of one detection command (postconf, exim -bV), in ms. */
@@ -74,16 +80,16 @@ class Tally {
 }
 
 /** OpenSMTPD's daemon is called smtpd like Postfix's and like fakes; it counts only next to its smtpctl. */
-async function confirmClass(files: HostFiles, exe: string, argv: readonly string[]) {
-  const cls = classifyMtaExecutable(exe, argv);
+async function confirmClass(files: HostFiles, exe: string, argv: readonly string[], trusted: ReadonlySet<string>) {
+  const cls = classifyMtaExecutable(exe, argv) ?? (trusted.has(exe) ? classifyMtaExecutable(`/usr/sbin/${basename(exe)}`, argv) : null);
   if (cls?.kind !== "opensmtpd") return cls;
   return (await files.exists(exe.replace(/smtpd$/, "smtpctl"))) ? cls : null;
 }
 
-async function scanProcesses(files: HostFiles, processes: readonly ProcessSummary[], tally: Tally, evidence: string[]): Promise<void> {
+async function scanProcesses(files: HostFiles, processes: readonly ProcessSummary[], trusted: ReadonlySet<string>, tally: Tally, evidence: string[]): Promise<void> {
   for (const proc of processes) {
     if (proc.exe === null) continue;
-    const cls = await confirmClass(files, proc.exe, proc.argv);
+    const cls = await confirmClass(files, proc.exe, proc.argv, trusted);
     if (cls !== null) {
       tally.running(cls.kind, proc.exe);
       if (cls.role === "daemon") {
@@ -99,6 +105,7 @@ async function scanProcesses(files: HostFiles, processes: readonly ProcessSummar
 async function scanListeners(
   files: HostFiles,
   procRoot: string,
+  trusted: ReadonlySet<string>,
   tally: Tally,
   evidence: string[],
 ): Promise<boolean> {
@@ -120,7 +127,7 @@ async function scanListeners(
     }
     // qmail-smtpd is started per connection by tcpserver (or xinetd); the listener's argv names it.
     const cls =
-      (await confirmClass(files, record.exe, record.argv)) ??
+      (await confirmClass(files, record.exe, record.argv, trusted)) ??
       (record.argv.some((arg) => arg.startsWith("/var/qmail/bin/")) ? { kind: "qmail" as const, role: "agent" as const } : null);
     if (cls === null) {
       evidence.push(`${where} is listened on by pid ${record.pid} ${record.exe}, not a known MTA binary`);
@@ -250,8 +257,9 @@ export async function detectMta(opts: DetectMtaOptions = {}): Promise<MtaDetecti
     const timeoutMs = opts.commandTimeoutMs ?? DETECT_COMMAND_TIMEOUT_MS;
     const tally = new Tally();
 
-    await scanProcesses(files, await listProcesses(procRoot), tally, evidence);
-    const foreignListener = await scanListeners(files, procRoot, tally, evidence);
+    const trusted = new Set(opts.trustedBinaries ?? []);
+    await scanProcesses(files, await listProcesses(procRoot), trusted, tally, evidence);
+    const foreignListener = await scanListeners(files, procRoot, trusted, tally, evidence);
     await scanInstalled(files, tally, evidence);
 
     const [kind, ...others] = tally.ranked();

@@ -33,8 +33,8 @@ function forcedBase(kind: Exclude<ProbeConfig["mta"]["kind"], "auto">, detected:
  * key: `mta.logPaths` and `mta.queuePath` replace what was found,
  * `mta.binaryPaths` adds to it (extra executables, e.g. a second instance's).
  */
-export async function resolveMta(config: ProbeConfig["mta"], run: CommandRunner, detect: Omit<DetectMtaOptions, "run"> = {}): Promise<ResolvedMta> {
-  const detected = await detectMta({ ...detect, run });
+export async function resolveMta(config: Pick<ProbeConfig["mta"], "kind" | "binaryPaths" | "logPaths" | "queuePath">, run: CommandRunner, detect: Omit<DetectMtaOptions, "run"> = {}): Promise<ResolvedMta> {
+  const detected = await detectMta({ ...detect, run, trustedBinaries: config.binaryPaths });
   const warnings: string[] = [];
   const { candidates: _candidates, ...chosen } = detected;
   const base = config.kind === "auto" ? chosen : forcedBase(config.kind, detected, warnings);

@@ -1,7 +1,7 @@
 import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFakeProcTree, fakeFdinfo, type FakeProcTree } from "./fake-proc-tree.test-support.js";
+import { createFakeProcTree, fakeFdinfo, fakeStatus, type FakeProcTree } from "./fake-proc-tree.test-support.js";
 import { isSocketOwner, mapSocketInodes, sockfsMountId } from "./map-socket-inodes.js";
 
 describe("mapSocketInodes", () => {
@@ -26,20 +26,26 @@ describe("mapSocketInodes", () => {
     {
       name: "lowest pid wins for a shared socket, lowest fd within a process",
       wanted: ["100", "200", "300"],
-      concurrency: 16,
+      order: undefined,
       output: [["100", { pid: 1, fd: 3 }], ["200", { pid: 20, fd: 5 }], ["300", { pid: 300, fd: 12 }]],
     },
     {
-      name: "same answer scanning one process at a time",
+      name: "an order (likely owners first) decides who wins a shared socket",
       wanted: ["300", "200", "100"],
-      concurrency: 1,
-      output: [["100", { pid: 1, fd: 3 }], ["200", { pid: 20, fd: 5 }], ["300", { pid: 300, fd: 12 }]],
+      order: (pids: number[]) => [...pids].reverse(),
+      output: [["100", { pid: 20, fd: 3 }], ["200", { pid: 20, fd: 5 }], ["300", { pid: 300, fd: 12 }]],
     },
-    { name: "unknown inodes are simply absent", wanted: ["999", "200"], concurrency: 2, output: [["200", { pid: 20, fd: 5 }]] },
-    { name: "inode 0 is never looked up", wanted: ["0"], concurrency: 16, output: [] },
-    { name: "nothing wanted", wanted: [], concurrency: 16, output: [] },
-  ])("$name", async ({ wanted, concurrency, output }) => {
-    const found = await mapSocketInodes(wanted, { procRoot: tree.root, concurrency });
+    {
+      name: "an order may leave processes out: only those are searched",
+      wanted: ["100", "200", "300"],
+      order: (pids: number[]) => pids.filter((pid) => pid === 300),
+      output: [["300", { pid: 300, fd: 12 }]],
+    },
+    { name: "unknown inodes are simply absent", wanted: ["999", "200"], order: undefined, output: [["200", { pid: 20, fd: 5 }]] },
+    { name: "inode 0 is never looked up", wanted: ["0"], order: undefined, output: [] },
+    { name: "nothing wanted", wanted: [], order: undefined, output: [] },
+  ])("$name", async ({ wanted, order, output }) => {
+    const found = await mapSocketInodes(wanted, { procRoot: tree.root, order });
     expect([...found].sort(([a], [b]) => Number(a) - Number(b))).toEqual(output);
   });
 
@@ -54,6 +60,24 @@ describe("mapSocketInodes", () => {
     { name: "process gone", owner: { pid: 4242, fd: 5 }, inode: "200", output: false },
   ])("isSocketOwner: $name", async ({ owner, inode, output }) => {
     expect(await isSocketOwner(owner, inode, tree.root)).toBe(output);
+  });
+});
+
+describe("mapSocketInodes names the process that opened a socket its children inherited", () => {
+  let tree: FakeProcTree;
+  beforeAll(async () => {
+    tree = await createFakeProcTree([
+      // bash opened fd 3 to an MX (exec 3<>/dev/tcp/...), then ran sleep, which inherited it; bash's parent (a cron) does not hold it.
+      { pid: 900, fds: { 0: "/dev/null" }, status: fakeStatus("cron", 1, 0) },
+      { pid: 901, fds: { 3: "socket:[700]" }, status: fakeStatus("sendmail", 900, 0) },
+      { pid: 905, fds: { 3: "socket:[700]" }, status: fakeStatus("sleep", 901, 0) },
+    ]);
+  });
+  afterAll(() => tree.remove());
+
+  it("the newest-first order finds the child; the owner is still the parent that opened it", async () => {
+    const found = await mapSocketInodes(["700"], { procRoot: tree.root, order: (pids) => [...pids].reverse() });
+    expect([...found]).toEqual([["700", { pid: 901, fd: 3 }]]);
   });
 });
 

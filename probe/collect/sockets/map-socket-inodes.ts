@@ -1,6 +1,7 @@
 import { createSocket } from "node:dgram";
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from "node:fs";
 import { readdir, readlink } from "node:fs/promises";
+import { parseProcStatus } from "./read-process-info.js";
 
 /** A process file descriptor that refers to a socket. */
 export interface SocketOwner {
@@ -14,12 +15,15 @@ export interface SocketOwner {
 export interface MapSocketInodesOptions {
   /** Root of the proc filesystem; default "/proc" (a fake tree in tests). */
   procRoot?: string;
-  /** Processes scanned in parallel; default 16. */
-  concurrency?: number;
+  /**
+   * The order to scan the listed pids in (default ascending); the first
+   * process found holding an inode is its owner. The sampler puts likely
+   * owners first (see ProcSocketSampler) so that a scan stops early.
+   */
+  order?: (pids: number[]) => number[];
 }
 
 const SOCKET_LINK = /^socket:\[(\d+)\]$/;
-const DEFAULT_CONCURRENCY = 16;
 
 /** The mount id and inode of an open file, from /proc/PID/fdinfo/FD. */
 interface FdIdentity {
@@ -85,14 +89,18 @@ function fdNumbers(names: readonly string[]): number[] {
   return names.filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => a - b);
 }
 
-async function readSocketFdsFromLinks(fdDir: string, names: readonly string[], pending: ReadonlySet<string>): Promise<Array<[string, number]>> {
-  const fds = fdNumbers(names);
-  const links = await Promise.all(fds.map((fd) => readlink(`${fdDir}/${fd}`).catch(() => null)));
+function readSocketFdsFromLinks(fdDir: string, names: readonly string[], pending: ReadonlySet<string>): Array<[string, number]> {
   const hits: Array<[string, number]> = [];
-  links.forEach((link, i) => {
-    const inode = link === null ? undefined : SOCKET_LINK.exec(link)?.[1];
-    if (inode !== undefined && pending.has(inode)) hits.push([inode, fds[i] as number]);
-  });
+  for (const fd of fdNumbers(names)) {
+    let link: string;
+    try {
+      link = readlinkSync(`${fdDir}/${fd}`);
+    } catch {
+      continue;
+    }
+    const inode = SOCKET_LINK.exec(link)?.[1];
+    if (inode !== undefined && pending.has(inode)) hits.push([inode, fd]);
+  }
   return hits;
 }
 
@@ -105,14 +113,10 @@ async function readSocketFdsFromLinks(fdDir: string, names: readonly string[], p
  * the probe. Reading fdinfo is how the probe runs without that capability
  * (Linux >= 5.14: docs/deploy-requirements.md).
  */
-async function readSocketFdsFromFdinfo(
-  fdinfoDir: string,
-  pending: ReadonlySet<string>,
-  sockfsMount: string,
-): Promise<Array<[string, number]>> {
+function readSocketFdsFromFdinfo(fdinfoDir: string, pending: ReadonlySet<string>, sockfsMount: string): Array<[string, number]> {
   let names: string[];
   try {
-    names = await readdir(fdinfoDir);
+    names = readdirSync(fdinfoDir);
   } catch {
     return [];
   }
@@ -151,32 +155,37 @@ function readFdIdentitySync(path: string): FdIdentity | null {
   }
 }
 
-async function readSocketFds(
-  procRoot: string,
-  pid: number,
-  pending: ReadonlySet<string>,
-): Promise<Array<[string, number]>> {
+/**
+ * The watched sockets among pid's fds. Synchronous, like readFdIdentitySync and for the same reason:
+ * a promise per readlink made an owner search of a young process cost more than the socket table read.
+ * sockfsMount is the sockfs mount id (null: unknown, fdinfo cannot be used).
+ */
+function readSocketFds(procRoot: string, pid: number, pending: ReadonlySet<string>, sockfsMount: string | null): Array<[string, number]> {
   const fdDir = `${procRoot}/${pid}/fd`;
   let names: string[];
   try {
-    names = await readdir(fdDir);
+    names = readdirSync(fdDir);
   } catch {
     // Another user's process without CAP_DAC_READ_SEARCH (EACCES), or one that exited: try fdinfo, which
     // fails the same way for a process that is gone or that we may not look at.
-    const sockfsMount = await sockfsMountId(procRoot);
     return sockfsMount === null ? [] : readSocketFdsFromFdinfo(`${procRoot}/${pid}/fdinfo`, pending, sockfsMount);
   }
   return readSocketFdsFromLinks(fdDir, names, pending);
 }
+
+/** Processes scanned between two yields to the event loop (a full scan of 2,000 processes is ~100 ms). */
+const PIDS_PER_SLICE = 64;
 
 /**
  * Finds which process holds each wanted socket inode by reading the
  * `socket:[inode]` links in /proc/[pid]/fd (or, where that folder may not be
  * listed, the `ino:` lines of /proc/[pid]/fdinfo). Processes are scanned in
  * pid order and the scan stops as soon as every wanted inode is found, so a
- * socket shared by several processes (e.g. a listener inherited by pre-forked
- * children) is attributed to the lowest pid, usually the parent that opened
- * it. Inode "0" (no descriptor, e.g. TIME_WAIT) is never looked up.
+ * socket shared by several processes (a listener inherited by pre-forked
+ * children, a connection inherited by a script's child) is attributed to the
+ * holder found first, then to its parents as long as they hold it too: the
+ * process that opened it (options.order may scan likelier owners first).
+ * Inode "0" (no descriptor, e.g. TIME_WAIT) is never looked up.
  * Never throws: vanished processes and EACCES/ENOENT are skipped.
  */
 export async function mapSocketInodes(
@@ -184,7 +193,6 @@ export async function mapSocketInodes(
   options: MapSocketInodesOptions = {},
 ): Promise<Map<string, SocketOwner>> {
   const procRoot = options.procRoot ?? "/proc";
-  const concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
   const pending = new Set(wanted);
   pending.delete("0");
   const found = new Map<string, SocketOwner>();
@@ -195,19 +203,50 @@ export async function mapSocketInodes(
   } catch {
     return found;
   }
-  for (let start = 0; start < pids.length && pending.size > 0; start += concurrency) {
-    const batch = pids.slice(start, start + concurrency);
-    const results = await Promise.all(batch.map((pid) => readSocketFds(procRoot, pid, pending)));
-    // Results are applied in pid order so the lowest pid wins even though the batch ran in parallel.
-    results.forEach((hits, i) => {
-      for (const [inode, fd] of hits) {
-        if (!pending.has(inode)) continue;
-        pending.delete(inode);
-        found.set(inode, { pid: batch[i] as number, fd });
-      }
-    });
+  if (options.order !== undefined) pids = options.order(pids);
+  const sockfsMount = await sockfsMountId(procRoot);
+  for (const [i, pid] of pids.entries()) {
+    if (pending.size === 0) break;
+    if (i > 0 && i % PIDS_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+    for (const [inode, fd] of readSocketFds(procRoot, pid, pending, sockfsMount)) {
+      if (!pending.has(inode)) continue;
+      pending.delete(inode);
+      found.set(inode, openerOf(procRoot, inode, { pid, fd }, sockfsMount));
+    }
   }
   return found;
+}
+
+/** Parents climbed at most from a found holder to the process that opened the socket. */
+const MAX_OPENER_DEPTH = 8;
+
+/**
+ * A socket is held by every process that inherited it: a shell script's
+ * `exec 3<>/dev/tcp/...` followed by `sleep 1` has the sleep hold the
+ * connection too, and a scan that looks at the newest processes first finds
+ * the child. The parent chain is climbed while the parent holds the same
+ * socket, so the owner is the process that opened it (whatever the scan order).
+ */
+function openerOf(procRoot: string, inode: string, owner: SocketOwner, sockfsMount: string | null): SocketOwner {
+  let current = owner;
+  const wanted = new Set([inode]);
+  for (let depth = 0; depth < MAX_OPENER_DEPTH; depth++) {
+    const ppid = readParentPid(procRoot, current.pid);
+    if (ppid === null || ppid <= 1) break;
+    const hit = readSocketFds(procRoot, ppid, wanted, sockfsMount)[0];
+    if (hit === undefined) break;
+    current = { pid: ppid, fd: hit[1] };
+  }
+  return current;
+}
+
+/** The parent pid from /proc/PID/status (parseProcStatus), or null when the process is gone. */
+function readParentPid(procRoot: string, pid: number): number | null {
+  try {
+    return parseProcStatus(readFileSync(`${procRoot}/${pid}/status`, "latin1")).ppid;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -81,6 +81,34 @@ describeOnLittleEndian("ProcSocketSampler", () => {
     expect(sampler.stats).toEqual({ samples: 2, malformedLines: 0, ownerScans: 2, processReads: 2 });
   });
 
+  it("searches a new socket among young processes first, and in every process only at the next sample", async () => {
+    const proc = (pid: number, fds: Record<number, string>) => ({
+      pid,
+      fds,
+      status: fakeStatus(`p${pid}`, 1, 0),
+      stat: fakeStat(pid, `p${pid}`, 1, 5000 + pid),
+      comm: `p${pid}\n`,
+      cmdline: `p${pid}\0`,
+      exe: `/usr/bin/p${pid}`,
+      cwd: `/srv/p${pid}`,
+    });
+    // An old process, listed by the first sample, holding no watched socket.
+    await writeFakeProcess(tree.root, proc(100, { 0: "/dev/null" }));
+    const sampler = new ProcSocketSampler({ ports: CAPTURED_PORTS, procRoot: tree.root, passwd });
+    await sampler.sample();
+    // A young process and the old one share a new socket; another new socket is the old process's alone.
+    await writeFakeProcess(tree.root, proc(9000, { 3: "socket:[17600]" }));
+    await symlink("socket:[17600]", join(tree.root, "100", "fd", "3"));
+    await symlink("socket:[17601]", join(tree.root, "100", "fd", "4"));
+    await tree.writeNet(`${CAPTURED_PROC_NET_TCP}${NEW_OUTBOUND(17600, "C360")}\n${NEW_OUTBOUND(17601, "C361")}\n`, CAPTURED_PROC_NET_TCP6);
+    const second = await sampler.sample();
+    expect(second.find((r) => r.inode === "17600")).toMatchObject({ pid: 9000, exe: "/usr/bin/p9000", cwd: "/srv/p9000" });
+    expect(second.find((r) => r.inode === "17601")).toMatchObject({ pid: null, exe: null });
+    const third = await sampler.sample();
+    expect(third.find((r) => r.inode === "17601")).toMatchObject({ pid: 100, exe: "/usr/bin/p100", cwd: "/srv/p100" });
+    expect(sampler.stats.ownerScans).toBe(3);
+  });
+
   it("re-reads a process whose pid was reused (different start time)", async () => {
     const sampler = new ProcSocketSampler({ ports: CAPTURED_PORTS, procRoot: tree.root, passwd });
     await sampler.sample();

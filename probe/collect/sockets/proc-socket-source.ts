@@ -2,8 +2,8 @@ import type { SocketRecord } from "../../../shared/types/socket-record.js";
 import { filterSmtpSockets } from "./filter-smtp-sockets.js";
 import { isSocketOwner, mapSocketInodes, type SocketOwner } from "./map-socket-inodes.js";
 import { parseProcNetTcp, type ProcNetTcpRow } from "./parse-proc-net-tcp.js";
-import { readProcText } from "../read-proc-text.js";
 import { PasswdCache } from "./read-passwd.js";
+import { readSocketTableSync, readTcp6TableSync } from "./read-socket-table.js";
 import { readProcessInfo, readProcessStartTime, type ProcessInfo } from "./read-process-info.js";
 import { sortSocketRecords } from "./sort-socket-records.js";
 
@@ -17,7 +17,7 @@ export interface ProcSocketSourceOptions {
   passwd?: PasswdCache;
   /** How often a cached socket owner is re-verified with one readlink, in ms; default 5000. */
   ownerRecheckMs?: number;
-  /** How many samples in a row try to find the owner of a socket before giving up on it; default 2. */
+  /** How many samples in a row try to find the owner of a socket before giving up on it (the first among likely owners only); default 2. */
   ownerLookupAttempts?: number;
 }
 
@@ -41,19 +41,12 @@ interface OwnerEntry {
 
 const DEFAULT_OWNER_RECHECK_MS = 5_000;
 const DEFAULT_OWNER_LOOKUP_ATTEMPTS = 2;
-
-async function readOptionalText(path: string): Promise<string> {
-  try {
-    return await readProcText(path);
-  } catch (error) {
-    // /proc/net/tcp6 is absent when IPv6 is disabled; that just means no IPv6 sockets.
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "";
-    throw error;
-  }
-}
+/** A process first listed less than this long ago is searched first for the owner of a new socket. */
+const YOUNG_PROCESS_MS = 10_000;
 
 /**
- * Long-lived /proc socket sampler (the probe calls sample() every ~500 ms).
+ * Long-lived /proc socket sampler (the probe calls sample() when a TCP
+ * connection was opened, and every 2 s: probe/pipeline/sample-sockets.ts).
  * Each sample reads only /proc/net/tcp and /proc/net/tcp6; owners are looked
  * up in /proc/[pid]/fd only for socket inodes not seen before, and process
  * details are read once per (pid, start time). Cached owners are re-verified
@@ -69,6 +62,8 @@ export class ProcSocketSampler {
   private readonly ownerLookupAttempts: number;
   private readonly owners = new Map<string, OwnerEntry>();
   private readonly processes = new Map<number, ProcessInfo>();
+  /** When each listed pid was first listed by an owner search (performance.now()). */
+  private readonly pidFirstSeen = new Map<number, number>();
   private inFlight: Promise<SocketRecord[]> | null = null;
   private readonly counters: ProcSocketSamplerStats = { samples: 0, malformedLines: 0, ownerScans: 0, processReads: 0 };
 
@@ -99,10 +94,8 @@ export class ProcSocketSampler {
   }
 
   private async takeSample(): Promise<SocketRecord[]> {
-    const [tcpText, tcp6Text] = await Promise.all([
-      readProcText(`${this.procRoot}/net/tcp`),
-      readOptionalText(`${this.procRoot}/net/tcp6`),
-    ]);
+    const tcpText = readSocketTableSync(`${this.procRoot}/net/tcp`);
+    const tcp6Text = readTcp6TableSync(this.procRoot);
     const tcp = parseProcNetTcp(tcpText, "tcp", { ports: this.ports });
     const tcp6 = parseProcNetTcp(tcp6Text, "tcp6", { ports: this.ports });
     this.counters.samples++;
@@ -136,7 +129,17 @@ export class ProcSocketSampler {
     });
     if (lookup.length > 0) {
       this.counters.ownerScans++;
-      const found = await mapSocketInodes(lookup, { procRoot: this.procRoot });
+      // A socket's first search looks only among likely owners (cheap); one not found there is searched
+      // in every process at the next sample, if it still exists then (a closed session needs no owner).
+      const firstTry = lookup.filter((inode) => !this.owners.has(inode));
+      const retry = lookup.filter((inode) => this.owners.has(inode));
+      const found = new Map<string, SocketOwner>();
+      if (firstTry.length > 0) {
+        for (const [inode, owner] of await mapSocketInodes(firstTry, { procRoot: this.procRoot, order: (pids) => this.likelyOwners(pids, now) })) found.set(inode, owner);
+      }
+      if (retry.length > 0) {
+        for (const [inode, owner] of await mapSocketInodes(retry, { procRoot: this.procRoot, order: (pids) => this.heldFirst(pids) })) found.set(inode, owner);
+      }
       for (const inode of lookup) {
         const owner = found.get(inode) ?? null;
         const attempts = (this.owners.get(inode)?.attempts ?? 0) + 1;
@@ -148,6 +151,44 @@ export class ProcSocketSampler {
     const livePids = new Set<number>();
     for (const entry of this.owners.values()) if (entry.owner !== null) livePids.add(entry.owner.pid);
     for (const pid of this.processes.keys()) if (!livePids.has(pid)) this.processes.delete(pid);
+  }
+
+  /** Pids of the processes holding a watched socket now. */
+  private holders(): Set<number> {
+    const holders = new Set<number>();
+    for (const entry of this.owners.values()) if (entry.owner !== null) holders.add(entry.owner.pid);
+    return holders;
+  }
+
+  /** Every pid, those holding a watched socket first (a listener accepts the inbound ones), then in pid order. */
+  private heldFirst(pids: number[]): number[] {
+    this.notePids(pids, performance.now());
+    const holders = this.holders();
+    return [...pids.filter((pid) => holders.has(pid)), ...pids.filter((pid) => !holders.has(pid))];
+  }
+
+  /**
+   * The likely owners of new sockets: processes holding a watched socket,
+   * then processes first listed less than YOUNG_PROCESS_MS ago, newest first
+   * (a short session is usually a new process: a PHP script, a spam tool).
+   * The first search of all (nothing listed before) scans every pid in pid
+   * order, so a socket inherited by pre-forked children goes to their parent.
+   */
+  private likelyOwners(pids: number[], now: number): number[] {
+    const firstListing = this.pidFirstSeen.size === 0;
+    this.notePids(pids, now);
+    if (firstListing) return pids;
+    const holders = this.holders();
+    const young = pids.filter((pid) => !holders.has(pid) && now - (this.pidFirstSeen.get(pid) ?? -Infinity) < YOUNG_PROCESS_MS).reverse();
+    return [...pids.filter((pid) => holders.has(pid)), ...young];
+  }
+
+  /** Records when each pid was first listed (the first listing counts as long ago); forgets pids gone. */
+  private notePids(pids: number[], now: number): void {
+    const since = this.pidFirstSeen.size === 0 ? -Infinity : now;
+    const listed = new Set(pids);
+    for (const pid of this.pidFirstSeen.keys()) if (!listed.has(pid)) this.pidFirstSeen.delete(pid);
+    for (const pid of pids) if (!this.pidFirstSeen.has(pid)) this.pidFirstSeen.set(pid, since);
   }
 
   private async refreshProcess(pid: number): Promise<void> {

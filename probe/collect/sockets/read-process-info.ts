@@ -1,5 +1,4 @@
-import { readlink } from "node:fs/promises";
-import { readProcText } from "../read-proc-text.js";
+import { readFileSync, readlinkSync } from "node:fs";
 import { PasswdCache } from "./read-passwd.js";
 
 /** What /proc tells about one process: the process half of a SocketRecord, plus its start time. */
@@ -71,9 +70,13 @@ export function splitDeletedSuffix(link: string): { path: string; deleted: boole
     : { path: link, deleted: false };
 }
 
+// Synchronous on purpose: a short session's process may exit within milliseconds of its socket being
+// found, and six thread-pool round trips (status, stat, comm, cmdline, exe, cwd) lost its exe and cwd
+// for about one 0.1 s session in five under load (bench:capture). readFileSync reads /proc files to
+// their end on Node 18 too (only fs.promises.readFile stopped after the first short read).
 async function readText(path: string): Promise<string | null> {
   try {
-    return await readProcText(path);
+    return readFileSync(path, "utf8");
   } catch {
     return null;
   }
@@ -81,7 +84,7 @@ async function readText(path: string): Promise<string | null> {
 
 async function readLink(path: string): Promise<string | null> {
   try {
-    return await readlink(path);
+    return readlinkSync(path);
   } catch {
     return null;
   }

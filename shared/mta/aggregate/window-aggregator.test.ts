@@ -8,7 +8,8 @@ const zero: IdentityCounts = {
   received: 0, delivered: 0, deferred: 0, bounced: 0, rejected: 0, relay_denied: 0, auth_failures: 0, auth_successes: 0, null_sender: 0,
   distinct_recipients: 0, distinct_recipient_domains: 0, distinct_client_ips: 0, distinct_failed_client_ips: 0,
 };
-const row = (kind: IdentityKind, key: string, counts: Partial<IdentityCounts>) => ({ kind, key, ...zero, ...counts });
+// No relay policy here: nothing counts as relayed (relay-counter.test.ts covers it).
+const row = (kind: IdentityKind, key: string, counts: Partial<IdentityCounts>) => ({ kind, key, ...zero, relayed: 0, relayed_recipients: 0, ...counts });
 
 function aggregate(windowMs: number) {
   const agg = new WindowAggregator({ windowMs });

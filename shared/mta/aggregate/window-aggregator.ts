@@ -1,6 +1,8 @@
 import type { AuthEvent, MailEvent, MessageOrigin } from "../events/mail-event.js";
 import { domainOf, lowerCase, ownString } from "../text/mail-text.js";
+import type { RelayJudge } from "../relay/relay-policy.js";
 import { IDENTITY_KINDS, type IdentityKind } from "./identity-kinds.js";
+import { RelayCounter } from "./relay-counter.js";
 
 /** Counters of one identity over one window (or over a whole file for parse-log). */
 export interface IdentityCounts {
@@ -54,6 +56,10 @@ export interface IdentityWindow extends IdentityCounts {
   sample_message_ids: string[];
   /** Up to maxSamples raw log lines, as evidence. */
   sample_lines: string[];
+  /** client_ip only: messages relayed for this client (unauthenticated, not permitted, to an unserved domain; see RelayCounter). */
+  relayed: number;
+  /** client_ip only: recipients of those messages. */
+  relayed_recipients: number;
 }
 
 /** Logins of one (client IP, username) pair in one window, for brute-force and credential-stuffing detection. */
@@ -92,6 +98,8 @@ export interface WindowAggregatorOptions {
   maxSamples?: number;
   /** Names a uid for `local_user` keys (e.g. from /etc/passwd); default: the key is `uid:N`. */
   resolveUid?: (uid: number) => string | undefined;
+  /** The MTA's relay policy in force (served domains, permitted networks); without one nothing counts as relayed. */
+  relayJudge?: () => RelayJudge | undefined;
 }
 
 /** Default aggregation window: one minute. */
@@ -111,6 +119,8 @@ class IdentityAccumulator {
   auth_failures = 0;
   auth_successes = 0;
   null_sender = 0;
+  relayed = 0;
+  relayed_recipients = 0;
   readonly recipients = new Set<string>();
   readonly domains = new Set<string>();
   /** Addresses that authenticated or sent. */
@@ -169,12 +179,14 @@ export class WindowAggregator {
   private readonly maxSamples: number;
   private readonly resolveUid: ((uid: number) => string | undefined) | undefined;
   private readonly buckets = new Map<number, Bucket>();
+  private readonly relay: RelayCounter;
 
   constructor(options: WindowAggregatorOptions = {}) {
     this.windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
     if (!(this.windowMs > 0)) throw new RangeError(`windowMs ${this.windowMs} must be > 0`);
     this.maxSamples = options.maxSamples ?? DEFAULT_MAX_SAMPLES;
     this.resolveUid = options.resolveUid;
+    this.relay = new RelayCounter(options.relayJudge ?? (() => undefined));
   }
 
   /** Window start (unix ms) an event at `tsUnixMs` falls in. */
@@ -213,6 +225,7 @@ export class WindowAggregator {
           if (o.client_ip !== null) addOwned(a.ips, o.client_ip);
           this.sample(a, event.queue_id, o.message_id, event.raw);
         }
+        this.relay.add(event, (ip) => this.identity(bucket, "client_ip", ip));
         return;
       }
       case "rejected": {
@@ -345,6 +358,8 @@ export class WindowAggregator {
           distinct_recipient_domains: a.domains.size,
           distinct_client_ips: a.ips.size,
           distinct_failed_client_ips: countNotIn(a.failedIps, a.ips),
+          relayed: a.relayed,
+          relayed_recipients: a.relayed_recipients,
           sample_queue_ids: a.queueIds,
           sample_message_ids: a.messageIds,
           sample_lines: a.lines,

@@ -25,6 +25,8 @@ export function toMailWindow(w: IdentityWindow): MailWindow {
     distinctRecipientDomains: w.distinct_recipient_domains,
     distinctClientIps: w.distinct_client_ips,
     distinctFailedClientIps: w.distinct_failed_client_ips,
+    relayed: w.relayed,
+    relayedRecipients: w.relayed_recipients,
     sampleQueueIds: w.sample_queue_ids,
     sampleMessageIds: w.sample_message_ids,
     sampleLines: w.sample_lines,

@@ -63,6 +63,14 @@ const cases: Case[] = [
     },
   },
   {
+    name: "corpus ddgrey: sa-exim's permanent rejection at DATA is a spam rejection of the client, sender and recipient; a skipped check is no event",
+    corpus: true,
+    input: () => [214, 217].map((n) => corpusLine("exim/ddgrey-edward.rosnix.net-2020-mainlog.log", n)),
+    output: (l) => [
+      { type: "rejected", ts_unix_ms: local(2020, 2, 22, 0, 58, 55), source: "exim", raw: l[0]!, queue_id: "1j5IBw-00064P-De", stage: "data", reason_class: "spam", reason: "SpamAssassin score=18.8 required=5.0 trigger=5.0", smtp_code: null, dsn: null, client_ip: "178.35.123.109", client_host: "xdsl-178-35-123-109.soes.su", sender: "toyaedypo@evowpmy.com", recipient: "margareta@rosnix.net", helo: null, sasl_user: null },
+    ],
+  },
+  {
     name: "corpus: RBL reject, ms timestamp auth failure, helo with brackets, I= port, pid field relay denial, syslog form, local_scan and virus rejects",
     corpus: true,
     input: () => [

@@ -3,7 +3,7 @@ import type { FamilyLineParser } from "../parse/family-line-parser.js";
 import { BoundedLruMap, DEFAULT_MAX_TRACKED_MESSAGES } from "../state/bounded-lru-map.js";
 import type { LogLinePrefix } from "../syslog/parse-syslog-prefix.js";
 import { classifyRejectReason } from "../text/classify-reject-reason.js";
-import { isLoopback, stripAngles, toInt } from "../text/mail-text.js";
+import { isLoopback, normalizeIp, ownNullable, ownOrigin, stripAngles, toInt } from "../text/mail-text.js";
 import { readEximHost } from "./read-exim-host.js";
 import { eximMessageIdLength, ID_INFO_PREFIXES, INFO_PREFIXES, readFields, serviceFromListener } from "./exim-line-fields.js";
 
@@ -74,6 +74,7 @@ export class EximLineParser implements FamilyLineParser {
       this.messages.delete(id);
       return true;
     }
+    if (s.startsWith("SA: Action: ", r)) return this.spamAssassinAction(s, r + 12, id, p, raw, emit);
     if (s.indexOf(" rejected ", r) >= 0) return this.rejected(s, r, id, p, raw, emit);
     for (const prefix of ID_INFO_PREFIXES) if (s.startsWith(prefix, r)) return true;
     return s.startsWith("frozen by ", r) || s.startsWith("unfrozen by ", r);
@@ -87,7 +88,7 @@ export class EximLineParser implements FamilyLineParser {
       // Exim re-executing itself (delivery -Mc, bounce -E<id>, queue runs -q) logs its spool folder, wherever that is: not a script.
       const selfRun = argsAt > 0 && / -(?:Mc|E\S*|q\S*|bd|bp\S*)(?: |$)/.test(s.slice(argsAt + 6));
       const script = selfRun || dir.startsWith("/var/spool/") || dir === "/" ? null : dir;
-      const pending = { script, pid, ts_unix_ms: p.ts_unix_ms };
+      const pending = { script: ownNullable(script), pid, ts_unix_ms: p.ts_unix_ms };
       this.lastCwd = pending;
       if (pid !== null) this.cwdByPid.set(pid, pending);
       return true;
@@ -152,7 +153,9 @@ export class EximLineParser implements FamilyLineParser {
       script,
       message_id: messageId,
     };
-    this.messages.set(id, { origin });
+    // Kept until Completed: owned strings, so the origin does not hold the log chunk its line was read from.
+    ownOrigin(origin);
+    this.messages.set(origin.queue_id, { origin });
     if (saslUser !== null) {
       emit({
         type: "auth_success",
@@ -264,6 +267,44 @@ export class EximLineParser implements FamilyLineParser {
    * `rejected connection in "connect" ACL: ...`, `rejected EHLO or HELO x: ...`,
    * `rejected after DATA: ...`, `rejected by local_scan(): ...` (with or without message id).
    */
+  /**
+   * sa-exim's verdict at DATA: `SA: Action: permanently rejected message: score=18.8 required=5.0
+   * trigger=5.0 (scanned in 9/9 secs | Message-Id: x). From <sender> (host=name [ip]) for rcpt`
+   * ("temporarily rejected", "saved message to ..." likewise; only rejections are events).
+   */
+  private spamAssassinAction(s: string, start: number, id: string, p: LogLinePrefix, raw: string, emit: MailEventSink): boolean {
+    const rej = s.indexOf("rejected message: ", start);
+    if (rej < 0) return true;
+    const scanned = s.indexOf(" (scanned", rej);
+    const reason = `SpamAssassin ${s.slice(rej + 18, scanned < 0 ? s.length : scanned)}`;
+    const fromAt = s.indexOf(" From <", rej);
+    const fromEnd = fromAt < 0 ? -1 : s.indexOf(">", fromAt + 7);
+    const hostAt = s.indexOf(" (host=", rej);
+    const open = hostAt < 0 ? -1 : s.indexOf(" [", hostAt);
+    const close = open < 0 ? -1 : s.indexOf("])", open);
+    const forAt = s.lastIndexOf(" for ");
+    const host = open > hostAt + 7 ? s.slice(hostAt + 7, open) : null;
+    emit({
+      type: "rejected",
+      ts_unix_ms: p.ts_unix_ms,
+      source: "exim",
+      raw,
+      queue_id: id,
+      stage: "data",
+      reason_class: "spam",
+      reason,
+      smtp_code: null,
+      dsn: null,
+      client_ip: close > open && open > 0 ? normalizeIp(s.slice(open + 2, close)) : null,
+      client_host: host === "NULL" ? null : host,
+      sender: fromEnd > 0 ? s.slice(fromAt + 7, fromEnd) : null,
+      recipient: forAt > rej ? s.slice(forAt + 5) : null,
+      helo: null,
+      sasl_user: null,
+    });
+    return true;
+  }
+
   private rejected(s: string, start: number, id: string | null, p: LogLinePrefix, raw: string, emit: MailEventSink): boolean {
     if (s.startsWith("SMTP ", start)) return false; // protocol errors ("rejected connection from H=...") are notes, not refusals
     const at = s.startsWith("rejected ", start) ? start - 1 : s.indexOf(" rejected ", start);

@@ -3,7 +3,7 @@ import type { FamilyLineParser } from "../parse/family-line-parser.js";
 import { RelayContinuations } from "../parse/relay-continuations.js";
 import { BoundedLruMap, DEFAULT_MAX_TRACKED_MESSAGES } from "../state/bounded-lru-map.js";
 import type { LogLinePrefix } from "../syslog/parse-syslog-prefix.js";
-import { fieldValue, normalizeIp, stripAngles, toInt } from "../text/mail-text.js";
+import { fieldValue, normalizeIp, ownNullable, ownString, stripAngles, toInt } from "../text/mail-text.js";
 import {
   D_BOUNCE,
   D_CLEANUP,
@@ -108,15 +108,17 @@ export class PostfixLineParser implements FamilyLineParser {
   private state(qid: string): PostfixMessage {
     let m = this.messages.get(qid);
     if (m === undefined) {
+      // Kept per queue id: its strings are made its own (ownString) so they do not hold the log chunk they were read from.
+      const id = ownString(qid);
       m = {
-        origin: { queue_id: qid, sender: null, client_ip: null, client_host: null, sasl_user: null, local_user: null, local_uid: null, script: null, message_id: null },
+        origin: { queue_id: id, sender: null, client_ip: null, client_host: null, sasl_user: null, local_user: null, local_uid: null, script: null, message_id: null },
         created: false,
         received: false,
         sasl_method: null,
         bounce_of: null,
         continues: null,
       };
-      this.messages.setAbsent(qid, m);
+      this.messages.setAbsent(id, m);
     }
     return m;
   }
@@ -136,14 +138,14 @@ export class PostfixLineParser implements FamilyLineParser {
         const open = client.indexOf("[");
         const close = client.indexOf("]", open);
         if (open >= 0 && close > open) {
-          m.origin.client_host = client.slice(0, open);
-          m.origin.client_ip = normalizeIp(client.slice(open + 1, close));
+          m.origin.client_host = ownString(client.slice(0, open));
+          m.origin.client_ip = ownString(normalizeIp(client.slice(open + 1, close)));
         }
         if (clientEnd > 0) {
           const user = fieldValue(msg, "sasl_username=", clientEnd, ",");
           if (user !== null && user.length > 0) {
-            m.origin.sasl_user = user;
-            m.sasl_method = fieldValue(msg, "sasl_method=", clientEnd, ",");
+            m.origin.sasl_user = ownString(user);
+            m.sasl_method = ownNullable(fieldValue(msg, "sasl_method=", clientEnd, ","));
             emit({
               type: "auth_success",
               ts_unix_ms: p.ts_unix_ms,
@@ -234,7 +236,7 @@ export class PostfixLineParser implements FamilyLineParser {
       const m = this.state(qid);
       m.created = true;
       const id = stripAngles(msg.slice(rest + 11).trim());
-      m.origin.message_id = id.length > 0 ? id : null;
+      m.origin.message_id = id.length > 0 ? ownString(id) : null;
       const prev = this.continuations.continuationOf(m.origin, p.ts_unix_ms);
       if (prev !== null) {
         m.continues = prev;
@@ -261,7 +263,7 @@ export class PostfixLineParser implements FamilyLineParser {
       const value = msg.slice(valueStart, fromAt > valueStart ? fromAt : msg.length).trim();
       const m = this.state(qid);
       m.created = true;
-      if (value.length > 0) m.origin.script = value;
+      if (value.length > 0) m.origin.script = ownString(value);
     }
     // warning/info/hold/discard/prepend/replace/redirect/milter-header-*: understood.
     return true;
@@ -271,7 +273,7 @@ export class PostfixLineParser implements FamilyLineParser {
     if (msg.startsWith("from=", rest)) {
       const [sender, after] = readAddress(msg, rest + 5);
       const m = this.state(qid);
-      m.origin.sender = sender;
+      m.origin.sender = ownNullable(sender);
       if (msg.startsWith(", status=expired", after)) return true;
       if (m.created && !m.received) {
         m.received = true;
@@ -320,7 +322,7 @@ export class PostfixLineParser implements FamilyLineParser {
     m.origin.local_uid = uid;
     if (space > 0 && msg.startsWith("from=", space + 1)) {
       const [sender] = readAddress(msg, space + 6);
-      if (m.origin.sender === null) m.origin.sender = sender;
+      if (m.origin.sender === null) m.origin.sender = ownNullable(sender);
     }
     return true;
   }

@@ -21,6 +21,29 @@ export function ownString(s: string): string {
   return s.length < 13 ? s : ` ${s}`.slice(1);
 }
 
+/** ownString for a value that may be null. */
+export function ownNullable<T extends string | null>(s: T): T {
+  return (s === null ? s : ownString(s)) as T;
+}
+
+/**
+ * Makes the strings of a message's origin its own (ownString), in place, before
+ * a correlator keeps it per queue id: up to 100,000 in-flight origins, each
+ * holding slices of a different 1 MiB chunk, would otherwise keep the whole
+ * log read so far in memory (measured: 240-340 MB RSS for a 126 MB log).
+ */
+export function ownOrigin<O extends { queue_id: string; sender: string | null; client_ip: string | null; client_host: string | null; sasl_user: string | null; local_user: string | null; script: string | null; message_id: string | null }>(o: O): O {
+  o.queue_id = ownString(o.queue_id);
+  o.sender = ownNullable(o.sender);
+  o.client_ip = ownNullable(o.client_ip);
+  o.client_host = ownNullable(o.client_host);
+  o.sasl_user = ownNullable(o.sasl_user);
+  o.local_user = ownNullable(o.local_user);
+  o.script = ownNullable(o.script);
+  o.message_id = ownNullable(o.message_id);
+  return o;
+}
+
 /** Characters toLowerCase may change: ASCII capitals and anything beyond ASCII. */
 const MAY_CHANGE_CASE = /[A-Z\u0080-\uffff]/;
 

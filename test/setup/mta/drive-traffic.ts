@@ -31,6 +31,8 @@ export interface SmtpMessage {
   subject?: string;
   /** Extra headers, e.g. { "X-Mailer": "PHPMailer" }. */
   headers?: Record<string, string>;
+  /** Headers that replace swaks' own (a forged `From:`). */
+  replaceHeaders?: Record<string, string>;
   body?: string;
 }
 
@@ -56,6 +58,7 @@ export async function swaks(target: SmtpTarget, message: SmtpMessage, auth?: Smt
     "--body", message.body ?? "This is a test message from the spamtrace MTA lab.\n",
   ];
   for (const [name, value] of Object.entries(message.headers ?? {})) args.push("--add-header", `${name}: ${value}`);
+  for (const [name, value] of Object.entries(message.replaceHeaders ?? {})) args.push("--header", `${name}: ${value}`);
   if (target.localInterface) args.push("--local-interface", target.localInterface);
   if (auth) args.push("--auth", auth.mechanism ?? "LOGIN", "--auth-user", auth.user, "--auth-password", auth.password);
   const r = await run("swaks", args, { allowFailure: true, timeoutMs: (timeout * 6 + 10) * 1000 });

@@ -14,6 +14,7 @@ import { existsSync } from "node:fs";
 import { chmod, chown, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { ensureDebianPackages, requireDebianPackages, testPackages } from "../apt-packages.js";
 import { unpackDebs } from "../unpack-debs.js";
+import { fileTail, registerDiagnostic } from "../failure-diagnostics.js";
 import { freePort } from "../free-port.js";
 import { waitFor } from "../wait-for.js";
 import {
@@ -228,10 +229,12 @@ export async function startEximLab(opts: EximLabOptions = {}): Promise<EximLab> 
   }
 
   const logPath = `${logDir}/mainlog`;
+  const unregisterLog = registerDiagnostic(`Exim lab log ${logPath}`, () => fileTail(logPath));
   const stopped = { done: false };
   const stop = async (): Promise<void> => {
     if (stopped.done) return;
     stopped.done = true;
+    unregisterLog();
     await stopEximLab(eximPath, pidFile);
     // Leave no setuid-root binary behind once the lab is down (the logs stay for debugging).
     if (existsSync(eximPath)) await chmod(eximPath, 0o755);

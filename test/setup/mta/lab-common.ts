@@ -77,8 +77,11 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
     const exitCode = (code: number | null, signal: NodeJS.Signals | null): number => code ?? (signal ? 128 : 1);
     child.on("close", (code, signal) => settle(undefined, exitCode(code, signal)));
     // "exit" comes before "close"; give the pipes a moment to drain, then settle
-    // even if a forked daemon still holds them.
-    child.on("exit", (code, signal) => setTimeout(() => settle(undefined, exitCode(code, signal)), 300).unref());
+    // even if a forked daemon still holds them. The timer may fire before the
+    // loop has polled the pipes at all when it was busy (a blast in the same
+    // process): setImmediate lets one poll phase read what they hold first
+    // (`getent` output lost that way gave a NaN uid).
+    child.on("exit", (code, signal) => setTimeout(() => setImmediate(() => settle(undefined, exitCode(code, signal))), 300).unref());
     child.stdin?.on("error", () => undefined); // the command may exit before reading its input
     child.stdin?.end(opts.input ?? "");
   });

@@ -12,6 +12,7 @@
 import { existsSync } from "node:fs";
 import { chmod, chown, mkdir, readFile, writeFile } from "node:fs/promises";
 import { requireDebianPackages, testPackages } from "../apt-packages.js";
+import { fileTail, registerDiagnostic } from "../failure-diagnostics.js";
 import { freePort } from "../free-port.js";
 import { waitFor } from "../wait-for.js";
 import {
@@ -80,6 +81,8 @@ export interface PostfixLab {
   stop(): Promise<void>;
   /** Switches mynetworks to 0.0.0.0/0 (open relay) or back, and reloads Postfix. */
   setOpenRelay(open: boolean): Promise<void>;
+  /** Sets main.cf parameters (`postconf -e name=value`) and reloads Postfix, waiting until new smtpd processes use them. */
+  configure(params: Readonly<Record<string, string>>): Promise<void>;
   /** `postqueue -j` output of the lab instance (one JSON object per line). */
   postqueueJson(): Promise<string>;
   /** Pids of every live process of the lab (Postfix master + children, Dovecot + children): for socket/process tests and leak checks. */
@@ -178,10 +181,15 @@ export async function startPostfixLab(opts: PostfixLabOptions = {}): Promise<Pos
 
   await allowAlternateConfigDir(configDir);
 
+  const unregisterLogs = [
+    registerDiagnostic(`Postfix lab log ${logPath}`, () => fileTail(logPath)),
+    registerDiagnostic(`Dovecot lab log ${dovecotLogPath}`, () => fileTail(dovecotLogPath, 1500)),
+  ];
   const stopped = { done: false };
   const stop = async (): Promise<void> => {
     if (stopped.done) return;
     stopped.done = true;
+    for (const off of unregisterLogs) off();
     await stopPostfixInstance(configDir, queueDir);
     await stopDovecot(doveBase);
     await disallowAlternateConfigDir(configDir);
@@ -201,6 +209,24 @@ export async function startPostfixLab(opts: PostfixLabOptions = {}): Promise<Pos
     throw new Error(`Postfix lab did not start: ${(error as Error).message}\n${log}`);
   }
 
+  const configure = async (params: Readonly<Record<string, string>>): Promise<void> => {
+    const before = await fileSize(logPath);
+    const master = await readPidFile(`${queueDir}/pid/master.pid`);
+    if (master === undefined || !pidAlive(master)) throw new Error("Postfix lab master is not running");
+    // smtpd processes started before the reload keep the old mynetworks until they exit.
+    const oldSmtpd = descendants(master).filter((pid) => processName(pid) === "smtpd");
+    await run("postconf", ["-c", configDir, "-e", ...Object.entries(params).map(([name, value]) => `${name} = ${value}`)]);
+    await run("postfix", ["-c", configDir, "reload"], { timeoutMs: 20_000, outputFile: `${labDir}/daemon-start.log` });
+    // master logs the reload once it has re-read main.cf; new smtpd processes get the new value.
+    await waitFor(
+      "Postfix reload",
+      async () => ((await readFile(logPath, "utf8")).slice(before).includes("reload -- version") ? true : undefined),
+      15_000,
+      100,
+    );
+    await waitFor("pre-reload smtpd processes to exit", async () => (oldSmtpd.some(pidAlive) ? undefined : true), 15_000, 100);
+  };
+
   return {
     smtpHost,
     smtpPort: smtpPort!,
@@ -217,22 +243,9 @@ export async function startPostfixLab(opts: PostfixLabOptions = {}): Promise<Pos
     sendmailArgs: ["-C", configDir],
     stop,
     async setOpenRelay(open: boolean): Promise<void> {
-      const before = await fileSize(logPath);
-      const master = await readPidFile(`${queueDir}/pid/master.pid`);
-      if (master === undefined || !pidAlive(master)) throw new Error("Postfix lab master is not running");
-      // smtpd processes started before the reload keep the old mynetworks until they exit.
-      const oldSmtpd = descendants(master).filter((pid) => processName(pid) === "smtpd");
-      await run("postconf", ["-c", configDir, "-e", `mynetworks = ${open ? "0.0.0.0/0" : baseMynetworks}`]);
-      await run("postfix", ["-c", configDir, "reload"], { timeoutMs: 20_000, outputFile: `${labDir}/daemon-start.log` });
-      // master logs the reload once it has re-read main.cf; new smtpd processes get the new value.
-      await waitFor(
-        "Postfix reload",
-        async () => ((await readFile(logPath, "utf8")).slice(before).includes("reload -- version") ? true : undefined),
-        15_000,
-        100,
-      );
-      await waitFor("pre-reload smtpd processes to exit", async () => (oldSmtpd.some(pidAlive) ? undefined : true), 15_000, 100);
+      await configure({ mynetworks: open ? "0.0.0.0/0" : baseMynetworks });
     },
+    configure,
     async postqueueJson(): Promise<string> {
       return (await run("postqueue", ["-c", configDir, "-j"], { timeoutMs: 20_000 })).stdout;
     },

@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file spamtrace/v1/ingest.proto.
  */
 export const file_spamtrace_v1_ingest: GenFile = /*@__PURE__*/
-  fileDesc("ChlzcGFtdHJhY2UvdjEvaW5nZXN0LnByb3RvEgxzcGFtdHJhY2UudjEiYwoNU3RyZWFtUmVxdWVzdBIkCgVoZWxsbxgBIAEoCzITLnNwYW10cmFjZS52MS5IZWxsb0gAEiQKBWJhdGNoGAIgASgLMhMuc3BhbXRyYWNlLnYxLkJhdGNoSABCBgoEa2luZCJkCg5TdHJlYW1SZXNwb25zZRIoCgd3ZWxjb21lGAEgASgLMhUuc3BhbXRyYWNlLnYxLldlbGNvbWVIABIgCgNhY2sYAiABKAsyES5zcGFtdHJhY2UudjEuQWNrSABCBgoEa2luZCLIAQoFSGVsbG8SDwoHaG9zdF9pZBgBIAEoCRIQCghob3N0bmFtZRgCIAEoCRIUCgxpcF9hZGRyZXNzZXMYAyADKAkSCgoCb3MYBCABKAkSDgoGa2VybmVsGAUgASgJEhUKDXByb2JlX3ZlcnNpb24YBiABKAkSIgoDbXRhGAcgASgLMhUuc3BhbXRyYWNlLnYxLk10YUluZm8SGQoRYm9vdF90aW1lX3VuaXhfbXMYCCABKAMSFAoMc3RyZWFtX2Vwb2NoGAkgASgEImUKB010YUluZm8SDAoEa2luZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEhQKDGJpbmFyeV9wYXRocxgDIAMoCRIRCglsb2dfcGF0aHMYBCADKAkSEgoKcXVldWVfcGF0aBgFIAEoCSJZCgdXZWxjb21lEhoKEnN0b3JlZF90aHJvdWdoX3NlcRgBIAEoBBIZChFjb2xsZWN0b3JfdmVyc2lvbhgCIAEoCRIXCg9tYXhfYmF0Y2hfYnl0ZXMYAyABKA0i8wIKBUJhdGNoEg8KB2hvc3RfaWQYASABKAkSFAoMc3RyZWFtX2Vwb2NoGAIgASgEEgsKA3NlcRgDIAEoBBIaChJjcmVhdGVkX2F0X3VuaXhfbXMYBCABKAMSNgoQc29ja2V0X3NuYXBzaG90cxgFIAMoCzIcLnNwYW10cmFjZS52MS5Tb2NrZXRTbmFwc2hvdBIdChVldmljdGVkX2JhdGNoZXNfdG90YWwYBiABKAQSNAoPcXVldWVfc25hcHNob3RzGAcgAygLMhsuc3BhbXRyYWNlLnYxLlF1ZXVlU25hcHNob3QSLgoMbWFpbF93aW5kb3dzGAggAygLMhguc3BhbXRyYWNlLnYxLk1haWxXaW5kb3cSLgoMYXV0aF93aW5kb3dzGAkgAygLMhguc3BhbXRyYWNlLnYxLkF1dGhXaW5kb3cSLQoJbG9nX3N0YXRzGAogAygLMhouc3BhbXRyYWNlLnYxLkxvZ1JlYWRTdGF0cyLVAgoNUXVldWVTbmFwc2hvdBIbChNvYnNlcnZlZF9hdF91bml4X21zGAEgASgDEgsKA210YRgCIAEoCRIOCgZzb3VyY2UYAyABKAkSEAoIY29tcGxldGUYBCABKAgSDQoFdG90YWwYBSABKA0SKAoIYnlfcXVldWUYBiADKAsyFi5zcGFtdHJhY2UudjEuS2V5Q291bnQSFgoOZnJvemVuX29yX2hlbGQYByABKA0SGgoSb2xkZXN0X2FnZV9zZWNvbmRzGAggASgDEhMKC251bGxfc2VuZGVyGAkgASgNEhIKCnJlY2lwaWVudHMYCiABKA0SKwoLdG9wX3NlbmRlcnMYCyADKAsyFi5zcGFtdHJhY2UudjEuS2V5Q291bnQSNQoVdG9wX3JlY2lwaWVudF9kb21haW5zGAwgAygLMhYuc3BhbXRyYWNlLnYxLktleUNvdW50IiYKCEtleUNvdW50EgsKA2tleRgBIAEoCRINCgVjb3VudBgCIAEoDSLtAwoKTWFpbFdpbmRvdxIcChR3aW5kb3dfc3RhcnRfdW5peF9tcxgBIAEoAxIWCg53aW5kb3dfc2Vjb25kcxgCIAEoDRIVCg1pZGVudGl0eV9raW5kGAMgASgJEhAKCGlkZW50aXR5GAQgASgJEhAKCHJlY2VpdmVkGAUgASgNEhEKCWRlbGl2ZXJlZBgGIAEoDRIQCghkZWZlcnJlZBgHIAEoDRIPCgdib3VuY2VkGAggASgNEhAKCHJlamVjdGVkGAkgASgNEhQKDHJlbGF5X2RlbmllZBgKIAEoDRIVCg1hdXRoX2ZhaWx1cmVzGAsgASgNEhYKDmF1dGhfc3VjY2Vzc2VzGAwgASgNEhMKC251bGxfc2VuZGVyGA0gASgNEhsKE2Rpc3RpbmN0X3JlY2lwaWVudHMYDiABKA0SIgoaZGlzdGluY3RfcmVjaXBpZW50X2RvbWFpbnMYDyABKA0SGwoTZGlzdGluY3RfY2xpZW50X2lwcxgQIAEoDRIYChBzYW1wbGVfcXVldWVfaWRzGBEgAygJEhoKEnNhbXBsZV9tZXNzYWdlX2lkcxgSIAMoCRIUCgxzYW1wbGVfbGluZXMYEyADKAkSIgoaZGlzdGluY3RfZmFpbGVkX2NsaWVudF9pcHMYFCABKA0itAEKCkF1dGhXaW5kb3cSHAoUd2luZG93X3N0YXJ0X3VuaXhfbXMYASABKAMSFgoOd2luZG93X3NlY29uZHMYAiABKA0SEQoJY2xpZW50X2lwGAMgASgJEhAKCHVzZXJuYW1lGAQgASgJEhAKCGZhaWx1cmVzGAUgASgNEhEKCXN1Y2Nlc3NlcxgGIAEoDRIQCghzZXJ2aWNlcxgHIAMoCRIUCgxzYW1wbGVfbGluZXMYCCADKAkiaAoMTG9nUmVhZFN0YXRzEgwKBHBhdGgYASABKAkSDQoFbGluZXMYAiABKAQSEgoKcmVjb2duaXNlZBgDIAEoBBIUCgx1bnJlY29nbmlzZWQYBCABKAQSEQoJcm90YXRpb25zGAUgASgNIq0BCg5Tb2NrZXRTbmFwc2hvdBIbChNvYnNlcnZlZF9hdF91bml4X21zGAEgASgDEhoKEnN0YXJ0ZWRfYXRfdW5peF9tcxgCIAEoAxIqCgZzb3VyY2UYAyABKA4yGi5zcGFtdHJhY2UudjEuU29ja2V0U291cmNlEg8KB3NhbXBsZXMYBCABKA0SJQoHc29ja2V0cxgFIAMoCzIULnNwYW10cmFjZS52MS5Tb2NrZXQitgIKBlNvY2tldBINCgVwcm90bxgBIAEoCRINCgVzdGF0ZRgCIAEoCRIwCglkaXJlY3Rpb24YAyABKA4yHS5zcGFtdHJhY2UudjEuU29ja2V0RGlyZWN0aW9uEhUKDWxvY2FsX2FkZHJlc3MYBCABKAkSEgoKbG9jYWxfcG9ydBgFIAEoDRIWCg5yZW1vdGVfYWRkcmVzcxgGIAEoCRITCgtyZW1vdGVfcG9ydBgHIAEoDRINCgVpbm9kZRgIIAEoBBIaChJmaXJzdF9zZWVuX3VuaXhfbXMYCSABKAMSGQoRbGFzdF9zZWVuX3VuaXhfbXMYCiABKAMSKgoHcHJvY2VzcxgLIAEoCzIZLnNwYW10cmFjZS52MS5Qcm9jZXNzSW5mbxISCgpzb2NrZXRfdWlkGAwgASgNIr4BCgtQcm9jZXNzSW5mbxILCgNwaWQYASABKA0SDAoEcHBpZBgCIAEoDRILCgN1aWQYAyABKA0SDAoEdXNlchgEIAEoCRIMCgRjb21tGAUgASgJEgwKBGFyZ3YYBiADKAkSCwoDZXhlGAcgASgJEhMKC2V4ZV9kZWxldGVkGAggASgIEgsKA2N3ZBgJIAEoCRIaChJzdGFydF90aW1lX3VuaXhfbXMYCiABKAMSEgoKZXhlX3NoYTI1NhgLIAEoCSI7CgNBY2sSFAoMc3RyZWFtX2Vwb2NoGAEgASgEEgsKA3NlcRgCIAEoBBIRCglkdXBsaWNhdGUYAyABKAgqXQoMU29ja2V0U291cmNlEh0KGVNPQ0tFVF9TT1VSQ0VfVU5TUEVDSUZJRUQQABIWChJTT0NLRVRfU09VUkNFX1BST0MQARIWChJTT0NLRVRfU09VUkNFX0xTT0YQAiqNAQoPU29ja2V0RGlyZWN0aW9uEiAKHFNPQ0tFVF9ESVJFQ1RJT05fVU5TUEVDSUZJRUQQABIbChdTT0NLRVRfRElSRUNUSU9OX0xJU1RFThABEhwKGFNPQ0tFVF9ESVJFQ1RJT05fSU5CT1VORBACEh0KGVNPQ0tFVF9ESVJFQ1RJT05fT1VUQk9VTkQQAzJYCg1Jbmdlc3RTZXJ2aWNlEkcKBlN0cmVhbRIbLnNwYW10cmFjZS52MS5TdHJlYW1SZXF1ZXN0Ghwuc3BhbXRyYWNlLnYxLlN0cmVhbVJlc3BvbnNlKAEwAWIGcHJvdG8z");
+  fileDesc("ChlzcGFtdHJhY2UvdjEvaW5nZXN0LnByb3RvEgxzcGFtdHJhY2UudjEiYwoNU3RyZWFtUmVxdWVzdBIkCgVoZWxsbxgBIAEoCzITLnNwYW10cmFjZS52MS5IZWxsb0gAEiQKBWJhdGNoGAIgASgLMhMuc3BhbXRyYWNlLnYxLkJhdGNoSABCBgoEa2luZCJkCg5TdHJlYW1SZXNwb25zZRIoCgd3ZWxjb21lGAEgASgLMhUuc3BhbXRyYWNlLnYxLldlbGNvbWVIABIgCgNhY2sYAiABKAsyES5zcGFtdHJhY2UudjEuQWNrSABCBgoEa2luZCLIAQoFSGVsbG8SDwoHaG9zdF9pZBgBIAEoCRIQCghob3N0bmFtZRgCIAEoCRIUCgxpcF9hZGRyZXNzZXMYAyADKAkSCgoCb3MYBCABKAkSDgoGa2VybmVsGAUgASgJEhUKDXByb2JlX3ZlcnNpb24YBiABKAkSIgoDbXRhGAcgASgLMhUuc3BhbXRyYWNlLnYxLk10YUluZm8SGQoRYm9vdF90aW1lX3VuaXhfbXMYCCABKAMSFAoMc3RyZWFtX2Vwb2NoGAkgASgEIngKB010YUluZm8SDAoEa2luZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEhQKDGJpbmFyeV9wYXRocxgDIAMoCRIRCglsb2dfcGF0aHMYBCADKAkSEgoKcXVldWVfcGF0aBgFIAEoCRIRCgltdGFfbmFtZXMYBiADKAkiWQoHV2VsY29tZRIaChJzdG9yZWRfdGhyb3VnaF9zZXEYASABKAQSGQoRY29sbGVjdG9yX3ZlcnNpb24YAiABKAkSFwoPbWF4X2JhdGNoX2J5dGVzGAMgASgNIt4ECgVCYXRjaBIPCgdob3N0X2lkGAEgASgJEhQKDHN0cmVhbV9lcG9jaBgCIAEoBBILCgNzZXEYAyABKAQSGgoSY3JlYXRlZF9hdF91bml4X21zGAQgASgDEjYKEHNvY2tldF9zbmFwc2hvdHMYBSADKAsyHC5zcGFtdHJhY2UudjEuU29ja2V0U25hcHNob3QSHQoVZXZpY3RlZF9iYXRjaGVzX3RvdGFsGAYgASgEEjQKD3F1ZXVlX3NuYXBzaG90cxgHIAMoCzIbLnNwYW10cmFjZS52MS5RdWV1ZVNuYXBzaG90Ei4KDG1haWxfd2luZG93cxgIIAMoCzIYLnNwYW10cmFjZS52MS5NYWlsV2luZG93Ei4KDGF1dGhfd2luZG93cxgJIAMoCzIYLnNwYW10cmFjZS52MS5BdXRoV2luZG93Ei0KCWxvZ19zdGF0cxgKIAMoCzIaLnNwYW10cmFjZS52MS5Mb2dSZWFkU3RhdHMSLwoMcmVsYXlfcG9saWN5GAsgASgLMhkuc3BhbXRyYWNlLnYxLlJlbGF5UG9saWN5EjoKEnNjcmlwdF9zdWJtaXNzaW9ucxgMIAMoCzIeLnNwYW10cmFjZS52MS5TY3JpcHRTdWJtaXNzaW9uEi0KCG1lc3NhZ2VzGA0gAygLMhsuc3BhbXRyYWNlLnYxLk1lc3NhZ2VSZWNvcmQSOQoSbWVzc2FnZV9kZWxpdmVyaWVzGA4gAygLMh0uc3BhbXRyYWNlLnYxLk1lc3NhZ2VEZWxpdmVyeRISCgpmaXJzdF9zZW5kGA8gASgIIuQBCgtSZWxheVBvbGljeRIMCgRoYXNoGAEgASgJEgwKBGZ1bGwYAiABKAgSFwoPcmVhZF9hdF91bml4X21zGAMgASgDEgsKA210YRgEIAEoCRIWCg5zZXJ2ZWRfZG9tYWlucxgFIAMoCRIaChJwZXJtaXR0ZWRfbmV0d29ya3MYBiADKAkSGgoSdW5yZWFkYWJsZV9zb3VyY2VzGAcgAygJEg8KB3NvdXJjZXMYCCADKAkSMgoIZmluZGluZ3MYCSADKAsyIC5zcGFtdHJhY2UudjEuUmVsYXlDb25maWdGaW5kaW5nIlIKElJlbGF5Q29uZmlnRmluZGluZxIPCgdzZXR0aW5nGAEgASgJEgwKBGZpbGUYAiABKAkSDQoFdmFsdWUYAyABKAkSDgoGcmVhc29uGAQgASgJIrgCCg1NZXNzYWdlUmVjb3JkEhsKE3JlY2VpdmVkX2F0X3VuaXhfbXMYASABKAMSEAoIcXVldWVfaWQYAiABKAkSEgoKbWVzc2FnZV9pZBgDIAEoCRIOCgZzZW5kZXIYBCABKAkSEwoLbnVsbF9zZW5kZXIYBSABKAgSEQoJc2FzbF91c2VyGAYgASgJEhIKCmxvY2FsX3VzZXIYByABKAkSEQoJbG9jYWxfdWlkGAggASgDEg4KBnNjcmlwdBgJIAEoCRIRCgljbGllbnRfaXAYCiABKAkSEwoLY2xpZW50X2hvc3QYCyABKAkSEgoKc2l6ZV9ieXRlcxgMIAEoAxIXCg9yZWNpcGllbnRfY291bnQYDSABKAUSEAoIcHJvdG9jb2wYDiABKAkSDgoGc291cmNlGA8gASgJIsEBCg9NZXNzYWdlRGVsaXZlcnkSEAoIcXVldWVfaWQYASABKAkSGAoQcmVjaXBpZW50X2RvbWFpbhgCIAEoCRIPCgdvdXRjb21lGAMgASgJEg0KBWNvdW50GAQgASgNEhgKEGZpcnN0X2F0X3VuaXhfbXMYBSABKAMSFwoPbGFzdF9hdF91bml4X21zGAYgASgDEg0KBXJlbGF5GAcgASgJEhMKC3N0YXR1c190ZXh0GAggASgJEgsKA2RzbhgJIAEoCSLVAgoNUXVldWVTbmFwc2hvdBIbChNvYnNlcnZlZF9hdF91bml4X21zGAEgASgDEgsKA210YRgCIAEoCRIOCgZzb3VyY2UYAyABKAkSEAoIY29tcGxldGUYBCABKAgSDQoFdG90YWwYBSABKA0SKAoIYnlfcXVldWUYBiADKAsyFi5zcGFtdHJhY2UudjEuS2V5Q291bnQSFgoOZnJvemVuX29yX2hlbGQYByABKA0SGgoSb2xkZXN0X2FnZV9zZWNvbmRzGAggASgDEhMKC251bGxfc2VuZGVyGAkgASgNEhIKCnJlY2lwaWVudHMYCiABKA0SKwoLdG9wX3NlbmRlcnMYCyADKAsyFi5zcGFtdHJhY2UudjEuS2V5Q291bnQSNQoVdG9wX3JlY2lwaWVudF9kb21haW5zGAwgAygLMhYuc3BhbXRyYWNlLnYxLktleUNvdW50IiYKCEtleUNvdW50EgsKA2tleRgBIAEoCRINCgVjb3VudBgCIAEoDSKaBAoKTWFpbFdpbmRvdxIcChR3aW5kb3dfc3RhcnRfdW5peF9tcxgBIAEoAxIWCg53aW5kb3dfc2Vjb25kcxgCIAEoDRIVCg1pZGVudGl0eV9raW5kGAMgASgJEhAKCGlkZW50aXR5GAQgASgJEhAKCHJlY2VpdmVkGAUgASgNEhEKCWRlbGl2ZXJlZBgGIAEoDRIQCghkZWZlcnJlZBgHIAEoDRIPCgdib3VuY2VkGAggASgNEhAKCHJlamVjdGVkGAkgASgNEhQKDHJlbGF5X2RlbmllZBgKIAEoDRIVCg1hdXRoX2ZhaWx1cmVzGAsgASgNEhYKDmF1dGhfc3VjY2Vzc2VzGAwgASgNEhMKC251bGxfc2VuZGVyGA0gASgNEhsKE2Rpc3RpbmN0X3JlY2lwaWVudHMYDiABKA0SIgoaZGlzdGluY3RfcmVjaXBpZW50X2RvbWFpbnMYDyABKA0SGwoTZGlzdGluY3RfY2xpZW50X2lwcxgQIAEoDRIYChBzYW1wbGVfcXVldWVfaWRzGBEgAygJEhoKEnNhbXBsZV9tZXNzYWdlX2lkcxgSIAMoCRIUCgxzYW1wbGVfbGluZXMYEyADKAkSIgoaZGlzdGluY3RfZmFpbGVkX2NsaWVudF9pcHMYFCABKA0SDwoHcmVsYXllZBgVIAEoDRIaChJyZWxheWVkX3JlY2lwaWVudHMYFiABKA0itAEKCkF1dGhXaW5kb3cSHAoUd2luZG93X3N0YXJ0X3VuaXhfbXMYASABKAMSFgoOd2luZG93X3NlY29uZHMYAiABKA0SEQoJY2xpZW50X2lwGAMgASgJEhAKCHVzZXJuYW1lGAQgASgJEhAKCGZhaWx1cmVzGAUgASgNEhEKCXN1Y2Nlc3NlcxgGIAEoDRIQCghzZXJ2aWNlcxgHIAMoCRIUCgxzYW1wbGVfbGluZXMYCCADKAkiaAoMTG9nUmVhZFN0YXRzEgwKBHBhdGgYASABKAkSDQoFbGluZXMYAiABKAQSEgoKcmVjb2duaXNlZBgDIAEoBBIUCgx1bnJlY29nbmlzZWQYBCABKAQSEQoJcm90YXRpb25zGAUgASgNIq0BCg5Tb2NrZXRTbmFwc2hvdBIbChNvYnNlcnZlZF9hdF91bml4X21zGAEgASgDEhoKEnN0YXJ0ZWRfYXRfdW5peF9tcxgCIAEoAxIqCgZzb3VyY2UYAyABKA4yGi5zcGFtdHJhY2UudjEuU29ja2V0U291cmNlEg8KB3NhbXBsZXMYBCABKA0SJQoHc29ja2V0cxgFIAMoCzIULnNwYW10cmFjZS52MS5Tb2NrZXQitgIKBlNvY2tldBINCgVwcm90bxgBIAEoCRINCgVzdGF0ZRgCIAEoCRIwCglkaXJlY3Rpb24YAyABKA4yHS5zcGFtdHJhY2UudjEuU29ja2V0RGlyZWN0aW9uEhUKDWxvY2FsX2FkZHJlc3MYBCABKAkSEgoKbG9jYWxfcG9ydBgFIAEoDRIWCg5yZW1vdGVfYWRkcmVzcxgGIAEoCRITCgtyZW1vdGVfcG9ydBgHIAEoDRINCgVpbm9kZRgIIAEoBBIaChJmaXJzdF9zZWVuX3VuaXhfbXMYCSABKAMSGQoRbGFzdF9zZWVuX3VuaXhfbXMYCiABKAMSKgoHcHJvY2VzcxgLIAEoCzIZLnNwYW10cmFjZS52MS5Qcm9jZXNzSW5mbxISCgpzb2NrZXRfdWlkGAwgASgNIr4BCgtQcm9jZXNzSW5mbxILCgNwaWQYASABKA0SDAoEcHBpZBgCIAEoDRILCgN1aWQYAyABKA0SDAoEdXNlchgEIAEoCRIMCgRjb21tGAUgASgJEgwKBGFyZ3YYBiADKAkSCwoDZXhlGAcgASgJEhMKC2V4ZV9kZWxldGVkGAggASgIEgsKA2N3ZBgJIAEoCRIaChJzdGFydF90aW1lX3VuaXhfbXMYCiABKAMSEgoKZXhlX3NoYTI1NhgLIAEoCSI7CgNBY2sSFAoMc3RyZWFtX2Vwb2NoGAEgASgEEgsKA3NlcRgCIAEoBBIRCglkdXBsaWNhdGUYAyABKAgi7wEKEFNjcmlwdFN1Ym1pc3Npb24SGwoTb2JzZXJ2ZWRfYXRfdW5peF9tcxgBIAEoAxIOCgZzb3VyY2UYAiABKAkSEAoDdWlkGAMgASgNSACIAQESDgoGc2NyaXB0GAQgASgJEgwKBGxpbmUYBSABKA0SDgoGc2VuZGVyGAYgASgJEhIKCnJlY2lwaWVudHMYByADKAkSEgoKbWVzc2FnZV9pZBgIIAEoCRIxCghhbmNlc3RyeRgJIAMoCzIfLnNwYW10cmFjZS52MS5TdWJtaXR0aW5nUHJvY2VzcxILCgNyYXcYCiABKAlCBgoEX3VpZCJWChFTdWJtaXR0aW5nUHJvY2VzcxILCgNwaWQYASABKA0SDAoEY29tbRgCIAEoCRIMCgRhcmd2GAMgAygJEgsKA2N3ZBgEIAEoCRILCgNleGUYBSABKAkqXQoMU29ja2V0U291cmNlEh0KGVNPQ0tFVF9TT1VSQ0VfVU5TUEVDSUZJRUQQABIWChJTT0NLRVRfU09VUkNFX1BST0MQARIWChJTT0NLRVRfU09VUkNFX0xTT0YQAiqNAQoPU29ja2V0RGlyZWN0aW9uEiAKHFNPQ0tFVF9ESVJFQ1RJT05fVU5TUEVDSUZJRUQQABIbChdTT0NLRVRfRElSRUNUSU9OX0xJU1RFThABEhwKGFNPQ0tFVF9ESVJFQ1RJT05fSU5CT1VORBACEh0KGVNPQ0tFVF9ESVJFQ1RJT05fT1VUQk9VTkQQAzJYCg1Jbmdlc3RTZXJ2aWNlEkcKBlN0cmVhbRIbLnNwYW10cmFjZS52MS5TdHJlYW1SZXF1ZXN0Ghwuc3BhbXRyYWNlLnYxLlN0cmVhbVJlc3BvbnNlKAEwAWIGcHJvdG8z");
 
 /**
  * StreamRequest is one message from the probe.
@@ -215,6 +215,15 @@ export type MtaInfo = Message<"spamtrace.v1.MtaInfo"> & {
    * @generated from field: string queue_path = 5;
    */
   queuePath: string;
+
+  /**
+   * Names the MTA writes into Received: headers (Postfix myhostname, Exim
+   * primary_hostname, names of its listeners), lower-cased; they often differ
+   * from the system's hostname.
+   *
+   * @generated from field: repeated string mta_names = 6;
+   */
+  mtaNames: string[];
 };
 
 /**
@@ -337,6 +346,50 @@ export type Batch = Message<"spamtrace.v1.Batch"> & {
    * @generated from field: repeated spamtrace.v1.LogReadStats log_stats = 10;
    */
   logStats: LogReadStats[];
+
+  /**
+   * What the MTA's own configuration says about relaying (served domains,
+   * permitted networks, open-relay settings). Every batch carries its hash;
+   * the lists only in the first batch of a probe run and when they change.
+   *
+   * @generated from field: spamtrace.v1.RelayPolicy relay_policy = 11;
+   */
+  relayPolicy?: RelayPolicy | undefined;
+
+  /**
+   * Local programs seen handing a message to the MTA since the previous batch
+   * (Postfix maildrop writers, PHP mail.log lines): the evidence behind the
+   * "script" identities of the mail windows on MTAs that log no script.
+   *
+   * @generated from field: repeated spamtrace.v1.ScriptSubmission script_submissions = 12;
+   */
+  scriptSubmissions: ScriptSubmission[];
+
+  /**
+   * One record per message the MTA accepted, from the log lines of this batch.
+   *
+   * @generated from field: repeated spamtrace.v1.MessageRecord messages = 13;
+   */
+  messages: MessageRecord[];
+
+  /**
+   * Delivery outcomes of this batch's log lines, per message, recipient
+   * domain and outcome.
+   *
+   * @generated from field: repeated spamtrace.v1.MessageDelivery message_deliveries = 14;
+   */
+  messageDeliveries: MessageDelivery[];
+
+  /**
+   * True when the probe had never written this batch to any stream before, in
+   * this run or an earlier one: no collector can have stored part of it, so
+   * the collector skips its check for a half-stored batch (a query per table
+   * a fleet reconnecting at once would make by the thousand). False (and
+   * absent from older probes) means the batch is checked.
+   *
+   * @generated from field: bool first_send = 15;
+   */
+  firstSend: boolean;
 };
 
 /**
@@ -345,6 +398,330 @@ export type Batch = Message<"spamtrace.v1.Batch"> & {
  */
 export const BatchSchema: GenMessage<Batch> = /*@__PURE__*/
   messageDesc(file_spamtrace_v1_ingest, 5);
+
+/**
+ * RelayPolicy: the domains the host's MTA serves and the networks it lets
+ * relay without authentication, read from the MTA's configuration, and the
+ * settings that make it an open relay.
+ *
+ * @generated from message spamtrace.v1.RelayPolicy
+ */
+export type RelayPolicy = Message<"spamtrace.v1.RelayPolicy"> & {
+  /**
+   * Hex digest of the policy's contents (lists and findings); the same
+   * contents always give the same hash.
+   *
+   * @generated from field: string hash = 1;
+   */
+  hash: string;
+
+  /**
+   * True when this message carries the lists and findings; false when it
+   * carries the hash only (nothing changed since the last full one).
+   *
+   * @generated from field: bool full = 2;
+   */
+  full: boolean;
+
+  /**
+   * When the probe read the configuration, ms since the Unix epoch.
+   *
+   * @generated from field: int64 read_at_unix_ms = 3;
+   */
+  readAtUnixMs: bigint;
+
+  /**
+   * MTA the policy was read from ("postfix", "exim", "sendmail", "qmail").
+   *
+   * @generated from field: string mta = 4;
+   */
+  mta: string;
+
+  /**
+   * Domains the host accepts mail for (lower-case); ".example.org" stands
+   * for every subdomain of example.org.
+   *
+   * @generated from field: repeated string served_domains = 5;
+   */
+  servedDomains: string[];
+
+  /**
+   * Networks (CIDR) that may relay without authentication; entries that
+   * cover the Internet are not listed here (they are findings).
+   *
+   * @generated from field: repeated string permitted_networks = 6;
+   */
+  permittedNetworks: string[];
+
+  /**
+   * Lookup sources whose keys could not be listed (mysql:, ldap:, regexp:,
+   * expansions): domains outside served_domains may still be served.
+   *
+   * @generated from field: repeated string unreadable_sources = 7;
+   */
+  unreadableSources: string[];
+
+  /**
+   * Files and commands the lists were read from, one per entry.
+   *
+   * @generated from field: repeated string sources = 8;
+   */
+  sources: string[];
+
+  /**
+   * Open-relay settings found in the configuration.
+   *
+   * @generated from field: repeated spamtrace.v1.RelayConfigFinding findings = 9;
+   */
+  findings: RelayConfigFinding[];
+};
+
+/**
+ * Describes the message spamtrace.v1.RelayPolicy.
+ * Use `create(RelayPolicySchema)` to create a new message.
+ */
+export const RelayPolicySchema: GenMessage<RelayPolicy> = /*@__PURE__*/
+  messageDesc(file_spamtrace_v1_ingest, 6);
+
+/**
+ * RelayConfigFinding names one setting that opens the relay.
+ *
+ * @generated from message spamtrace.v1.RelayConfigFinding
+ */
+export type RelayConfigFinding = Message<"spamtrace.v1.RelayConfigFinding"> & {
+  /**
+   * The setting, e.g. "mynetworks", "smtpd_relay_restrictions",
+   * "hostlist relay_from_hosts", "acl_check_rcpt".
+   *
+   * @generated from field: string setting = 1;
+   */
+  setting: string;
+
+  /**
+   * File it is set in (main.cf, master.cf, the Exim configuration).
+   *
+   * @generated from field: string file = 2;
+   */
+  file: string;
+
+  /**
+   * The value as configured.
+   *
+   * @generated from field: string value = 3;
+   */
+  value: string;
+
+  /**
+   * Why it opens the relay, one sentence.
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message spamtrace.v1.RelayConfigFinding.
+ * Use `create(RelayConfigFindingSchema)` to create a new message.
+ */
+export const RelayConfigFindingSchema: GenMessage<RelayConfigFinding> = /*@__PURE__*/
+  messageDesc(file_spamtrace_v1_ingest, 7);
+
+/**
+ * MessageRecord is one message the MTA accepted into its queue.
+ *
+ * @generated from message spamtrace.v1.MessageRecord
+ */
+export type MessageRecord = Message<"spamtrace.v1.MessageRecord"> & {
+  /**
+   * When the MTA accepted it, ms since the Unix epoch.
+   *
+   * @generated from field: int64 received_at_unix_ms = 1;
+   */
+  receivedAtUnixMs: bigint;
+
+  /**
+   * MTA queue id.
+   *
+   * @generated from field: string queue_id = 2;
+   */
+  queueId: string;
+
+  /**
+   * Message-ID header value without angle brackets; empty when not logged.
+   *
+   * @generated from field: string message_id = 3;
+   */
+  messageId: string;
+
+  /**
+   * Envelope sender; empty for the null sender (see null_sender) or unknown.
+   *
+   * @generated from field: string sender = 4;
+   */
+  sender: string;
+
+  /**
+   * True for the null sender <>.
+   *
+   * @generated from field: bool null_sender = 5;
+   */
+  nullSender: boolean;
+
+  /**
+   * SMTP AUTH login; empty when none.
+   *
+   * @generated from field: string sasl_user = 6;
+   */
+  saslUser: string;
+
+  /**
+   * Local submitter (user name, or uid:N when the uid has no name); empty when none.
+   *
+   * @generated from field: string local_user = 7;
+   */
+  localUser: string;
+
+  /**
+   * Numeric uid of a local submission; -1 when not logged.
+   *
+   * @generated from field: int64 local_uid = 8;
+   */
+  localUid: bigint;
+
+  /**
+   * Script evidence (Exim cwd=, X-PHP-Originating-Script); empty when none.
+   *
+   * @generated from field: string script = 9;
+   */
+  script: string;
+
+  /**
+   * SMTP client IP; empty for local submissions.
+   *
+   * @generated from field: string client_ip = 10;
+   */
+  clientIp: string;
+
+  /**
+   * SMTP client host name as logged.
+   *
+   * @generated from field: string client_host = 11;
+   */
+  clientHost: string;
+
+  /**
+   * Size in bytes; -1 when not logged.
+   *
+   * @generated from field: int64 size_bytes = 12;
+   */
+  sizeBytes: bigint;
+
+  /**
+   * Envelope recipients as logged; -1 when not logged.
+   *
+   * @generated from field: int32 recipient_count = 13;
+   */
+  recipientCount: number;
+
+  /**
+   * Protocol as logged (Exim P=, Sendmail proto=).
+   *
+   * @generated from field: string protocol = 14;
+   */
+  protocol: string;
+
+  /**
+   * Software that logged it ("postfix", "exim", ...).
+   *
+   * @generated from field: string source = 15;
+   */
+  source: string;
+};
+
+/**
+ * Describes the message spamtrace.v1.MessageRecord.
+ * Use `create(MessageRecordSchema)` to create a new message.
+ */
+export const MessageRecordSchema: GenMessage<MessageRecord> = /*@__PURE__*/
+  messageDesc(file_spamtrace_v1_ingest, 8);
+
+/**
+ * MessageDelivery counts delivery outcomes of one message to one recipient
+ * domain with one outcome, over the log lines of one batch.
+ *
+ * @generated from message spamtrace.v1.MessageDelivery
+ */
+export type MessageDelivery = Message<"spamtrace.v1.MessageDelivery"> & {
+  /**
+   * MTA queue id of the message.
+   *
+   * @generated from field: string queue_id = 1;
+   */
+  queueId: string;
+
+  /**
+   * Recipient domain (lower-cased); empty for a local recipient without one.
+   *
+   * @generated from field: string recipient_domain = 2;
+   */
+  recipientDomain: string;
+
+  /**
+   * "delivered", "deferred" or "bounced".
+   *
+   * @generated from field: string outcome = 3;
+   */
+  outcome: string;
+
+  /**
+   * Recipients (delivered, bounced) or attempts (deferred) counted.
+   *
+   * @generated from field: uint32 count = 4;
+   */
+  count: number;
+
+  /**
+   * First such line, ms since the Unix epoch.
+   *
+   * @generated from field: int64 first_at_unix_ms = 5;
+   */
+  firstAtUnixMs: bigint;
+
+  /**
+   * Last such line, ms since the Unix epoch.
+   *
+   * @generated from field: int64 last_at_unix_ms = 6;
+   */
+  lastAtUnixMs: bigint;
+
+  /**
+   * Where it went (relay=, H=) on the last line.
+   *
+   * @generated from field: string relay = 7;
+   */
+  relay: string;
+
+  /**
+   * Status text of the last line (the remote's answer).
+   *
+   * @generated from field: string status_text = 8;
+   */
+  statusText: string;
+
+  /**
+   * Enhanced status code of the last line.
+   *
+   * @generated from field: string dsn = 9;
+   */
+  dsn: string;
+};
+
+/**
+ * Describes the message spamtrace.v1.MessageDelivery.
+ * Use `create(MessageDeliverySchema)` to create a new message.
+ */
+export const MessageDeliverySchema: GenMessage<MessageDelivery> = /*@__PURE__*/
+  messageDesc(file_spamtrace_v1_ingest, 9);
 
 /**
  * QueueSnapshot summarises the MTA queue at one moment (mailq / postqueue -j
@@ -443,7 +820,7 @@ export type QueueSnapshot = Message<"spamtrace.v1.QueueSnapshot"> & {
  * Use `create(QueueSnapshotSchema)` to create a new message.
  */
 export const QueueSnapshotSchema: GenMessage<QueueSnapshot> = /*@__PURE__*/
-  messageDesc(file_spamtrace_v1_ingest, 6);
+  messageDesc(file_spamtrace_v1_ingest, 10);
 
 /**
  * KeyCount is one entry of a top-N list or a per-key count.
@@ -471,7 +848,7 @@ export type KeyCount = Message<"spamtrace.v1.KeyCount"> & {
  * Use `create(KeyCountSchema)` to create a new message.
  */
 export const KeyCountSchema: GenMessage<KeyCount> = /*@__PURE__*/
-  messageDesc(file_spamtrace_v1_ingest, 7);
+  messageDesc(file_spamtrace_v1_ingest, 11);
 
 /**
  * MailWindow counts what one sender identity did in one window of the MTA log.
@@ -620,6 +997,23 @@ export type MailWindow = Message<"spamtrace.v1.MailWindow"> & {
    * @generated from field: uint32 distinct_failed_client_ips = 20;
    */
   distinctFailedClientIps: number;
+
+  /**
+   * client_ip windows only: messages accepted from this client (not
+   * authenticated, not in the permitted networks) for a domain the host does
+   * not serve, counted once per message on the first delivery attempt seen,
+   * whatever agent took it. 0 when the probe knows no relay policy.
+   *
+   * @generated from field: uint32 relayed = 21;
+   */
+  relayed: number;
+
+  /**
+   * The recipients of those messages (first attempt per recipient).
+   *
+   * @generated from field: uint32 relayed_recipients = 22;
+   */
+  relayedRecipients: number;
 };
 
 /**
@@ -627,7 +1021,7 @@ export type MailWindow = Message<"spamtrace.v1.MailWindow"> & {
  * Use `create(MailWindowSchema)` to create a new message.
  */
 export const MailWindowSchema: GenMessage<MailWindow> = /*@__PURE__*/
-  messageDesc(file_spamtrace_v1_ingest, 8);
+  messageDesc(file_spamtrace_v1_ingest, 12);
 
 /**
  * AuthWindow counts logins of one (client IP, username) in one window.
@@ -697,7 +1091,7 @@ export type AuthWindow = Message<"spamtrace.v1.AuthWindow"> & {
  * Use `create(AuthWindowSchema)` to create a new message.
  */
 export const AuthWindowSchema: GenMessage<AuthWindow> = /*@__PURE__*/
-  messageDesc(file_spamtrace_v1_ingest, 9);
+  messageDesc(file_spamtrace_v1_ingest, 13);
 
 /**
  * LogReadStats counts what the probe read from one log file.
@@ -746,7 +1140,7 @@ export type LogReadStats = Message<"spamtrace.v1.LogReadStats"> & {
  * Use `create(LogReadStatsSchema)` to create a new message.
  */
 export const LogReadStatsSchema: GenMessage<LogReadStats> = /*@__PURE__*/
-  messageDesc(file_spamtrace_v1_ingest, 10);
+  messageDesc(file_spamtrace_v1_ingest, 14);
 
 /**
  * SocketSnapshot is the set of SMTP sockets seen during one interval: the
@@ -796,7 +1190,7 @@ export type SocketSnapshot = Message<"spamtrace.v1.SocketSnapshot"> & {
  * Use `create(SocketSnapshotSchema)` to create a new message.
  */
 export const SocketSnapshotSchema: GenMessage<SocketSnapshot> = /*@__PURE__*/
-  messageDesc(file_spamtrace_v1_ingest, 11);
+  messageDesc(file_spamtrace_v1_ingest, 15);
 
 /**
  * Socket is one TCP socket and the process that owns it.
@@ -894,7 +1288,7 @@ export type Socket = Message<"spamtrace.v1.Socket"> & {
  * Use `create(SocketSchema)` to create a new message.
  */
 export const SocketSchema: GenMessage<Socket> = /*@__PURE__*/
-  messageDesc(file_spamtrace_v1_ingest, 12);
+  messageDesc(file_spamtrace_v1_ingest, 16);
 
 /**
  * ProcessInfo is what `lsof -Pnp PID` and /proc/PID tell about a process.
@@ -985,7 +1379,7 @@ export type ProcessInfo = Message<"spamtrace.v1.ProcessInfo"> & {
  * Use `create(ProcessInfoSchema)` to create a new message.
  */
 export const ProcessInfoSchema: GenMessage<ProcessInfo> = /*@__PURE__*/
-  messageDesc(file_spamtrace_v1_ingest, 13);
+  messageDesc(file_spamtrace_v1_ingest, 17);
 
 /**
  * Ack acknowledges one stored batch.
@@ -1020,7 +1414,138 @@ export type Ack = Message<"spamtrace.v1.Ack"> & {
  * Use `create(AckSchema)` to create a new message.
  */
 export const AckSchema: GenMessage<Ack> = /*@__PURE__*/
-  messageDesc(file_spamtrace_v1_ingest, 14);
+  messageDesc(file_spamtrace_v1_ingest, 18);
+
+/**
+ * ScriptSubmission is one message handed to the MTA by a local program, seen
+ * at the moment of submission.
+ *
+ * @generated from message spamtrace.v1.ScriptSubmission
+ */
+export type ScriptSubmission = Message<"spamtrace.v1.ScriptSubmission"> & {
+  /**
+   * When it was seen, ms since the Unix epoch (PHP mail.log: second resolution).
+   *
+   * @generated from field: int64 observed_at_unix_ms = 1;
+   */
+  observedAtUnixMs: bigint;
+
+  /**
+   * "maildrop" (a new file in Postfix's maildrop, its writer's ancestry read
+   * from /proc) or "php_mail_log" (a line of PHP's mail.log).
+   *
+   * @generated from field: string source = 2;
+   */
+  source: string;
+
+  /**
+   * Submitting uid (maildrop file owner); absent when unknown.
+   *
+   * @generated from field: optional uint32 uid = 3;
+   */
+  uid?: number | undefined;
+
+  /**
+   * Full path of the script or program; "" when the ancestry names none.
+   *
+   * @generated from field: string script = 4;
+   */
+  script: string;
+
+  /**
+   * Line of the mail() call (PHP); 0 when unknown.
+   *
+   * @generated from field: uint32 line = 5;
+   */
+  line: number;
+
+  /**
+   * Envelope sender the program asked for (sendmail -f); "" when none.
+   *
+   * @generated from field: string sender = 6;
+   */
+  sender: string;
+
+  /**
+   * Recipients the script named (PHP To/Cc/Bcc).
+   *
+   * @generated from field: repeated string recipients = 7;
+   */
+  recipients: string[];
+
+  /**
+   * Message-ID the script set; "" when none.
+   *
+   * @generated from field: string message_id = 8;
+   */
+  messageId: string;
+
+  /**
+   * The writer, then its parents (maildrop only).
+   *
+   * @generated from field: repeated spamtrace.v1.SubmittingProcess ancestry = 9;
+   */
+  ancestry: SubmittingProcess[];
+
+  /**
+   * The PHP log line, or the ancestry on one line (evidence).
+   *
+   * @generated from field: string raw = 10;
+   */
+  raw: string;
+};
+
+/**
+ * Describes the message spamtrace.v1.ScriptSubmission.
+ * Use `create(ScriptSubmissionSchema)` to create a new message.
+ */
+export const ScriptSubmissionSchema: GenMessage<ScriptSubmission> = /*@__PURE__*/
+  messageDesc(file_spamtrace_v1_ingest, 19);
+
+/**
+ * SubmittingProcess is one process of a submission's ancestry.
+ *
+ * @generated from message spamtrace.v1.SubmittingProcess
+ */
+export type SubmittingProcess = Message<"spamtrace.v1.SubmittingProcess"> & {
+  /**
+   * @generated from field: uint32 pid = 1;
+   */
+  pid: number;
+
+  /**
+   * /proc/PID/status Name.
+   *
+   * @generated from field: string comm = 2;
+   */
+  comm: string;
+
+  /**
+   * @generated from field: repeated string argv = 3;
+   */
+  argv: string[];
+
+  /**
+   * Working directory; "" when unreadable.
+   *
+   * @generated from field: string cwd = 4;
+   */
+  cwd: string;
+
+  /**
+   * Executable path; "" when unreadable.
+   *
+   * @generated from field: string exe = 5;
+   */
+  exe: string;
+};
+
+/**
+ * Describes the message spamtrace.v1.SubmittingProcess.
+ * Use `create(SubmittingProcessSchema)` to create a new message.
+ */
+export const SubmittingProcessSchema: GenMessage<SubmittingProcess> = /*@__PURE__*/
+  messageDesc(file_spamtrace_v1_ingest, 20);
 
 /**
  * SocketSource says how a snapshot was read.

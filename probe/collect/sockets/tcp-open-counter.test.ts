@@ -1,0 +1,62 @@
+import { mkdtemp, rm, writeFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parseTcpActiveOpens, TcpOpenWatch } from "./tcp-open-counter.js";
+
+function snmp(activeOpens: number, passiveOpens: number): string {
+  return [
+    "Ip: Forwarding DefaultTTL InReceives",
+    "Ip: 1 64 148858",
+    "Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab InSegs",
+    `Tcp: 1 200 120000 -1 ${activeOpens} ${passiveOpens} 148 211 1152 148858`,
+    "Udp: InDatagrams NoPorts",
+    "Udp: 10 0",
+    "",
+  ].join("\n");
+}
+
+describe("parseTcpActiveOpens", () => {
+  it("reads ActiveOpens from the Tcp lines, by column name", () => {
+    expect(parseTcpActiveOpens(snmp(2848, 2547))).toBe(2848);
+    expect(parseTcpActiveOpens("Tcp: ActiveOpens X\nTcp: 7 1\n")).toBe(7);
+  });
+  it.each([
+    ["no Tcp lines", "Ip: a\nIp: 1\n"],
+    ["no ActiveOpens column", "Tcp: RtoAlgorithm\nTcp: 1\n"],
+    ["a value that is not a count", "Tcp: ActiveOpens\nTcp: -\n"],
+  ])("returns null for %s", (_, text) => {
+    expect(parseTcpActiveOpens(text)).toBeNull();
+  });
+});
+
+describe("TcpOpenWatch", () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), "spamtrace-snmp-"));
+    await mkdir(join(root, "net"));
+  });
+  afterEach(() => rm(root, { recursive: true, force: true }));
+
+  it("says yes first, then only when a connection was opened (accepted ones do not count)", async () => {
+    await writeFile(join(root, "net", "snmp"), snmp(10, 5));
+    const watch = new TcpOpenWatch(root);
+    expect(watch.opened()).toBe(true);
+    expect(watch.opened()).toBe(false);
+    await writeFile(join(root, "net", "snmp"), snmp(10, 9));
+    expect(watch.opened()).toBe(false);
+    await writeFile(join(root, "net", "snmp"), snmp(11, 9));
+    expect(watch.opened()).toBe(true);
+    expect(watch.opened()).toBe(false);
+    watch.close();
+  });
+
+
+  it("says yes on every call when the counters cannot be read (the table is then read every tick)", async () => {
+    const watch = new TcpOpenWatch(root);
+    expect(watch.opened()).toBe(true);
+    expect(watch.opened()).toBe(true);
+    await writeFile(join(root, "net", "snmp"), "garbled\n");
+    expect(watch.opened()).toBe(true);
+  });
+});
