@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { ensureDebianPackages, TEST_DEBIAN_PACKAGES } from "./apt-packages.js";
 import { ensureEximUnpacked } from "./mta/exim-lab.js";
+import { takeFailureDigest } from "./failure-diagnostics.js";
 import { ensureNode18 } from "./node18.js";
 import { stopLeftovers } from "./leftovers.js";
 import { TEST_RUN_ENV } from "./test-run.js";
@@ -25,6 +26,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   await ensureEximUnpacked();
   await ensureNode18(); // the probe bundle must run on Debian 12's Node 18
   return async () => {
+    // Last in the output, where CI's shortened copy of it still shows it.
+    const digest = takeFailureDigest(runId);
+    if (digest !== "") console.error(`\n===== what the failed tests' labs printed (first failure of each file) =====\n${digest}`);
     try {
       await stopLeftovers(runId);
     } catch (error) {
