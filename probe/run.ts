@@ -113,6 +113,10 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
       metrics.batchesAcked.inc();
       metrics.spoolBytes.set(spool.bytes);
     },
+    onSetAside: () => {
+      metrics.batchesSetAside.inc();
+      metrics.spoolBytes.set(spool.bytes);
+    },
   });
   const sockets = new SocketAccumulator(Date.now());
   // With /proc, the socket table is read when /proc/net/snmp shows a new connection (cheap), not on every tick.

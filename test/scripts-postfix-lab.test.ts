@@ -3,7 +3,8 @@
 // evidence on: maildrop watch + PHP mail.log; one with it off, standing for
 // the code before), the collector with its default web-script settings, and
 // real programs submitting through Postfix's sendmail as the web user:
-//  - a shell script piping 35 messages into sendmail
+//  - a shell script piping 35 messages into sendmail, started by a launcher
+//    whose command line holds a 6,000-character argument
 //  - a PHP script calling mail() 35 times without mail.log (named by the
 //    maildrop writer's ancestry: php <script>)
 //  - PHP code calling mail() 35 times with no file on php's command line (as
@@ -17,6 +18,7 @@ import { phpMailer, shellScriptBlast, type ScriptRun } from "./setup/scenarios/p
 import { freePort } from "./setup/free-port.js";
 import { makeLab, type Lab } from "./setup/spamtrace-lab.js";
 import { waitFor } from "./setup/wait-for.js";
+import { WIRE_STRING_CHARS } from "../shared/types/wire-strings.js";
 
 interface Incident {
   rule: string;
@@ -48,7 +50,9 @@ describe("scripts submitting through Postfix are named by path", () => {
     await lab.startCollector();
     await lab.startProbe("pf-scripts");
     await lab.startProbe("pf-before");
-    runs.shell = await shellScriptBlast(postfix, "blast", 35);
+    // Its launcher's 6,000-character argument (CI's runner passes its environment so) is in the maildrop
+    // ancestry: the probe clips it, where the collector refused the whole batch and every later one waited.
+    runs.shell = await shellScriptBlast(postfix, "blast", 35, `--env=${JSON.stringify({ JOB: "x".repeat(6000) })}`);
     runs.phpCli = await phpMailer(postfix, { relative: "wp-content/uploads/2026", file: "cache.php", count: 35 });
     runs.phpFpmLike = await phpMailer(postfix, { relative: "wp-content/plugins/forms", file: "inc.php", count: 35, mailLog: phpLog, withoutFileArgument: true });
     runs.phpLogged = await phpMailer(postfix, { relative: "old-site", file: "mailer.php", count: 35, mailLog: phpLog });
@@ -99,6 +103,16 @@ describe("scripts submitting through Postfix are named by path", () => {
     const total = Object.values(runs).reduce((n, r) => n + r.messages, 0);
     expect([...named.values()].reduce((n, v) => n + v, 0)).toBeGreaterThanOrEqual(total - 2);
     expect((await incidents()).filter((i) => i.subject.includes("/contact/"))).toEqual([]);
+  });
+
+  it("the launcher's 6,000-character argument reaches ClickHouse clipped to the wire limit in each submission's ancestry", async () => {
+    const [row] = await lab.sql<{ n: string; longest: string; clipped: string }>(
+      `SELECT count() AS n, max(length(raw)) AS longest, countIf(position(raw, 'chars cut]') > 0) AS clipped
+       FROM ${lab.database}.script_submissions WHERE host_id = 'pf-scripts' AND script = '${runs.shell!.script}'`,
+    );
+    expect(Number(row!.n)).toBeGreaterThanOrEqual(runs.shell!.messages - 2);
+    expect(Number(row!.longest)).toBeLessThanOrEqual(WIRE_STRING_CHARS);
+    expect(Number(row!.clipped)).toBe(Number(row!.n));
   });
 
   it("before: without the script evidence the same traffic is only 'local user webuser1'", async () => {

@@ -13,6 +13,8 @@ export class ProbeMetrics {
   /** Batches acknowledged by the collector. */
   readonly batchesAcked = new Counter({ name: "spamtrace_probe_batches_acked_total", help: "Batches acknowledged by the collector", registers: [this.registry] });
   /** Batches evicted from the full spool (lost). */
+  readonly stringsClipped = new Counter({ name: "spamtrace_probe_strings_clipped_total", help: "Strings of batches cut to the wire limit (4096 chars) before spooling", registers: [this.registry] });
+  readonly batchesSetAside = new Counter({ name: "spamtrace_probe_batches_set_aside_total", help: "Batches the collector kept refusing as invalid, moved to the spool's rejected/ folder", registers: [this.registry] });
   readonly batchesEvicted = new Counter({ name: "spamtrace_probe_spool_evicted_batches_total", help: "Batches evicted from a full spool", registers: [this.registry] });
   /** Bytes in the spool. */
   readonly spoolBytes = new Gauge({ name: "spamtrace_probe_spool_bytes", help: "Bytes waiting in the spool", registers: [this.registry] });

@@ -3,6 +3,7 @@ import { BatchSchema, type Batch } from "../../shared/gen/spamtrace/v1/ingest_pb
 import type { Logger } from "../../shared/log/logger.js";
 import type { SocketSource } from "../../shared/types/socket-record.js";
 import { assembleBatch, isEmptyBatch } from "../batch/assemble-batch.js";
+import { clipMessageStrings, WIRE_STRING_CHARS } from "../../shared/types/wire-strings.js";
 import type { MailLogHarvest } from "../collect/mail-log/mail-log-collector.js";
 import type { QueueSnapshot } from "../collect/queue/queue-snapshot.js";
 import type { SocketAccumulator } from "../collect/sockets/accumulate-sockets.js";
@@ -140,6 +141,12 @@ export class BatchPipeline {
       logs: collected.logs,
     });
     batch.relayPolicy = this.opts.relayPolicy?.take();
+    // A collector refuses a whole batch holding a longer string, and the batches behind it wait for it.
+    const clipped = clipMessageStrings(batch);
+    if (clipped > 0) {
+      this.opts.metrics.stringsClipped.inc(clipped);
+      this.opts.logger.warn({ seq: batch.seq.toString(), clipped, limit: WIRE_STRING_CHARS }, "strings longer than the wire limit clipped");
+    }
     return batch;
   }
 

@@ -1,4 +1,4 @@
-import { credentials, makeGenericClientConstructor, type ChannelCredentials, type Client, type ClientDuplexStream } from "@grpc/grpc-js";
+import { credentials, makeGenericClientConstructor, status, type ChannelCredentials, type Client, type ClientDuplexStream, type ServiceError } from "@grpc/grpc-js";
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { BatchSchema, StreamRequestSchema, type Hello, type StreamRequest, type StreamResponse } from "../../shared/gen/spamtrace/v1/ingest_pb.js";
 import { ingestServiceDefinition } from "../../shared/grpc/ingest-service.js";
@@ -40,7 +40,16 @@ export interface GrpcSenderOptions {
   firstAddress?: number;
   /** Called with (seq) after each acknowledgement; for tests and metrics. */
   onAck?: (seq: bigint) => void;
+  /** Called when a batch the collectors keep refusing as invalid is set aside (metrics). */
+  onSetAside?: (seq: bigint, reason: string) => void;
 }
+
+/**
+ * A batch is set aside after this many streams in a row ended with
+ * invalid_argument while it was the oldest unacknowledged one: the collector
+ * stores in order, so the batches behind a refused one would wait forever.
+ */
+export const REFUSALS_BEFORE_SET_ASIDE = 3;
 
 const IngestClient = makeGenericClientConstructor(ingestServiceDefinition, "IngestService");
 
@@ -66,6 +75,8 @@ export class GrpcSender {
    * then every batch written. A batch above it goes out with first_send.
    */
   private mayHaveSentThrough: bigint;
+  /** The oldest unacknowledged batch when the last streams were refused as invalid, and how many times in a row. */
+  private refused: { seq: bigint; times: number } | undefined;
   /** True while a stream is open and welcomed. */
   connected = false;
 
@@ -125,7 +136,10 @@ export class GrpcSender {
           welcomed = true;
         });
       } catch (error) {
-        if (!this.stopped) this.opts.logger.warn({ err: (error as Error).message, address }, "collector stream failed");
+        if (!this.stopped) {
+          this.opts.logger.warn({ err: (error as Error).message, address }, "collector stream failed");
+          if (welcomed) this.noteRefusal(error as Partial<ServiceError>);
+        }
       }
       this.connected = false;
       if (this.stopped) break;
@@ -142,6 +156,28 @@ export class GrpcSender {
         };
       });
     }
+  }
+
+  /**
+   * Counts an invalid_argument end of a welcomed stream against the oldest
+   * unacknowledged batch, and sets that batch aside once the count reaches
+   * REFUSALS_BEFORE_SET_ASIDE (any other end, or another oldest batch, starts over).
+   */
+  private noteRefusal(error: Partial<ServiceError>): void {
+    const oldest = this.opts.spool.pending().next();
+    if (error.code !== status.INVALID_ARGUMENT || oldest.done === true) {
+      this.refused = undefined;
+      return;
+    }
+    const seq = oldest.value.seq;
+    const times = this.refused?.seq === seq ? this.refused.times + 1 : 1;
+    this.refused = { seq, times };
+    if (times < REFUSALS_BEFORE_SET_ASIDE) return;
+    const reason = error.details ?? error.message ?? "invalid_argument";
+    const kept = this.opts.spool.setAside(seq, reason);
+    this.refused = undefined;
+    this.opts.logger.error({ seq: seq.toString(), reason, kept }, "collector refused a batch as invalid, again and again: set aside, the next ones go on");
+    this.opts.onSetAside?.(seq, reason);
   }
 
   private session(address: string, onWelcome: () => void): Promise<void> {

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeDurably } from "../state/write-durably.js";
 
@@ -16,6 +16,10 @@ interface SpoolState {
   /** Batches evicted in this epoch so far. */
   evicted: string;
 }
+
+/** Folder of the spool holding the batches a collector refused (DiskSpool.setAside), and how many it keeps. */
+export const REJECTED_DIR = "rejected";
+const MAX_REJECTED = 64;
 
 /** Spool sizes are at least this, so one batch always fits. */
 export const MIN_SPOOL_BYTES = 1024 * 1024;
@@ -98,7 +102,6 @@ export class DiskSpool {
       this.countEviction();
     }
     if (this.evictedTotal !== evictedBefore) this.writeState();
-
   }
 
   /** Batches with seq > `after`, oldest first. */
@@ -121,6 +124,29 @@ export class DiskSpool {
       if (s > seq) break;
       this.remove(s);
     }
+  }
+
+  /**
+   * Moves a batch the collector refuses as invalid out of the queue, into
+   * `rejected/` beside the spool with the collector's reason: it is kept for
+   * a look (spamtrace-probe never sends it again) and the batches behind it
+   * go on. The newest MAX_REJECTED are kept. Returns the kept file's path.
+   */
+  setAside(seq: bigint, reason: string): string | undefined {
+    if (!this.entries.has(seq)) return undefined;
+    const dir = join(this.dir, REJECTED_DIR);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const base = join(dir, `${this.state.epoch}-${seq}`);
+    renameSync(join(this.dir, `${seq}.batch`), `${base}.batch`);
+    writeFileSync(`${base}.reason.txt`, `${reason}\n`, { mode: 0o600 });
+    this.totalBytes -= this.entries.get(seq)!;
+    this.entries.delete(seq);
+    const kept = readdirSync(dir).filter((n) => n.endsWith(".batch")).sort((a, b) => statSync(join(dir, a)).mtimeMs - statSync(join(dir, b)).mtimeMs);
+    for (const old of kept.slice(0, Math.max(0, kept.length - MAX_REJECTED))) {
+      rmSync(join(dir, old), { force: true });
+      rmSync(join(dir, old.replace(/\.batch$/, ".reason.txt")), { force: true });
+    }
+    return `${base}.batch`;
   }
 
   /** Batches evicted in this epoch so far (persisted; reported in every batch). */

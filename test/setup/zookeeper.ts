@@ -11,6 +11,7 @@ import { requireDebianPackages, testPackages } from "./apt-packages.js";
 import { freePort } from "./free-port.js";
 
 const JAR = "/usr/share/java/zookeeper.jar";
+const RUOK_TIMEOUT_MS = 2_000;
 const START_TIMEOUT_MS = 30_000;
 
 /** A running ZooKeeper. */
@@ -50,10 +51,14 @@ export async function startZooKeeper(): Promise<ZooKeeper> {
   return { host: "127.0.0.1", port, stop };
 }
 
-/** ZooKeeper's four-letter health check; "" when nothing answers. */
+/** ZooKeeper's four-letter health check; "" when nothing answers within RUOK_TIMEOUT_MS. */
 function ruok(port: number): Promise<string> {
   return new Promise((resolve) => {
     const socket = connect(port, "127.0.0.1");
+    // A server still starting may accept and never answer nor close: without a
+    // bound the start loop would wait past its deadline (a CI run's cluster
+    // hook timed out at 300 s with ZooKeeper running).
+    socket.setTimeout(RUOK_TIMEOUT_MS, () => socket.destroy());
     let reply = "";
     socket.on("connect", () => socket.end("ruok"));
     socket.on("data", (c: Buffer) => (reply += c.toString()));

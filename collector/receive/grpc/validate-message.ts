@@ -1,4 +1,5 @@
 import type { Batch, Hello } from "../../../shared/gen/spamtrace/v1/ingest_pb.js";
+import { WIRE_STRING_CHARS } from "../../../shared/types/wire-strings.js";
 import { IDENTITY_KINDS, isIdentityKind } from "../../../shared/mta/aggregate/identity-kinds.js";
 import { HOST_ID_PATTERN } from "../../../shared/types/host-id.js";
 import { IngestError } from "./ingest-error.js";
@@ -19,7 +20,8 @@ export interface IngestLimits {
 export const DEFAULT_INGEST_LIMITS: IngestLimits = {
   maxMessageBytes: 8 * 1024 * 1024,
   maxSocketsPerBatch: 50_000,
-  maxStringChars: 4096,
+  // The probe clips every string of a batch to this (shared/types/wire-strings.ts).
+  maxStringChars: WIRE_STRING_CHARS,
   maxClockSkewMs: 10 * 60 * 1000,
 };
 

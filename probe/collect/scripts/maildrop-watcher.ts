@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { parseProcStatStartTime, parseProcStatus, splitCmdline } from "../sockets/read-process-info.js";
-import { scriptOfChain } from "./script-of-chain.js";
+import { endsChain, scriptOfChain } from "./script-of-chain.js";
 import type { ChainProcess, ScriptSubmission } from "./script-submission.js";
 
 /** Ancestors read above the writer at most (postdrop, sendmail, sh -c, the script, its server...). */
@@ -176,7 +176,11 @@ function findSubmitter(uid: number, procRoot: string): number | null {
   return found;
 }
 
-/** The process and its parents up to init (a process that exits meanwhile ends the chain). */
+/**
+ * The process and its parents up to the first server or session process
+ * (endsChain: sshd, cron, php-fpm, runuser...) or init; a process that exits
+ * meanwhile ends the chain too.
+ */
 export function readChainSync(pid: number, procRoot: string): (ChainProcess & { uid: number | null })[] {
   const out: (ChainProcess & { uid: number | null })[] = [];
   for (let next: number | null = pid; next !== null && next > 1 && out.length < MAX_CHAIN; ) {
@@ -186,7 +190,9 @@ export function readChainSync(pid: number, procRoot: string): (ChainProcess & { 
     const { ppid, uid } = parseProcStatus(status);
     const cmdline = readOrNull(`${dir}/cmdline`);
     const exe = linkOrNull(`${dir}/exe`);
-    out.push({ pid: next, uid, comm: /^Name:\s*(.*)$/m.exec(status)?.[1] ?? "", argv: cmdline === undefined ? [] : splitCmdline(cmdline), cwd: linkOrNull(`${dir}/cwd`), exe: exe?.replace(/ \(deleted\)$/, "") ?? null });
+    const p = { pid: next, uid, comm: /^Name:\s*(.*)$/m.exec(status)?.[1] ?? "", argv: cmdline === undefined ? [] : splitCmdline(cmdline), cwd: linkOrNull(`${dir}/cwd`), exe: exe?.replace(/ \(deleted\)$/, "") ?? null };
+    out.push(p);
+    if (endsChain(p)) break;
     next = ppid;
   }
   return out;

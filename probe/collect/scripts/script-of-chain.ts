@@ -58,7 +58,16 @@ export function scriptOfChain(chain: readonly ChainProcess[]): ChainVerdict {
   return { script: null, at: -1, sender, php };
 }
 
-function nameOf(p: ChainProcess): string {
+/**
+ * True for a process where an ancestry's meaning ends (a server, a session, a
+ * scheduler): what runs above it (sshd's parents, a CI runner, init) says
+ * nothing of the submission, so the watcher reads no further.
+ */
+export function endsChain(p: Pick<ChainProcess, "argv" | "comm">): boolean {
+  return STOPPERS.test(nameOf(p));
+}
+
+function nameOf(p: Pick<ChainProcess, "argv" | "comm">): string {
   const argv0 = p.argv[0] ?? "";
   // Login shells are "-bash"; php-fpm rewrites its title ("php-fpm: pool www").
   const base = posix.basename(argv0.split(/[:\s]/)[0]!).replace(/^-/, "");

@@ -37,8 +37,14 @@ async function runAs(lab: PostfixLab, cwd: string, argv: readonly string[]): Pro
   if (r.code !== 0) throw new Error(`${argv.join(" ")} as ${lab.webUser} exited ${r.code}: ${r.stderr}${r.stdout}`);
 }
 
-/** A shell script in public_html/<relative> sending `count` messages through sendmail -t, one per recipient domain. */
-export async function shellScriptBlast(lab: PostfixLab, relative: string, count: number): Promise<ScriptRun> {
+/**
+ * A shell script in public_html/<relative> sending `count` messages through
+ * sendmail -t, one per recipient domain. With `launcherArgument`, the script
+ * runs under a `sh -c` launcher carrying that argument (a job runner passing
+ * its environment as JSON): a long one puts a string over the wire limit in
+ * the maildrop ancestry.
+ */
+export async function shellScriptBlast(lab: PostfixLab, relative: string, count: number, launcherArgument?: string): Promise<ScriptRun> {
   const dir = await prepareScriptDir(lab.webUser, relative);
   const script = `${dir}/send.sh`;
   const sendmail = [lab.sendmailPath, ...lab.sendmailArgs, "-t", "-i"].join(" ");
@@ -48,7 +54,8 @@ export async function shellScriptBlast(lab: PostfixLab, relative: string, count:
     lab.webUser,
   );
   const firstActivityMs = Date.now();
-  await runAs(lab, dir, ["sh", script]);
+  // `; exit $?` keeps the launcher alive (no exec of the last command) as the script's parent.
+  await runAs(lab, dir, launcherArgument === undefined ? ["sh", script] : ["sh", "-c", 'sh "$1"; exit $?', "launcher", script, launcherArgument]);
   return { script, messages: count, firstActivityMs, durationMs: Date.now() - firstActivityMs };
 }
 
