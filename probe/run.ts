@@ -7,7 +7,7 @@ import { SPAMTRACE_VERSION } from "../shared/version.js";
 import { readHostInfo, type HostInfo } from "./collect/host/read-host-info.js";
 import { MailLogCollector } from "./collect/mail-log/mail-log-collector.js";
 import { resolveScriptSources } from "./collect/scripts/resolve-script-sources.js";
-import { runCommand, withCommandEnv } from "./collect/run-command.js";
+import { killRunningCommands, runCommand, withCommandEnv } from "./collect/run-command.js";
 import type { MtaDetection } from "./collect/mta/mta-detection.js";
 import { HostFiles } from "./collect/mta/host-files.js";
 import { readRelayPolicy } from "./collect/mta/relay/read-relay-policy.js";
@@ -162,6 +162,8 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
       stopSampling();
       stopRelayPolicy();
       queue.stop();
+      // A queue listing or an lsof still running would hold the exit back until its timeout.
+      killRunningCommands();
       clearInterval(snapshotTimer);
       clearInterval(logFlushTimer);
       clearInterval(connectedTimer);

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 
 /** What a finished command produced (the one shape for every program the probe runs: MTA commands, lsof, ps). */
 export interface CommandOutput {
@@ -39,6 +39,25 @@ export const STDOUT_MAX_BYTES = 64 * 1024 * 1024;
 /** stderr kept per command (64 KiB); MTAs print one-line diagnostics there. */
 export const STDERR_MAX_BYTES = 64 * 1024;
 
+/** Commands still running; killed when the probe exits, so that none outlives it (a postqueue waiting for a stopped Postfix). */
+const running = new Set<ChildProcess>();
+let exitHookSet = false;
+
+/** Kills (SIGKILL) every command still running: the probe is stopping and wants none of their answers. */
+export function killRunningCommands(): void {
+  for (const c of running) c.kill("SIGKILL");
+}
+
+function track(child: ChildProcess): void {
+  running.add(child);
+  child.once("close", () => running.delete(child));
+  child.once("error", () => running.delete(child));
+  if (!exitHookSet) {
+    exitHookSet = true;
+    process.once("exit", killRunningCommands);
+  }
+}
+
 /**
  * The real CommandRunner: spawn (no shell, stdin closed, LC_ALL=C so messages
  * are not translated), SIGKILL at the timeout.
@@ -51,6 +70,7 @@ export const runCommand: CommandRunner = (cmd, args, opts) =>
       env: { ...process.env, LC_ALL: "C", ...opts.env },
       windowsHide: true,
     });
+    track(child);
     const stdoutChunks: Buffer[] = [];
     let stdoutBytes = 0;
     let lineCarry = "";

@@ -48,8 +48,10 @@ export interface GrpcSenderOptions {
  * A batch is set aside after this many streams in a row ended with
  * invalid_argument while it was the oldest unacknowledged one: the collector
  * stores in order, so the batches behind a refused one would wait forever.
+ * Two, not one: the second stream goes to the next collector of the list,
+ * which may be configured with other limits.
  */
-export const REFUSALS_BEFORE_SET_ASIDE = 3;
+export const REFUSALS_BEFORE_SET_ASIDE = 2;
 
 const IngestClient = makeGenericClientConstructor(ingestServiceDefinition, "IngestService");
 

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { DiskSpool, MIN_SPOOL_BYTES } from "./disk-spool.js";
+import { DiskSpool, MIN_SPOOL_BYTES, REJECTED_DIR } from "./disk-spool.js";
 
 const T0 = 1_700_000_000_000;
 let dir: string;
@@ -184,5 +184,30 @@ describe("DiskSpool", () => {
     spool.append(2n, bytes(2));
     rmSync(join(dir, "1.batch"));
     expect(pendingOf(spool)).toEqual([[2n, 16, 2]]);
+  });
+
+  it("sets a refused batch aside with its reason, out of the queue, keeping the newest 64", () => {
+    const spool = new DiskSpool(dir, MIN_SPOOL_BYTES);
+    for (let i = 1; i <= 3; i++) spool.append(BigInt(i), bytes(i));
+    const kept = spool.setAside(2n, "socket.process has a string of 206 chars, limit 64");
+    expect(kept).toBe(join(dir, REJECTED_DIR, `${T0}-2.batch`));
+    expect(pendingOf(spool)).toEqual([
+      [1n, 16, 1],
+      [3n, 16, 3],
+    ]);
+    expect({ size: spool.size, bytes: spool.bytes }).toEqual({ size: 2, bytes: 32 });
+    expect(readFileSync(kept!)[0]).toBe(2);
+    expect(readFileSync(join(dir, REJECTED_DIR, `${T0}-2.reason.txt`), "utf8")).toBe("socket.process has a string of 206 chars, limit 64\n");
+    expect(spool.setAside(2n, "again")).toBeUndefined();
+    // A restart does not take the set-aside batch back into the queue.
+    expect(pendingOf(new DiskSpool(dir, MIN_SPOOL_BYTES)).map(([seq]) => seq)).toEqual([1n, 3n]);
+
+    for (let i = 4; i <= 70; i++) {
+      spool.append(BigInt(i), bytes(i));
+      spool.setAside(BigInt(i), `refused ${i}`);
+    }
+    const rejected = readdirSync(join(dir, REJECTED_DIR));
+    expect(rejected.filter((n) => n.endsWith(".batch"))).toHaveLength(64);
+    expect(rejected.filter((n) => n.endsWith(".reason.txt"))).toHaveLength(64);
   });
 });

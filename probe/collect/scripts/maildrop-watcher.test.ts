@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { MaildropWatcher } from "./maildrop-watcher.js";
+import { MaildropWatcher, readChainSync } from "./maildrop-watcher.js";
 import type { ScriptSubmission } from "./script-submission.js";
 
 const dirs: string[] = [];
@@ -67,6 +67,24 @@ describe("MaildropWatcher", () => {
     } finally {
       watcher.stop();
     }
+  });
+
+  it("reads the ancestry up to the first session or server process, not what runs above it", async () => {
+    const proc = await mkdtemp(join(tmpdir(), "maildrop-proc-"));
+    dirs.push(proc);
+    // postdrop <- sendmail <- runuser <- a job runner with a 6,000-character argument <- init
+    const tree: Array<[number, number, string[]]> = [
+      [40, 30, ["/usr/sbin/postdrop", "-r"]],
+      [30, 20, ["/usr/sbin/sendmail", "-t"]],
+      [20, 10, ["runuser", "-u", "web", "--", "sh", "send.sh"]],
+      [10, 1, ["job-runner", `--env=${"x".repeat(6000)}`]],
+    ];
+    for (const [pid, ppid, argv] of tree) {
+      await mkdir(join(proc, String(pid)));
+      await writeFile(join(proc, String(pid), "status"), `Name:\t${argv[0]!.split("/").pop()}\nPPid:\t${ppid}\nUid:\t1000\t1000\t1000\t1000\n`);
+      await writeFile(join(proc, String(pid), "cmdline"), `${argv.join("\0")}\0`);
+    }
+    expect(readChainSync(40, proc).map((p) => p.pid)).toEqual([40, 30, 20]);
   });
 
   it("a folder it cannot watch is a warning, not a crash", () => {
