@@ -3,8 +3,9 @@
 // the libraries it links that Node 20's packaging does not provide, each
 // unpacked with `dpkg -x` into a cache folder. The probe bundle must run there.
 import { existsSync } from "node:fs";
+import { chmod } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ensureDebianPackages } from "./apt-packages.js";
 import { run } from "./mta/lab-common.js";
 import { unpackDebs } from "./unpack-debs.js";
@@ -55,6 +56,10 @@ export async function ensureNode18(cacheDir = NODE18_CACHE_DIR): Promise<Node18>
   await ensureDebianPackages(EXTERNALIZED_BUILTINS);
   const root = join(cacheDir, "root");
   if (!existsSync(join(root, "usr/bin/node"))) await unpackDebs(PACKAGES, cacheDir);
+  // The probe's unit user runs it too: readable by all whatever the umask of the run that unpacked it
+  // (one under umask 077 left libnode.so unreadable: "cannot open shared object file").
+  for (let dir = cacheDir; dir !== dirname(dir) && dir !== tmpdir(); dir = dirname(dir)) await chmod(dir, 0o755);
+  await run("chmod", ["-R", "a+rX", cacheDir]);
   const runtime = node18(cacheDir);
   // Runs a script, not just --version: that is what needs the externalized builtins.
   const { stdout, stderr, code } = await run(runtime.node, ["-e", "process.stdout.write(process.version)"], { env: runtime.env, allowFailure: true });
