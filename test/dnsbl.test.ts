@@ -203,6 +203,7 @@ describe("spamtrace dnsbl against a running collector (embedded store)", () => {
   it("prints the answers, exits 3 for a listing, and the collector raises the incident", async () => {
     const result = await runCliToEnd("spamtrace", ["dnsbl", "--config", lab.collectorConfigFile, "--address", LISTED, "--address", REFUSED, "--address", CLEAN_V6], { cwd: lab.dir });
     expect(result.code).toBe(EXIT_LISTED);
+    process.stdout.write(`\n--- spamtrace dnsbl, as printed ---\n${result.stdout}`);
     const lines = result.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^outcome +address +hosts +zone +code +meaning$/);
     expect(lines[1]).toMatch(new RegExp(`^LISTED +${LISTED.replaceAll(".", "\\.")} +- +${ZONE} +127\\.0\\.0\\.4 +XBL: exploited host \\(CBL: botnet / malware infection, proxy\\) — delist: https://check\\.spamhaus\\.org/$`));
