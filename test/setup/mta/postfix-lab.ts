@@ -205,8 +205,7 @@ export async function startPostfixLab(opts: PostfixLabOptions = {}): Promise<Pos
     await waitForBanner(smtpHost, submissionPort!);
   } catch (error) {
     await stop().catch(() => undefined);
-    const log = existsSync(logPath) ? (await readFile(logPath, "utf8")).slice(-2000) : "";
-    throw new Error(`Postfix lab did not start: ${(error as Error).message}\n${log}`);
+    throw new Error(`Postfix lab did not start: ${(error as Error).message}\n${await fileTail(logPath, 2000)}`);
   }
 
   const configure = async (params: Readonly<Record<string, string>>): Promise<void> => {
