@@ -27,9 +27,10 @@ describe("a batch the collector refuses as invalid is set aside", () => {
     smtpPort = await freePort();
     lab = await makeLab({ store: "embedded", probeHostIds: ["refused1"], ports: [smtpPort], collectorExtra: { limits: { maxStringChars: 64 } } });
     // Short paths and short scripts, the listener's too (its socket is in every snapshot): only the
-    // argument chosen below is over 64 characters. A sender holds its connection half a second.
-    await writeFile(join(lab.dir, "l.js"), `require("net").createServer((s)=>s.end("220 t\\r\\n")).listen(${smtpPort},"127.0.0.1")`);
-    await writeFile(join(lab.dir, "c.js"), `require("net").connect(${smtpPort},"127.0.0.1");setTimeout(()=>0,500)`);
+    // argument chosen below is over 64 characters. The listener keeps each connection open, and a sender
+    // holds it until it is killed.
+    await writeFile(join(lab.dir, "l.js"), `require("net").createServer((s)=>s.write("220 t\\r\\n")).listen(${smtpPort},"127.0.0.1")`);
+    await writeFile(join(lab.dir, "c.js"), `require("net").connect(${smtpPort},"127.0.0.1");setInterval(()=>0,1000)`);
     listener = spawn(process.execPath, ["l.js"], { cwd: lab.dir, stdio: "ignore" });
     await waitFor("the listener", () => new Promise<true | undefined>((resolve) => net.connect(smtpPort, "127.0.0.1").on("connect", function (this: net.Socket) { this.destroy(); resolve(true); }).on("error", () => resolve(undefined))), 10_000, 100);
     await lab.startCollector();
@@ -53,8 +54,10 @@ describe("a batch the collector refuses as invalid is set aside", () => {
   it("keeps the refused batch with the collector's reason, and the next batches reach ClickHouse", async () => {
     const long = send(`--job=${"x".repeat(200)}`);
     await waitFor("the probe to set the refused batch aside", async () => (/set aside/.test(probe.output()) ? true : undefined), 60_000, 250);
+    // Held until now so that the probe surely saw it with its process (a loaded host may miss a short session).
+    senders[0]!.kill("SIGKILL");
     const short = send("--job=short");
-    await waitFor("the next sender's socket in ClickHouse", async () => ((await storedPids()).includes(short) ? true : undefined), 30_000, 500);
+    await waitFor("the next sender's socket in ClickHouse", async () => ((await storedPids()).includes(short) ? true : undefined), 60_000, 500);
     // The long argument's socket went only into refused batches (the probe clips at 4096, the collector here at 64).
     expect(await storedPids()).not.toContain(long);
     const rejected = join(lab.dir, "spool-refused1", REJECTED_DIR);
