@@ -1,5 +1,5 @@
 // Benchmark (issue 13, target 1): the probe's footprint on a loaded host.
-//   npm run bench:footprint [-- --seconds N --warmup N --processes N --messages-per-hour N --only bundle|source --node-flags='...']
+//   npm run bench:footprint [-- --seconds N --warmup N --processes N --messages-per-hour N --only bundle|source --node-flags='...' --env='NAME=value ...']
 // Starts 2,000 extra processes holding 26k+ fds, appends Postfix log lines at
 // 10,000 messages/hour to a log the probe tails, starts a local collector
 // (embedded store) and runs the bundled probe, then the source-run probe, at
@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { PROBE_BUNDLE } from "../scripts/build-bundles.js";
 import { REPO_ROOT } from "../scripts/package-info.js";
 import { freePort } from "../test/setup/free-port.js";
-import { hostActiveOpens, loadAverage, startCollector, startProbe, tableReads, unitNodeFlags, writeProbeConfig, type ProbeKind } from "./footprint/bench-probe.js";
+import { hostActiveOpens, loadAverage, startCollector, startProbe, tableReads, unitEnvironment, unitNodeFlags, writeProbeConfig, type ProbeKind } from "./footprint/bench-probe.js";
 import { enterPrivateNetns, netnsLabel } from "./footprint/private-netns.js";
 import { startFdHolders, startLogTraffic } from "./footprint/host-load.js";
 import { sleep, watchProcess, type ProcessUsage } from "./footprint/process-usage.js";
@@ -29,6 +29,8 @@ const { values } = parseArgs({
     only: { type: "string" },
     /** Extra node flags for the probes (e.g. to compare V8 flags, or --cpu-prof), space-separated. */
     "node-flags": { type: "string", default: "" },
+    /** Extra environment for the probes (e.g. MALLOC_ARENA_MAX=2), space-separated NAME=value. */
+    env: { type: "string", default: "" },
   },
   strict: true,
 });
@@ -36,7 +38,12 @@ const measureMs = Number(values.seconds) * 1000;
 const warmupMs = Number(values.warmup) * 1000;
 const kinds: ProbeKind[] = values.only === undefined ? ["bundle", "source"] : [values.only as ProbeKind];
 const unitFile = join(REPO_ROOT, "deploy/systemd/spamtrace-probe.service");
-const nodeFlags = [...unitNodeFlags(readFileSync(unitFile, "utf8")), ...values["node-flags"].split(" ").filter(Boolean)];
+const unitText = readFileSync(unitFile, "utf8");
+const nodeFlags = [...unitNodeFlags(unitText), ...values["node-flags"].split(" ").filter(Boolean)];
+const probeEnv = {
+  ...unitEnvironment(unitText),
+  ...Object.fromEntries(values.env.split(" ").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)])),
+};
 
 const cleanups: Array<() => Promise<void> | void> = [];
 async function cleanup(): Promise<void> {
@@ -61,7 +68,7 @@ try {
   for (const kind of kinds) {
     const metricsPort = await freePort();
     const config = writeProbeConfig(lab, `bench-${kind}`, logPath, metricsPort);
-    const probe = startProbe(kind, config, nodeFlags);
+    const probe = startProbe(kind, config, nodeFlags, probeEnv);
     cleanups.push(() => probe.stop());
     console.log(`${kind}: pid ${probe.child.pid}, warming up ${warmupMs / 1000} s, measuring ${measureMs / 1000} s`);
     const opens0 = hostActiveOpens();
@@ -83,7 +90,7 @@ try {
 }
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
-console.log(`\n== footprint (${values.processes} extra processes, ${values["messages-per-hour"]} messages/h, ${netnsLabel()}, node ${process.version}, node flags: ${nodeFlags.join(" ") || "(none)"}) ==`);
+console.log(`\n== footprint (${values.processes} extra processes, ${values["messages-per-hour"]} messages/h, ${netnsLabel()}, node ${process.version}, node flags: ${nodeFlags.join(" ") || "(none)"}${Object.keys(probeEnv).length > 0 ? `, env: ${Object.entries(probeEnv).map(([k, v]) => `${k}=${v}`).join(" ")}` : ""}) ==`);
 console.log(`bundle: ${fmt(statSync(PROBE_BUNDLE).size / 1024)} KiB`);
 for (const [kind, u, note] of results) {
   console.log(`${kind}: RSS max ${fmt(u.rssMaxMb)} MB, median ${fmt(u.rssMedianMb)} MB; CPU ${fmt(u.cpuPercent, 2)} % of one core over ${fmt(u.seconds, 0)} s (${fmt(u.cpuPercentWithStartup, 2)} % with start-up); ${note}`);

@@ -53,6 +53,13 @@ export function unitNodeFlags(unitText: string): string[] {
   return exec.trim().split(/\s+/).filter((arg) => arg.startsWith("--") && !arg.startsWith("--config"));
 }
 
+/** Environment variables of the systemd unit (its `Environment=NAME=value` lines). */
+export function unitEnvironment(unitText: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const m of unitText.matchAll(/^Environment=(?:"?)([A-Za-z_][A-Za-z0-9_]*)=([^"\n]*)"?$/gm)) env[m[1]!] = m[2]!;
+  return env;
+}
+
 /** Spawns a probe: `kind` picks the bundle or the sources; nodeFlags go before the script. */
 export function startProbe(kind: ProbeKind, configFile: string, nodeFlags: readonly string[], env: NodeJS.ProcessEnv = {}, nice?: number): BenchProbe {
   const script = kind === "bundle" ? [PROBE_BUNDLE] : ["--import", "tsx", join(REPO_ROOT, "probe/cli.ts")];
