@@ -87,13 +87,6 @@ export class MaildropWatcher {
       if (still !== null) {
         chain = readChainSync(still, procRoot);
         note = "writer gone; the uid's last submitter still runs: ";
-      } else if (uid !== null && uid !== 0) {
-        // A script's first message, missed (the probe busy when postdrop ran): the uid's one running script, if one.
-        const only = onlyRunningScript(uid, procRoot);
-        if (only !== null) {
-          chain = readChainSync(only, procRoot);
-          note = "writer gone; the uid's only running script: ";
-        }
       }
       if (chain.length === 0) this.missed++;
       else this.inferred++;
@@ -179,41 +172,6 @@ function findSubmitter(uid: number, procRoot: string): number | null {
     if (comm === undefined || !SUBMITTER_COMMS.has(comm)) continue;
     const status = readOrNull(`${procRoot}/${pid}/status`);
     if (status !== undefined && parseProcStatus(status).uid === uid && (found === null || pid > found)) found = pid;
-  }
-  return found;
-}
-
-/** Programs that run a script file (their comm): the candidates for a missed writer's script. */
-const SCRIPT_RUNNERS = /^(php[\d.]*|php-cli|perl[\d.]*|python[\d.]*|ruby[\d.]*|node|nodejs|sh|bash|dash|ksh|zsh)$/;
-
-/**
- * The pid of the one process of `uid` that runs a script file (php x.php,
- * sh send.sh...; not php-fpm, not an inline `sh -c`), or null when none or
- * several do. Asked only when a writer was missed and no submitter of the uid
- * was remembered: a script's loop outlives each postdrop. Never for root,
- * whose processes are the system's. One pass over /proc.
- */
-function onlyRunningScript(uid: number, procRoot: string): number | null {
-  let names: string[];
-  try {
-    names = readdirSync(procRoot);
-  } catch {
-    return null;
-  }
-  let found: number | null = null;
-  for (const name of names) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid) || pid <= 1) continue;
-    const comm = readOrNull(`${procRoot}/${pid}/comm`)?.trim();
-    if (comm === undefined || !SCRIPT_RUNNERS.test(comm)) continue;
-    const status = readOrNull(`${procRoot}/${pid}/status`);
-    if (status === undefined || parseProcStatus(status).uid !== uid) continue;
-    const cmdline = readOrNull(`${procRoot}/${pid}/cmdline`);
-    if (cmdline === undefined) continue;
-    const self = { pid, comm, argv: splitCmdline(cmdline), cwd: linkOrNull(`${procRoot}/${pid}/cwd`), exe: null };
-    if (scriptOfChain([self]).script === null) continue;
-    if (found !== null) return null;
-    found = pid;
   }
   return found;
 }
