@@ -49,12 +49,8 @@ describe("spamtrace complaint on messages the real Postfix and Exim accepted", (
       collectorExtra: { detect: { intervalMs: 1000, trustedNetworks: [], rules: { compromisedAccount: { minMessages: 2, baselineFloorMessages: 1, baselineMultiplier: 1 } } } },
       probeExtra: { sockets: { snapshotIntervalMs: 500 } },
     });
-    const { writeFile, readFile } = await import("node:fs/promises");
-    const patch = async (hostId: string, mta: Record<string, unknown>): Promise<void> => {
-      const file = lab.probeConfigFile(hostId);
-      const config = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
-      await writeFile(file, JSON.stringify({ ...config, mta: { windowMs: 2000, logStartAt: "start", queueIntervalMs: 0, ...mta } }));
-    };
+    const mtaCommon = { windowMs: 2000, logStartAt: "start", queueIntervalMs: 0 };
+    const patch = (hostId: string, mta: Record<string, unknown>): Promise<void> => lab.setProbeMta(hostId, { ...mtaCommon, ...mta });
     await patch("pf-host", { kind: "postfix", logPaths: [postfix.logPath], commandEnv: { MAIL_CONFIG: postfix.configDir } });
     await patch("ex-host", { kind: "exim", logPaths: [exim.logPath], binaryPaths: [exim.eximPath] });
     await lab.startCollector();

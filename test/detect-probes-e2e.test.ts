@@ -58,12 +58,8 @@ describe("detections from real MTA traffic seen by real probes", () => {
         alert: { webhooks: [{ name: "abuse-desk", url: `http://127.0.0.1:${hookPort}/hook` }] },
       },
     });
-    const { readFile, writeFile } = await import("node:fs/promises");
     const mtaCommon = { windowMs: 2000, logStartAt: "start", queueIntervalMs: 0 };
-    const patch = async (hostId: string, mta: Record<string, unknown>): Promise<void> => {
-      const config = JSON.parse(await readFile(lab.probeConfigFile(hostId), "utf8")) as Record<string, unknown>;
-      await writeFile(lab.probeConfigFile(hostId), JSON.stringify({ ...config, mta: { ...mtaCommon, ...mta } }));
-    };
+    const patch = (hostId: string, mta: Record<string, unknown>): Promise<void> => lab.setProbeMta(hostId, { ...mtaCommon, ...mta });
     await patch("pf-host", { kind: "postfix", logPaths: [postfix.logPath], commandEnv: { MAIL_CONFIG: postfix.configDir } });
     await patch("ex-host", { kind: "exim", logPaths: [exim.logPath], binaryPaths: [exim.eximPath] });
     await lab.startCollector();

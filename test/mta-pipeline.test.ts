@@ -41,12 +41,7 @@ describe("MTA logs and queues to ClickHouse (Postfix + Dovecot, Exim)", () => {
       probeExtra: { sockets: { snapshotIntervalMs: 500 } },
     });
     // Each probe watches its own MTA; the lab's Postfix is an instance of its own (MAIL_CONFIG).
-    const { writeFile, readFile } = await import("node:fs/promises");
-    const patch = async (hostId: string, mta: Record<string, unknown>): Promise<void> => {
-      const file = lab.probeConfigFile(hostId);
-      const config = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
-      await writeFile(file, JSON.stringify({ ...config, mta: { ...mtaCommon, ...mta } }));
-    };
+    const patch = (hostId: string, mta: Record<string, unknown>): Promise<void> => lab.setProbeMta(hostId, { ...mtaCommon, ...mta });
     await patch("pf-host", { kind: "postfix", logPaths: [postfix.logPath], commandEnv: { MAIL_CONFIG: postfix.configDir } });
     await patch("ex-host", { kind: "exim", logPaths: [exim.logPath], binaryPaths: [exim.eximPath] });
     await lab.startCollector();

@@ -166,12 +166,11 @@ export class GrpcSender {
    * REFUSALS_BEFORE_SET_ASIDE (any other end, or another oldest batch, starts over).
    */
   private noteRefusal(error: Partial<ServiceError>): void {
-    const oldest = this.opts.spool.pending().next();
-    if (error.code !== status.INVALID_ARGUMENT || oldest.done === true) {
+    const seq = this.opts.spool.oldestSeq;
+    if (error.code !== status.INVALID_ARGUMENT || seq === undefined) {
       this.refused = undefined;
       return;
     }
-    const seq = oldest.value.seq;
     const times = this.refused?.seq === seq ? this.refused.times + 1 : 1;
     this.refused = { seq, times };
     if (times < REFUSALS_BEFORE_SET_ASIDE) return;

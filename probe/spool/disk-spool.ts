@@ -104,6 +104,11 @@ export class DiskSpool {
     if (this.evictedTotal !== evictedBefore) this.writeState();
   }
 
+  /** The oldest batch waiting for acknowledgement, or undefined when none (no file read). */
+  get oldestSeq(): bigint | undefined {
+    return this.sortedSeqs()[0];
+  }
+
   /** Batches with seq > `after`, oldest first. */
   *pending(after = 0n): Generator<SpooledBatch> {
     for (const seq of this.sortedSeqs()) {
@@ -141,7 +146,18 @@ export class DiskSpool {
     writeFileSync(`${base}.reason.txt`, `${reason}\n`, { mode: 0o600 });
     this.totalBytes -= this.entries.get(seq)!;
     this.entries.delete(seq);
-    const kept = readdirSync(dir).filter((n) => n.endsWith(".batch")).sort((a, b) => statSync(join(dir, a)).mtimeMs - statSync(join(dir, b)).mtimeMs);
+    // Names are <epoch>-<seq>: oldest first without a stat per comparison.
+    const order = (n: string): [bigint, bigint] => {
+      const [e, q] = n.replace(/\.batch$/, "").split("-");
+      return [BigInt(e ?? 0), BigInt(q ?? 0)];
+    };
+    const kept = readdirSync(dir)
+      .filter((n) => /^\d+-\d+\.batch$/.test(n))
+      .sort((a, b) => {
+        const [ea, qa] = order(a);
+        const [eb, qb] = order(b);
+        return ea !== eb ? (ea < eb ? -1 : 1) : qa < qb ? -1 : qa > qb ? 1 : 0;
+      });
     for (const old of kept.slice(0, Math.max(0, kept.length - MAX_REJECTED))) {
       rmSync(join(dir, old), { force: true });
       rmSync(join(dir, old.replace(/\.batch$/, ".reason.txt")), { force: true });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { certsInit } from "../../collector/certs/certs-init.js";
@@ -38,6 +38,8 @@ export interface Lab {
   collectorConfig: CollectorConfig;
   database: string;
   probeConfigFile(hostId: string): string;
+  /** Replaces the `mta` section of a probe's config (before startProbe). */
+  setProbeMta(hostId: string, mta: Record<string, unknown>): Promise<void>;
   /** Starts `spamtrace serve` and waits until it listens. */
   startCollector(): Promise<CliProcess>;
   /** Starts `spamtrace-probe run` for a host id. */
@@ -100,6 +102,11 @@ export async function makeLab(opts: LabOptions): Promise<Lab> {
     collectorConfig,
     database,
     probeConfigFile: (hostId) => join(dir, `probe-${hostId}.json`),
+    setProbeMta: async (hostId, mta) => {
+      const file = join(dir, `probe-${hostId}.json`);
+      const config = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+      await writeFile(file, JSON.stringify({ ...config, mta }));
+    },
     startCollector: async () => {
       const collector = startCli("spamtrace", ["serve", "--config", collectorConfigFile], { cwd: dir });
       started.push(collector);
