@@ -184,17 +184,25 @@ describe("the probe bundle runs alone on Node 18 and Node 20", () => {
         { host_id: "bundle-n18", probe_version: VERSION },
         { host_id: "bundle-n20", probe_version: VERSION },
       ]);
+      // Only this test's own connection (its local port): another test file running at the same time may
+      // reach a port number it freed moments before and that this listener took, and that foreign
+      // connection is not this process's. A row of our connection without its pid (owner not found) fails.
+      const ownConnection = `direction = 'outbound' AND remote_port = ${port} AND local_port = ${client.localPort!}`;
       const sockets = await waitFor(
         "both probes' outbound row in socket_snapshots",
         async () => {
           const rows = await lab.sql<{ host_id: string; pid: number; cwd: string }>(
-            `SELECT DISTINCT host_id, pid, cwd FROM ${lab.database}.socket_snapshots
-             WHERE direction = 'outbound' AND remote_port = ${port} ORDER BY host_id`,
+            `SELECT DISTINCT host_id, pid, cwd FROM ${lab.database}.socket_snapshots WHERE ${ownConnection} ORDER BY host_id, pid`,
           );
-          return rows.length === 2 ? rows : undefined;
+          return new Set(rows.map((r) => r.host_id)).size === 2 ? rows : undefined;
         },
         30_000,
       );
+      const foreign = await lab.sql(
+        `SELECT host_id, local_address, local_port, remote_address, state, pid, uid, comm FROM ${lab.database}.socket_snapshots
+         WHERE direction = 'outbound' AND remote_port = ${port} AND NOT (${ownConnection}) AND (pid = 0 OR pid != ${process.pid}) LIMIT 20`,
+      );
+      if (foreign.length > 0) console.log(`other processes' connections to port ${port}, not counted:`, foreign);
       expect(sockets.map((r) => ({ ...r, pid: Number(r.pid) }))).toEqual([
         { host_id: "bundle-n18", pid: process.pid, cwd: process.cwd() },
         { host_id: "bundle-n20", pid: process.pid, cwd: process.cwd() },
