@@ -2,7 +2,9 @@ import type { Command } from "commander";
 import type { AdminEndpoint } from "../admin/admin-client.js";
 import type { Row } from "../store/clickhouse/store.js";
 import type { StoreConfig } from "../store/open-store.js";
-import { checkSuppressionValue, configSuppressions, parseExpiry, type Suppression, type SuppressionConfigEntry, type SuppressionScope } from "./suppression.js";
+// suppression.js is imported where it is used: it loads zod (15 MB of RSS), which no other command but
+// the ones reading the collector config needs (`spamtrace parse-log` ran at 57 MB before it ever read a line).
+import type { Suppression, SuppressionConfigEntry, SuppressionScope } from "./suppression.js";
 import type { SuppressionIo } from "./suppressions-table.js";
 
 /** What the command reads of the collector config (cli.ts loads and validates it). */
@@ -39,6 +41,7 @@ export function registerSuppressCommand<C extends SuppressCommandConfig>(program
     .action(async (opts: { config?: string; all?: boolean; json?: boolean }) => {
       const config = await deps.loadConfig(opts.config);
       const { readSuppressions } = await import("./suppressions-table.js");
+      const { configSuppressions } = await import("./suppression.js");
       const nowMs = now();
       const table = await readSuppressions({ query: (sql) => deps.query(config, sql) }, config.store.database, opts.all ? {} : { activeAtMs: nowMs });
       const all = [...configSuppressions(config.suppressions).filter((s) => opts.all || s.expiresAtMs > nowMs), ...table];
@@ -62,6 +65,7 @@ export function registerSuppressCommand<C extends SuppressCommandConfig>(program
       if (opts.rule !== "*" && !names.includes(opts.rule)) this.error(`error: --rule ${opts.rule} must be "*" or one of ${names.join(", ")}`, { code: "commander.invalidArgument" });
       if (opts.reason.trim().length < 3) this.error("error: --reason must say why (3 characters at least)", { code: "commander.invalidArgument" });
       const scope: SuppressionScope = scopes[0]!;
+      const { checkSuppressionValue, parseExpiry } = await import("./suppression.js");
       const nowMs = now();
       const checked = <T>(f: () => T, option: string): T => {
         try {

@@ -1,6 +1,6 @@
 import type { MailEventSink, MessageOrigin, RejectStage } from "../events/mail-event.js";
 import type { FamilyLineParser } from "../parse/family-line-parser.js";
-import { BoundedLruMap, DEFAULT_MAX_TRACKED_MESSAGES } from "../state/bounded-lru-map.js";
+import { BoundedLruMap, DEFAULT_MAX_TRACKED_MESSAGES, MESSAGE_IDLE_EXPIRY_MS } from "../state/bounded-lru-map.js";
 import type { LogLinePrefix } from "../syslog/parse-syslog-prefix.js";
 import { classifyRejectReason } from "../text/classify-reject-reason.js";
 import { isLoopback, normalizeIp, ownNullable, ownOrigin, stripAngles, toInt } from "../text/mail-text.js";
@@ -38,7 +38,7 @@ export class EximLineParser implements FamilyLineParser {
   private lastCwd: PendingCwd | null = null;
 
   constructor(options: { maxTrackedMessages?: number } = {}) {
-    this.messages = new BoundedLruMap(options.maxTrackedMessages ?? DEFAULT_MAX_TRACKED_MESSAGES);
+    this.messages = new BoundedLruMap(options.maxTrackedMessages ?? DEFAULT_MAX_TRACKED_MESSAGES, { idleExpiryMs: MESSAGE_IDLE_EXPIRY_MS });
   }
 
   /** Message ids currently remembered. */
@@ -48,6 +48,7 @@ export class EximLineParser implements FamilyLineParser {
 
   /** Parses the text after the timestamp (mainlog) or after `exim[pid]: ` (syslog). */
   parse(p: LogLinePrefix, raw: string, emit: MailEventSink): boolean {
+    this.messages.advance(p.ts_unix_ms);
     const s = p.message;
     let i = 0;
     let pid = p.pid;

@@ -1,6 +1,6 @@
 import type { MailEventSink, MessageOrigin } from "../events/mail-event.js";
 import type { FamilyLineParser } from "../parse/family-line-parser.js";
-import { BoundedLruMap, DEFAULT_MAX_TRACKED_MESSAGES } from "../state/bounded-lru-map.js";
+import { BoundedLruMap, DEFAULT_MAX_TRACKED_MESSAGES, MESSAGE_IDLE_EXPIRY_MS } from "../state/bounded-lru-map.js";
 import type { LogLinePrefix } from "../syslog/parse-syslog-prefix.js";
 import { classifyRejectReason } from "../text/classify-reject-reason.js";
 import { normalizeIp, stripAngles, toInt } from "../text/mail-text.js";
@@ -38,11 +38,12 @@ export class OpensmtpdLineParser implements FamilyLineParser {
   private readonly messages: BoundedLruMap<string, MessageOrigin>;
 
   constructor(options: { maxTrackedMessages?: number } = {}) {
-    this.messages = new BoundedLruMap(options.maxTrackedMessages ?? DEFAULT_MAX_TRACKED_MESSAGES);
+    this.messages = new BoundedLruMap(options.maxTrackedMessages ?? DEFAULT_MAX_TRACKED_MESSAGES, { idleExpiryMs: MESSAGE_IDLE_EXPIRY_MS });
   }
 
   /** Parses one line of OpenSMTPD's `smtpd`. */
   parse(p: LogLinePrefix, raw: string, emit: MailEventSink): boolean {
+    this.messages.advance(p.ts_unix_ms);
     const s = p.message;
     if (s.startsWith("smtp-in: ")) return this.legacy(s, p, raw, emit);
     const sp = s.indexOf(" ");

@@ -159,6 +159,30 @@ describe("PostfixLineParser", () => {
     expect(recognised.every(Boolean)).toBe(true);
   });
 
+  it("forgets a message whose end line was lost after a day of log time, keeps one retried meanwhile", () => {
+    const at = (day: number, h: number) => `Nov ${day} ${String(h).padStart(2, "0")}:00:00 mail`;
+    const lines = [
+      `${at(27, 0)} postfix/smtpd[1]: AAAA111111: client=one.example[192.0.2.1], sasl_method=LOGIN, sasl_username=lost`,
+      `${at(27, 0)} postfix/qmgr[2]: AAAA111111: from=<a@one.example>, size=100, nrcpt=1 (queue active)`,
+      `${at(27, 0)} postfix/smtpd[1]: BBBB222222: client=two.example[192.0.2.2], sasl_method=LOGIN, sasl_username=kept`,
+      `${at(27, 0)} postfix/qmgr[2]: BBBB222222: from=<b@two.example>, size=100, nrcpt=1 (queue active)`,
+    ];
+    // BBBB is deferred and retried every hour for 30 hours, as qmgr does (maximal_backoff_time 4000 s).
+    for (let h = 1; h <= 30; h++) {
+      const day = 27 + Math.floor(h / 24);
+      lines.push(`${at(day, h % 24)} postfix/qmgr[2]: BBBB222222: from=<b@two.example>, size=100, nrcpt=1 (queue active)`);
+      lines.push(`${at(day, h % 24)} postfix/smtp[3]: BBBB222222: to=<x@far.example>, relay=none, delay=1, dsn=4.4.1, status=deferred (connect to far.example: Connection timed out)`);
+    }
+    lines.push(`${at(28, 7)} postfix/smtp[3]: AAAA111111: to=<y@far.example>, relay=none, delay=1, dsn=5.4.7, status=bounced (gave up)`);
+    lines.push(`${at(28, 7)} postfix/smtp[3]: BBBB222222: to=<x@far.example>, relay=mx.far.example[198.51.100.1]:25, delay=1, dsn=2.0.0, status=sent (250 ok)`);
+    const { events } = parseAll(lines);
+    const last = events.slice(-2) as Array<Extract<MailEvent, { type: "bounced" | "delivered" }>>;
+    expect(last.map((e) => [e.type, e.queue_id, e.origin?.sasl_user ?? null])).toEqual([
+      ["bounced", "AAAA111111", null],
+      ["delivered", "BBBB222222", "kept"],
+    ]);
+  });
+
   const qidCases: [string, number][] = [
     ["DD68719044E: client=x", 11],
     ["44JCRG5tYPzCqt2: reject: BDAT", 15],

@@ -1,9 +1,9 @@
 import type { MailEventSink, MessageOrigin } from "../events/mail-event.js";
 import type { FamilyLineParser } from "../parse/family-line-parser.js";
 import { RelayContinuations } from "../parse/relay-continuations.js";
-import { BoundedLruMap, DEFAULT_MAX_TRACKED_MESSAGES } from "../state/bounded-lru-map.js";
+import { BoundedLruMap, DEFAULT_MAX_TRACKED_MESSAGES, MESSAGE_IDLE_EXPIRY_MS } from "../state/bounded-lru-map.js";
 import type { LogLinePrefix } from "../syslog/parse-syslog-prefix.js";
-import { fieldValue, normalizeIp, ownNullable, ownString, stripAngles, toInt } from "../text/mail-text.js";
+import { fieldValue, normalizeIp, ownString, sharedNullable, sharedString, stripAngles, toInt } from "../text/mail-text.js";
 import {
   D_BOUNCE,
   D_CLEANUP,
@@ -56,7 +56,7 @@ export class PostfixLineParser implements FamilyLineParser {
 
   /** `continuations` is shared with the other MTA parsers of a mixed log (Sendmail MSP handing mail to Postfix). */
   constructor(options: { maxTrackedMessages?: number; continuations?: RelayContinuations } = {}) {
-    this.messages = new BoundedLruMap(options.maxTrackedMessages ?? DEFAULT_MAX_TRACKED_MESSAGES);
+    this.messages = new BoundedLruMap(options.maxTrackedMessages ?? DEFAULT_MAX_TRACKED_MESSAGES, { idleExpiryMs: MESSAGE_IDLE_EXPIRY_MS });
     this.continuations = options.continuations ?? new RelayContinuations();
   }
 
@@ -72,6 +72,7 @@ export class PostfixLineParser implements FamilyLineParser {
 
   /** Parses one line of a program whose name starts with `postfix`. */
   parse(p: LogLinePrefix, raw: string, emit: MailEventSink, programCode?: number): boolean {
+    this.messages.advance(p.ts_unix_ms);
     const program = p.program ?? "";
     const daemon = programCode ?? daemonCode(program);
     if (daemon === D_PLESK) return this.plesk(program, p.message);
@@ -138,14 +139,14 @@ export class PostfixLineParser implements FamilyLineParser {
         const open = client.indexOf("[");
         const close = client.indexOf("]", open);
         if (open >= 0 && close > open) {
-          m.origin.client_host = ownString(client.slice(0, open));
-          m.origin.client_ip = ownString(normalizeIp(client.slice(open + 1, close)));
+          m.origin.client_host = sharedString(client.slice(0, open));
+          m.origin.client_ip = sharedString(normalizeIp(client.slice(open + 1, close)));
         }
         if (clientEnd > 0) {
           const user = fieldValue(msg, "sasl_username=", clientEnd, ",");
           if (user !== null && user.length > 0) {
-            m.origin.sasl_user = ownString(user);
-            m.sasl_method = ownNullable(fieldValue(msg, "sasl_method=", clientEnd, ","));
+            m.origin.sasl_user = sharedString(user);
+            m.sasl_method = sharedNullable(fieldValue(msg, "sasl_method=", clientEnd, ","));
             emit({
               type: "auth_success",
               ts_unix_ms: p.ts_unix_ms,
@@ -263,7 +264,7 @@ export class PostfixLineParser implements FamilyLineParser {
       const value = msg.slice(valueStart, fromAt > valueStart ? fromAt : msg.length).trim();
       const m = this.state(qid);
       m.created = true;
-      if (value.length > 0) m.origin.script = ownString(value);
+      if (value.length > 0) m.origin.script = sharedString(value);
     }
     // warning/info/hold/discard/prepend/replace/redirect/milter-header-*: understood.
     return true;
@@ -273,7 +274,7 @@ export class PostfixLineParser implements FamilyLineParser {
     if (msg.startsWith("from=", rest)) {
       const [sender, after] = readAddress(msg, rest + 5);
       const m = this.state(qid);
-      m.origin.sender = ownNullable(sender);
+      m.origin.sender = sharedNullable(sender);
       if (msg.startsWith(", status=expired", after)) return true;
       if (m.created && !m.received) {
         m.received = true;
@@ -322,7 +323,7 @@ export class PostfixLineParser implements FamilyLineParser {
     m.origin.local_uid = uid;
     if (space > 0 && msg.startsWith("from=", space + 1)) {
       const [sender] = readAddress(msg, space + 6);
-      if (m.origin.sender === null) m.origin.sender = ownNullable(sender);
+      if (m.origin.sender === null) m.origin.sender = sharedNullable(sender);
     }
     return true;
   }

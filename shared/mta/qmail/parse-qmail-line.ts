@@ -1,6 +1,6 @@
 import type { MailEventSink, MessageOrigin, RejectEvent } from "../events/mail-event.js";
 import type { FamilyLineParser } from "../parse/family-line-parser.js";
-import { BoundedLruMap, DEFAULT_MAX_TRACKED_MESSAGES } from "../state/bounded-lru-map.js";
+import { BoundedLruMap, DEFAULT_MAX_TRACKED_MESSAGES, MESSAGE_IDLE_EXPIRY_MS } from "../state/bounded-lru-map.js";
 import type { LogLinePrefix } from "../syslog/parse-syslog-prefix.js";
 import { normalizeIp, toInt } from "../text/mail-text.js";
 
@@ -28,12 +28,14 @@ export class QmailLineParser implements FamilyLineParser {
 
   constructor(options: { maxTrackedMessages?: number } = {}) {
     const max = options.maxTrackedMessages ?? DEFAULT_MAX_TRACKED_MESSAGES;
-    this.messages = new BoundedLruMap(max);
-    this.deliveries = new BoundedLruMap(max);
+    this.messages = new BoundedLruMap(max, { idleExpiryMs: MESSAGE_IDLE_EXPIRY_MS });
+    this.deliveries = new BoundedLruMap(max, { idleExpiryMs: MESSAGE_IDLE_EXPIRY_MS });
   }
 
   /** Parses one qmail-family line (program `qmail`, `qmail-send`, `rblsmtpd`, `vpopmail`, `smtp_auth`, ... or none). */
   parse(p: LogLinePrefix, raw: string, emit: MailEventSink): boolean {
+    this.messages.advance(p.ts_unix_ms);
+    this.deliveries.advance(p.ts_unix_ms);
     let s = p.message;
     // syslog'd qmail-send: "1157520813.485077 new msg 53"
     const c = s.charCodeAt(0);

@@ -1,7 +1,7 @@
 import type { MailEventSink, MessageOrigin, RejectStage } from "../events/mail-event.js";
 import type { FamilyLineParser } from "../parse/family-line-parser.js";
 import { RelayContinuations } from "../parse/relay-continuations.js";
-import { BoundedLruMap, DEFAULT_MAX_TRACKED_MESSAGES } from "../state/bounded-lru-map.js";
+import { BoundedLruMap, DEFAULT_MAX_TRACKED_MESSAGES, MESSAGE_IDLE_EXPIRY_MS } from "../state/bounded-lru-map.js";
 import type { LogLinePrefix } from "../syslog/parse-syslog-prefix.js";
 import { classifyRejectReason } from "../text/classify-reject-reason.js";
 import { normalizeIp, stripAngles, toInt } from "../text/mail-text.js";
@@ -61,12 +61,13 @@ export class SendmailLineParser implements FamilyLineParser {
 
   /** `continuations` is shared with the other MTA parsers of a mixed log (MSP submissions handed to Postfix). */
   constructor(options: { maxTrackedMessages?: number; continuations?: RelayContinuations } = {}) {
-    this.messages = new BoundedLruMap(options.maxTrackedMessages ?? DEFAULT_MAX_TRACKED_MESSAGES);
+    this.messages = new BoundedLruMap(options.maxTrackedMessages ?? DEFAULT_MAX_TRACKED_MESSAGES, { idleExpiryMs: MESSAGE_IDLE_EXPIRY_MS });
     this.continuations = options.continuations ?? new RelayContinuations();
   }
 
   /** Parses one line of sendmail / sm-mta / sm-msp-queue. */
   parse(p: LogLinePrefix, raw: string, emit: MailEventSink): boolean {
+    this.messages.advance(p.ts_unix_ms);
     const s = p.message;
     const qidLen = sendmailQueueIdLength(s);
     const qid = qidLen > 0 ? s.slice(0, qidLen) : null;

@@ -96,4 +96,56 @@ describe("BoundedLruMap eviction order over a long run", () => {
       }
     }
   });
+
+  describe("idle expiry (log time)", () => {
+    const HOUR = 3_600_000;
+    const t0 = Date.UTC(2026, 10, 1);
+
+    it("forgets an entry neither stored nor read for longer than idleExpiryMs, keeps one read meanwhile", () => {
+      const m = new BoundedLruMap<string, number>(100, { idleExpiryMs: 24 * HOUR });
+      m.advance(t0);
+      m.set("lost", 1); // its end line never comes
+      m.set("retried", 2); // read on every retry, hourly
+      m.set("peeked", 3); // only peeked (a delivery line), every 12 h
+      for (let h = 1; h <= 30; h++) {
+        m.advance(t0 + h * HOUR);
+        m.get("retried");
+        if (h % 12 === 0) m.peek("peeked");
+      }
+      expect(m.peek("lost")).toBeUndefined();
+      expect(m.peek("retried")).toBe(2);
+      expect(m.peek("peeked")).toBe(3);
+      expect(m.expired).toBe(1);
+      expect(m.evicted).toBe(0);
+    });
+
+    it("keeps an entry idle for less than idleExpiryMs, and ignores time going back", () => {
+      const m = new BoundedLruMap<string, number>(100, { idleExpiryMs: 24 * HOUR });
+      m.advance(t0);
+      m.set("a", 1);
+      m.advance(t0 + 23 * HOUR);
+      m.advance(t0 - 48 * HOUR);
+      m.advance(t0 + 23 * HOUR + 59 * 60_000);
+      expect(m.peek("a")).toBe(1);
+      m.advance(t0 + 48 * HOUR);
+      expect(m.size).toBe(0);
+    });
+
+    it("entries stored before the first time count from that time; without the option nothing expires", () => {
+      const m = new BoundedLruMap<string, number>(100, { idleExpiryMs: HOUR });
+      m.set("early", 1);
+      m.advance(t0 + 10 * HOUR);
+      m.advance(t0 + 10 * HOUR + 30 * 60_000);
+      expect(m.peek("early")).toBe(1);
+      const plain = new BoundedLruMap<string, number>(100);
+      plain.advance(t0);
+      plain.set("x", 1);
+      plain.advance(t0 + 1000 * HOUR);
+      expect(plain.peek("x")).toBe(1);
+    });
+
+    it("refuses an expiry under a minute", () => {
+      expect(() => new BoundedLruMap(10, { idleExpiryMs: 1000 })).toThrow(/idleExpiryMs 1000 must be at least 60000/);
+    });
+  });
 });

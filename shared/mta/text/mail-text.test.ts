@@ -1,7 +1,7 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { domainOf, lowerCase, normalizeIp, ownString } from "./mail-text.js";
+import { domainOf, lowerCase, normalizeIp, ownString, sharedString } from "./mail-text.js";
 
 describe("lowerCase", () => {
   it("lowers ASCII and non-ASCII capitals like toLowerCase", () => {
@@ -51,6 +51,33 @@ describe("ownString", () => {
   it("keeps no chunk alive, where a plain slice keeps all 80 MiB", () => {
     expect(externalMiBKeeping((s) => s)).toBeGreaterThan(60);
     expect(externalMiBKeeping(ownString)).toBeLessThan(8);
+  });
+
+  it("sharedString keeps no chunk alive either", () => {
+    expect(externalMiBKeeping(sharedString)).toBeLessThan(8);
+  });
+
+  it("sharedString hands every holder of one value the same copy: 100,000 holders cost the array, not 100,000 copies", () => {
+    const line = (i: number) => `${String(i).padStart(8, "0")} from=<newsletter-sender@shop.example.org>, size=${i}`;
+    const heapMiBHolding = (keep: (s: string) => string): number => {
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      const kept: string[] = [];
+      for (let i = 0; i < 100_000; i++) kept.push(keep(line(i).slice(15, 49)));
+      gc();
+      const mib = (process.memoryUsage().heapUsed - before) / (1 << 20);
+      expect(new Set(kept)).toEqual(new Set(["newsletter-sender@shop.example.org"]));
+      return mib;
+    };
+    expect(heapMiBHolding(ownString)).toBeGreaterThan(5);
+    expect(heapMiBHolding(sharedString)).toBeLessThan(1.5);
+  });
+
+  it("sharedString starts its table over when full and still returns equal strings", () => {
+    const value = "x".repeat(20) + "@example.org";
+    expect(sharedString(value)).toBe(value);
+    for (let i = 0; i < 10_000; i++) expect(sharedString(`other-${i}@example.org`)).toBe(`other-${i}@example.org`);
+    expect(sharedString(value)).toBe(value);
   });
 
   it("returns an equal string", () => {
