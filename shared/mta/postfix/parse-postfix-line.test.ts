@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { corpusAvailable, corpusLine, fixtureLines, local, parseAll } from "../corpus.test-support.js";
-import type { MailEvent, MessageOrigin } from "../events/mail-event.js";
+import type { DeliveryEvent, MailEvent, MessageOrigin } from "../events/mail-event.js";
 import { postfixQueueIdLength } from "./parse-postfix-line.js";
 
 const origin = (o: Partial<MessageOrigin> & { queue_id: string }): MessageOrigin => ({
@@ -176,7 +176,7 @@ describe("PostfixLineParser", () => {
     lines.push(`${at(28, 7)} postfix/smtp[3]: AAAA111111: to=<y@far.example>, relay=none, delay=1, dsn=5.4.7, status=bounced (gave up)`);
     lines.push(`${at(28, 7)} postfix/smtp[3]: BBBB222222: to=<x@far.example>, relay=mx.far.example[198.51.100.1]:25, delay=1, dsn=2.0.0, status=sent (250 ok)`);
     const { events } = parseAll(lines);
-    const last = events.slice(-2) as Array<Extract<MailEvent, { type: "bounced" | "delivered" }>>;
+    const last = events.slice(-2) as DeliveryEvent[];
     expect(last.map((e) => [e.type, e.queue_id, e.origin?.sasl_user ?? null])).toEqual([
       ["bounced", "AAAA111111", null],
       ["delivered", "BBBB222222", "kept"],
