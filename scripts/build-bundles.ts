@@ -23,7 +23,7 @@ const PROBE_METAFILE_NAME = "spamtrace-probe.meta.json";
  * store, mail and SSH dependencies, and the CLI framework / helpers that
  * declare Node >= 20 (commander 14, p-limit 7).
  */
-export const PROBE_FORBIDDEN = ["chdb", "@chdb/", "@clickhouse/client", "nodemailer", "node-ssh", "ssh2", "commander", "p-limit", "tsx", "node-forge", "collector/"];
+export const PROBE_FORBIDDEN = ["chdb", "@chdb/", "@clickhouse/client", "nodemailer", "node-ssh", "ssh2", "zod", "commander", "p-limit", "tsx", "node-forge", "collector/"];
 
 /**
  * APIs newer than Node 18 (V8 10.2) that esbuild cannot lower: a call in the

@@ -81,14 +81,15 @@ describe("the probe bundle runs alone on Node 18 and Node 20", () => {
     expect(inputs.filter((i) => PROBE_FORBIDDEN.some((f) => i.startsWith(f) || i.includes(`node_modules/${f}`)))).toEqual([]);
     // Issue 13's bound (1 MB): it also catches a collector dependency slipping in (chdb's JS, the ClickHouse client...).
     expect(probeKiB).toBeLessThanOrEqual(1024);
-    // scripts/probe-build-plugins.ts: zod's locales other than English and grpc-js's proto-loader (protobufjs) stay out.
-    expect(inputs.filter((i) => /node_modules\/(zod\/v4\/locales\/(?!en\.js)|@grpc\/proto-loader\/|protobufjs\/)/.test(i))).toEqual([]);
-    expect(inputs.some((i) => i.endsWith("zod/v4/locales/en.js"))).toBe(true);
+    // scripts/probe-build-plugins.ts: grpc-js's proto-loader (protobufjs) stays out; the config is checked with valibot, not zod.
+    expect(inputs.filter((i) => /node_modules\/(zod\/|@grpc\/proto-loader\/|protobufjs\/)/.test(i))).toEqual([]);
+    expect(inputs.some((i) => i.includes("node_modules/valibot/"))).toBe(true);
   });
 
   it("the build check refuses a collector-only package, package.json or a Node >= 20 call", () => {
     const metafile = (input: string) => ({ inputs: { [input]: { bytes: 1, imports: [] } }, outputs: {} });
     expect(() => checkProbeBundle(metafile("node_modules/chdb/lib/index.js"), "")).toThrow(/collector-only or Node >= 20 code: node_modules\/chdb/);
+    expect(() => checkProbeBundle(metafile("node_modules/zod/v4/classic/schemas.js"), "")).toThrow(/node_modules\/zod/);
     expect(() => checkProbeBundle(metafile("collector/serve.ts"), "")).toThrow(/collector\/serve.ts/);
     expect(() => checkProbeBundle(metafile("probe/cli.ts"), 'require("../package.json")')).toThrow(/package.json/);
     expect(() => checkProbeBundle(metafile("probe/cli.ts"), "rows.toSorted(byPort)")).toThrow(/Node 18 lacks: .toSorted\(/);

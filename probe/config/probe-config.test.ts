@@ -112,17 +112,17 @@ describe("loadProbeConfig", () => {
     {
       name: "empty port list",
       input: { overrides: { sockets: { ports: [] } } },
-      error: { message: "invalid config: sockets.ports [] must be >= 1", key: "sockets.ports" },
+      error: { message: "invalid config: sockets.ports [] must list at least 1", key: "sockets.ports" },
     },
     {
       name: "port list of the wrong type",
       input: { env: { SPAMTRACE_PROBE_SOCKETS__PORTS: "25,465" } },
-      error: { message: 'invalid config: sockets.ports "25,465" must be a array', key: "sockets.ports" },
+      error: { message: 'invalid config: sockets.ports "25,465" must be an array', key: "sockets.ports" },
     },
     {
       name: "unknown socket source",
       input: { overrides: { sockets: { source: "netstat" } } },
-      error: { message: 'invalid config: sockets.source "netstat": Invalid option: expected one of "proc"|"lsof"', key: "sockets.source" },
+      error: { message: 'invalid config: sockets.source "netstat" must be one of "proc" | "lsof"', key: "sockets.source" },
     },
     {
       name: "collector address without a port",
@@ -138,9 +138,34 @@ describe("loadProbeConfig", () => {
       name: "host id starting with a dash",
       input: { overrides: { hostId: "-web1" } },
       error: {
-        message: 'invalid config: hostId "-web1": Invalid string: must match pattern /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/',
+        message: 'invalid config: hostId "-web1": must match /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/',
         key: "hostId",
       },
+    },
+    {
+      name: "reconnect delays the wrong way round (a rule across two keys)",
+      input: { overrides: { collector: { reconnectMinMs: 5000, reconnectMaxMs: 1000 } } },
+      error: { message: "invalid config: collector.reconnectMinMs 5000: reconnectMinMs must be <= reconnectMaxMs", key: "collector.reconnectMinMs" },
+    },
+    {
+      name: "a fraction where an integer is due",
+      input: { env: { SPAMTRACE_PROBE_MTA__WINDOW_MS: "1500.5" } },
+      error: { message: "invalid config: mta.windowMs 1500.5 must be an integer", key: "mta.windowMs" },
+    },
+    {
+      name: "a port above 65535 in the list",
+      input: { overrides: { sockets: { ports: [25, 70000] } } },
+      error: { message: "invalid config: sockets.ports.1 70000 must be <= 65535", key: "sockets.ports.1" },
+    },
+    {
+      name: "an empty spool folder",
+      input: { overrides: { spool: { dir: "" } } },
+      error: { message: "invalid config: spool.dir must not be empty", key: "spool.dir" },
+    },
+    {
+      name: "a command environment name that is not one",
+      input: { overrides: { mta: { commandEnv: { "mail-config": "/etc/postfix-out" } } } },
+      error: { message: 'invalid config: mta.commandEnv.mail-config "/etc/postfix-out": must be an environment variable name', key: "mta.commandEnv.mail-config" },
     },
     {
       name: "file that is not a mapping",

@@ -31,7 +31,8 @@ export function formatConfigIssue(issue: core.$ZodIssue, input: unknown): string
   }
 }
 
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+/** The value at a key path of the (merged) input, or undefined. */
+export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let current: unknown = input;
   for (const part of path) {
     if (current === null || typeof current !== "object") return undefined;
@@ -40,7 +41,8 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
-function show(value: unknown): string {
+/** A value as JSON, cut to 80 characters. */
+export function show(value: unknown): string {
   const text = typeof value === "string" ? JSON.stringify(value) : String(JSON.stringify(value) ?? value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -17,6 +17,12 @@ export interface ConfigSources {
   overrides?: Record<string, unknown>;
 }
 
+/** The outcome of validating a merged configuration: the typed value, or the first problem as a sentence and its key. */
+export type ConfigCheckResult<T> = { ok: true; value: T } | { ok: false; message: string; key: string };
+
+/** Validates a merged configuration (a schema of any validator, see loadConfig and the probe's valibot schema). */
+export type ConfigCheck<T> = (merged: Record<string, unknown>) => ConfigCheckResult<T>;
+
 /**
  * Loads, merges and validates one process's configuration.
  * Precedence: command-line overrides > file > environment > schema defaults.
@@ -27,17 +33,26 @@ export interface ConfigSources {
  * files from any working folder; from the environment they stay relative to it.
  * Throws ConfigError naming the first bad key; unknown keys are errors.
  */
-export function loadConfig<Schema extends z.ZodType>(schema: Schema, sources: ConfigSources): z.output<Schema> {
+export function loadConfigWith<T>(check: ConfigCheck<T>, sources: ConfigSources): T {
   const fromEnv = readEnv(sources.env ?? process.env, sources.envPrefix);
   const fromFile = sources.file === undefined ? {} : resolveFilePaths(readConfigFile(sources.file), dirname(resolve(sources.file)));
   const merged = deepMerge(deepMerge(fromEnv, fromFile), sources.overrides ?? {});
-  const result = schema.safeParse(merged);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
+  const result = check(merged);
+  if (result.ok) return result.value;
   const where = sources.file === undefined ? "" : ` (in ${sources.file} or the environment)`;
-  // An unknown key's issue sits on its parent object; the offending key is the (first) unknown one.
-  const keyPath = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]!] : issue.path;
-  throw new ConfigError(`invalid config: ${formatConfigIssue(issue, merged)}${where}`, issueKey(keyPath));
+  throw new ConfigError(`invalid config: ${result.message}${where}`, result.key);
+}
+
+/** loadConfigWith for a zod schema (the collector's processes). */
+export function loadConfig<Schema extends z.ZodType>(schema: Schema, sources: ConfigSources): z.output<Schema> {
+  return loadConfigWith((merged): ConfigCheckResult<z.output<Schema>> => {
+    const result = schema.safeParse(merged);
+    if (result.success) return { ok: true, value: result.data };
+    const issue = result.error.issues[0]!;
+    // An unknown key's issue sits on its parent object; the offending key is the (first) unknown one.
+    const keyPath = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]!] : issue.path;
+    return { ok: false, message: formatConfigIssue(issue, merged), key: issueKey(keyPath) };
+  }, sources);
 }
 
 /** Reads a YAML/JSON config file into a plain object; errors name the file. */
