@@ -1,5 +1,6 @@
 import type { HostFiles } from "../mta/host-files.js";
 import type { CommandRunner } from "../run-command.js";
+import { compareText } from "../../../shared/text/compare-text.js";
 
 /**
  * Where hosting stacks keep PHP's ini files and PHP-FPM pools (`*` is one
@@ -64,7 +65,7 @@ export async function findPhpMailLogs(files: HostFiles, run: CommandRunner | und
       if (value !== undefined && usable(value)) if (!found.has(value)) found.set(value, `${php} -i`);
     }
   }
-  return [...found].map(([path, setBy]) => ({ path, setBy })).sort((a, b) => a.path.localeCompare(b.path));
+  return [...found].map(([path, setBy]) => ({ path, setBy })).sort((a, b) => compareText(a.path, b.path));
 }
 
 /** mail.log values of one ini or FPM pool file (a pool's `$pool` replaced by its [section] name). */

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 import { IpNetworks, parseCidr } from "../../net/ip-networks.js";
 import type { KnownMtaKind } from "../mta-kinds.js";
+import { compareText } from "../../text/compare-text.js";
 
 /** One setting of the MTA's configuration that opens the relay. */
 export interface RelayConfigFinding {
@@ -86,7 +87,7 @@ export function normalisePolicy(p: RelayPolicy): RelayPolicy {
     permittedNetworks: sorted(p.permittedNetworks),
     unreadableSources: sorted(p.unreadableSources),
     sources: sorted(p.sources),
-    findings: [...p.findings].sort((a, b) => `${a.file} ${a.setting}`.localeCompare(`${b.file} ${b.setting}`)),
+    findings: [...p.findings].sort((a, b) => compareText(`${a.file} ${a.setting}`, `${b.file} ${b.setting}`)),
   };
 }
 
