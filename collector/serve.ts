@@ -50,6 +50,7 @@ export async function serveCollector(config: CollectorConfig): Promise<RunningCo
         collectorVersion: SPAMTRACE_VERSION,
         revoked: new Set(config.grpc.revokedCertificates.map(normaliseCertificateId)),
         maxStreams: config.limits.maxStreams,
+        rowBudget: { rowsPerSecond: config.limits.streamRowsPerSecond, burstRows: config.limits.streamBurstRows },
       },
     );
     const dnsbl = startDnsblChecker({

@@ -20,6 +20,13 @@ export class CollectorMetrics {
     labelNames: ["table"] as const,
     registers: [this.registry],
   });
+  /** Time streams waited before their next message because they were over their row budget (limits.streamRowsPerSecond). */
+  readonly pacedSeconds = new Counter({
+    name: "spamtrace_collector_stream_paced_seconds_total",
+    help: "Seconds a probe stream was held back because it sent more rows than limits.streamRowsPerSecond",
+    labelNames: ["host_id"] as const,
+    registers: [this.registry],
+  });
   /** Streams ended with an error, by gRPC error code. */
   readonly streamErrors = new Counter({
     name: "spamtrace_collector_stream_errors_total",

@@ -22,7 +22,7 @@ const DEFAULTS: CollectorConfig = {
   grpc: { host: "0.0.0.0", port: 7443, certsDir: "var/certs", insecure: false, revokedCertificates: [] },
   admin: { host: "127.0.0.1", port: 7444, tokenFile: "var/admin.token", query: { maxExecutionTimeMs: 20_000, maxMemoryBytes: 1024 ** 3 } },
   store: { username: "default", database: "spamtrace", dataDir: "var/clickhouse", requestTimeoutMs: 30_000, insertMaxRows: 50_000, insertIntervalMs: 200, retentionDays: 180, messageRetentionDays: 30 },
-  limits: { maxMessageBytes: 8 * 1024 * 1024, maxSocketsPerBatch: 50_000, maxStringChars: 4096, maxStreams: 10_000, maxClockSkewMs: 600_000 },
+  limits: { maxMessageBytes: 8 * 1024 * 1024, maxSocketsPerBatch: 50_000, maxStringChars: 4096, maxStreams: 10_000, streamRowsPerSecond: 5_000, streamBurstRows: 200_000, maxClockSkewMs: 600_000 },
   detect: detectConfigSchema.parse({}),
   alert: alertConfigSchema.parse({}),
   relayCheck: relayCheckConfigSchema.parse({}),

@@ -128,6 +128,14 @@ export const collectorConfigSchema = z.strictObject({
       maxStringChars: z.number().int().min(64).default(DEFAULT_INGEST_LIMITS.maxStringChars),
       /** Most probe streams served at once; more get RESOURCE_EXHAUSTED and back off. */
       maxStreams: z.number().int().min(1).default(10_000),
+      /**
+       * Rows per second one probe stream may have stored on average; a stream above it waits before its next
+       * batch is read (its probe keeps the rest in its spool), so one flooding probe cannot hold back the others.
+       * A busy host sends a few hundred rows a second. 0 turns pacing off.
+       */
+      streamRowsPerSecond: z.number().int().min(0).default(5_000),
+      /** Rows a stream may have stored at once before pacing starts: a reconnecting probe's backlog goes in at full speed up to this. */
+      streamBurstRows: z.number().int().min(1).default(200_000),
       /** Allowed probe clock skew into the future, ms. */
       maxClockSkewMs: z.number().int().min(0).default(DEFAULT_INGEST_LIMITS.maxClockSkewMs),
     })

@@ -10,6 +10,8 @@ const Client = makeGenericClientConstructor(ingestServiceDefinition, "IngestServ
 /** What came back on one stream. */
 export interface Conversation {
   responses: StreamResponse[];
+  /** When each response arrived (Date.now()), in order. */
+  receivedAtMs: number[];
   error: ServiceError | undefined;
 }
 
@@ -31,18 +33,20 @@ export function converse(
     ingestServiceDefinition.stream!.responseDeserialize,
   ) as ClientDuplexStream<StreamRequest, StreamResponse>;
   const responses: StreamResponse[] = [];
+  const receivedAtMs: number[] = [];
   return new Promise((resolve) => {
     call.on("data", (r: StreamResponse) => {
       responses.push(r);
+      receivedAtMs.push(Date.now());
       if (responses.length === requests.length) call.end();
     });
     call.on("error", (error: ServiceError) => {
       client.close();
-      resolve({ responses, error });
+      resolve({ responses, receivedAtMs, error });
     });
     call.on("end", () => {
       client.close();
-      resolve({ responses, error: undefined });
+      resolve({ responses, receivedAtMs, error: undefined });
     });
     for (const r of requests) call.write(r);
   });

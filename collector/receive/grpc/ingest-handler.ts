@@ -14,6 +14,7 @@ import type { CollectorMetrics } from "../../admin/metrics.js";
 import type { BatchWriter, StreamCursor } from "../../store/batch-writer.js";
 import { IngestError, toGrpcStatus } from "./ingest-error.js";
 import { decodeErrorOf } from "./lenient-ingest-definition.js";
+import { StreamRowBudget, type StreamRowBudgetSettings } from "./stream-row-budget.js";
 import { validateBatch, validateHello, type IngestLimits } from "./validate-message.js";
 
 /** What the ingest handler needs. */
@@ -30,6 +31,8 @@ export interface IngestHandlerDeps {
   revoked: ReadonlySet<string>;
   /** Most probe streams served at once; beyond it a stream gets RESOURCE_EXHAUSTED and the probe backs off. */
   maxStreams: number;
+  /** Each stream's share of the rows stored (limits.streamRowsPerSecond, limits.streamBurstRows). */
+  rowBudget: StreamRowBudgetSettings;
 }
 
 /** Normalises a certificate serial or fingerprint for the revocation list ("ab:cd" -> "ABCD"). */
@@ -57,6 +60,7 @@ async function serveStream(call: ServerDuplexStream<StreamRequest, StreamRespons
   const peer = call.getPeer();
   let hello: Hello | undefined;
   let cursor: StreamCursor | undefined;
+  const budget = new StreamRowBudget(deps.rowBudget);
   metrics.streamsActive.inc();
   streams.active++;
   try {
@@ -110,6 +114,12 @@ async function serveStream(call: ServerDuplexStream<StreamRequest, StreamRespons
           logger.error({ host_id: batch.hostId, evicted_batches_total: batch.evictedBatchesTotal.toString() }, "probe reports batches evicted from its full spool (data lost)");
         }
         send(call, { case: "ack", value: create(AckSchema, { streamEpoch: batch.streamEpoch, seq: batch.seq, duplicate: outcome.duplicate }) });
+        // Over its share: the next message is read later (the batch just stored is acknowledged already).
+        const waitMs = budget.spend(Object.values(outcome.rows).reduce((a, b) => a + b, 1));
+        if (waitMs > 0) {
+          metrics.pacedSeconds.inc({ host_id: batch.hostId }, waitMs / 1000);
+          await new Promise((resolve) => setTimeout(resolve, waitMs));
+        }
       } else {
         throw new IngestError("invalid_argument", `undecodable stream request: ${decodeErrorOf(request) ?? "no hello or batch in it"}`);
       }
