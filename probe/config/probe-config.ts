@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { formatValibotIssue, valibotIssueKey } from "../../shared/config/format-valibot-issue.js";
+import { describeValibotIssue } from "../../shared/config/format-valibot-issue.js";
 import { loadConfigWith } from "../../shared/config/load-config.js";
 import { PROBE_MTA_KIND_SETTINGS } from "../../shared/mta/mta-kinds.js";
 import { HOST_ID_PATTERN } from "../../shared/types/host-id.js";
@@ -161,7 +161,6 @@ export function loadProbeConfig(file: string | undefined, overrides?: Record<str
   return loadConfigWith((merged) => {
     const result = v.safeParse(probeConfigSchema, merged);
     if (result.success) return { ok: true, value: result.output };
-    const issue = result.issues[0];
-    return { ok: false, message: formatValibotIssue(issue, merged), key: valibotIssueKey(issue) };
+    return { ok: false, ...describeValibotIssue(result.issues[0], merged) };
   }, { file, envPrefix: "SPAMTRACE_PROBE_", overrides, env });
 }

@@ -146,18 +146,14 @@ export class DiskSpool {
     writeFileSync(`${base}.reason.txt`, `${reason}\n`, { mode: 0o600 });
     this.totalBytes -= this.entries.get(seq)!;
     this.entries.delete(seq);
-    // Names are <epoch>-<seq>: oldest first without a stat per comparison.
-    const order = (n: string): [bigint, bigint] => {
-      const [e, q] = n.replace(/\.batch$/, "").split("-");
-      return [BigInt(e ?? 0), BigInt(q ?? 0)];
-    };
+    // Names are <epoch>-<seq>: oldest first without a stat, each name read once.
     const kept = readdirSync(dir)
-      .filter((n) => /^\d+-\d+\.batch$/.test(n))
-      .sort((a, b) => {
-        const [ea, qa] = order(a);
-        const [eb, qb] = order(b);
-        return ea !== eb ? (ea < eb ? -1 : 1) : qa < qb ? -1 : qa > qb ? 1 : 0;
-      });
+      .flatMap((name) => {
+        const m = /^(\d+)-(\d+)\.batch$/.exec(name);
+        return m === null ? [] : [{ name, epoch: BigInt(m[1]!), seq: BigInt(m[2]!) }];
+      })
+      .sort((a, b) => (a.epoch !== b.epoch ? (a.epoch < b.epoch ? -1 : 1) : a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0))
+      .map((r) => r.name);
     for (const old of kept.slice(0, Math.max(0, kept.length - MAX_REJECTED))) {
       rmSync(join(dir, old), { force: true });
       rmSync(join(dir, old.replace(/\.batch$/, ".reason.txt")), { force: true });

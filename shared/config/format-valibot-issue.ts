@@ -1,11 +1,6 @@
 import type { BaseIssue } from "valibot";
 import { issueKey, show, valueAt } from "./format-config-issue.js";
 
-/** The dotted key of a valibot issue ("sockets.ports.1"), "(root)" for the top level. */
-export function valibotIssueKey(issue: BaseIssue<unknown>): string {
-  return issueKey((issue.path ?? []).map((item) => item.key as PropertyKey));
-}
-
 /** "an array", "a number": valibot's expected type as words. */
 function typeWords(expected: string | null): string {
   const word = (expected ?? "value").toLowerCase();
@@ -13,14 +8,19 @@ function typeWords(expected: string | null): string {
 }
 
 /**
- * One valibot issue as a sentence naming the key, the value and the rule, in
+ * One valibot issue as a sentence naming the key, the value and the rule, and
+ * the dotted key ("sockets.ports.1", "(root)" for the top level), in
  * the words the zod-validated configs use (formatConfigIssue), e.g.
  * `sockets.sampleIntervalMs 10 must be >= 50`. The probe validates with
  * valibot: zod alone cost the running probe ~10 MB of RSS (bench/README.md).
  */
-export function formatValibotIssue(issue: BaseIssue<unknown>, input: unknown): string {
-  const key = valibotIssueKey(issue);
-  const value = valueAt(input, (issue.path ?? []).map((item) => item.key as PropertyKey));
+export function describeValibotIssue(issue: BaseIssue<unknown>, input: unknown): { message: string; key: string } {
+  const path = (issue.path ?? []).map((item) => item.key as PropertyKey);
+  const key = issueKey(path);
+  return { message: valibotIssueSentence(issue, key, valueAt(input, path)), key };
+}
+
+function valibotIssueSentence(issue: BaseIssue<unknown>, key: string, value: unknown): string {
   const shown = value === undefined ? "" : ` ${show(value)}`;
   const requirement = String(issue.requirement);
   switch (issue.type) {

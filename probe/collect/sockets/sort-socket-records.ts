@@ -1,3 +1,4 @@
+import { compareText } from "../../../shared/text/compare-text.js";
 import type { SocketRecord } from "../../../shared/types/socket-record.js";
 
 function compareDecimalStrings(a: string, b: string): number {
@@ -6,10 +7,6 @@ function compareDecimalStrings(a: string, b: string): number {
   const bDecimal = /^\d+$/.test(b);
   if (aDecimal && bDecimal && a.length !== b.length) return a.length - b.length;
   if (aDecimal !== bDecimal) return aDecimal ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

@@ -64,6 +64,8 @@ export class BoundedLruMap<K, V> {
   /** Latest advance() time, in minutes since the epoch (0: none yet). */
   private minute = 0;
   private nextSweepMinute = Infinity;
+  /** Minutes between sweeps: SWEEPS_PER_EXPIRY per idle expiry. */
+  private readonly sweepEveryMinutes: number;
 
   constructor(
     readonly maxEntries: number = DEFAULT_MAX_TRACKED_MESSAGES,
@@ -74,6 +76,7 @@ export class BoundedLruMap<K, V> {
     if (idle !== undefined && !(idle >= 60_000)) throw new RangeError(`idleExpiryMs ${idle} must be at least 60000`);
     this.refreshAfter = Math.floor(maxEntries / 2);
     this.idleMinutes = idle === undefined ? Infinity : Math.ceil(idle / 60_000);
+    this.sweepEveryMinutes = Math.max(1, Math.floor(this.idleMinutes / SWEEPS_PER_EXPIRY));
   }
 
   /**
@@ -85,17 +88,20 @@ export class BoundedLruMap<K, V> {
     if (this.idleMinutes === Infinity) return;
     const minute = Math.floor(tsUnixMs / 60_000);
     if (!(minute > this.minute)) return;
-    const first = this.minute === 0;
-    this.minute = minute;
-    if (first) {
-      // Entries stored before any time was known count as touched now.
+    if (this.minute === 0) {
+      // Entries stored before any time was known count as touched at the first time.
       for (const entry of this.map.values()) entry.touched = minute;
-    } else if (minute < this.nextSweepMinute) return;
-    this.nextSweepMinute = minute + Math.max(1, Math.floor(this.idleMinutes / SWEEPS_PER_EXPIRY));
-    if (first) return;
-    const cutoff = minute - this.idleMinutes;
+      this.nextSweepMinute = minute + this.sweepEveryMinutes;
+    } else if (minute >= this.nextSweepMinute) {
+      this.sweep(minute - this.idleMinutes);
+      this.nextSweepMinute = minute + this.sweepEveryMinutes;
+    }
+    this.minute = minute;
+  }
+
+  private sweep(cutoffMinute: number): void {
     for (const [key, entry] of this.map) {
-      if (entry.touched < cutoff) {
+      if (entry.touched < cutoffMinute) {
         this.map.delete(key);
         this.expired++;
       }
