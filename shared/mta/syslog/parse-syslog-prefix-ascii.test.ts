@@ -23,6 +23,9 @@ describe("AsciiPrefixReader", () => {
     "Feb 28 10:00:00 h postfix/qmgr[1]: ",
     "Mar 31 10:00:00 h exim[123456789012345]: 15 digits of pid",
     "Sep  1 10:00:00 h prog[x[12]: bracket inside the tag",
+    "2026-11-29 07:04:10 1vP5aB-00000A-Xy <= a@b.example H=(helo) [192.0.2.1] P=esmtp S=1",
+    "2026-02-28 23:59:60 leap second, Exim mainlog",
+    "2026-11-29 07:04:10 ",
   ];
   for (const line of taken) {
     it(`takes the common shape and agrees with parseSyslogPrefix: ${line.slice(0, 50)}`, () => {
@@ -38,6 +41,12 @@ describe("AsciiPrefixReader", () => {
     "Jun 17 14:37:39 robin sm-mta[2794]: [ID 197553 mail.info] 55HIbcGI002794: Solaris tag",
     "Jan 29 09:33:58 pop3-login: Info: no host field",
     "2024-08-29T01:08:59.764590+02:00 machine postfix/smtpd[1938053]: RFC 3339",
+    "2026-11-29 07:04:10.123 Exim mainlog with a fraction",
+    "2026-11-29 07:04:10 +0100 Exim mainlog with a zone",
+    "2026-11-29 07:04:10 -0500 Exim mainlog with a zone",
+    "2026-13-29 07:04:10 bad month",
+    "2026-11-29 07:04:10",
+    "2026-11-29 07-04-10 bad time",
     "Nov 29 07:04:10 mail postfix/smtpd[]: empty pid",
     "Nov 29 07:04:10 mail postfix/smtpd[1234567890123456]: 16-digit pid",
     "Nov 29 07:04:10 mail postfix/smtpd[12a]: letters in the pid",

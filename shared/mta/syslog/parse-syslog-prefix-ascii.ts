@@ -7,10 +7,11 @@ import type { LogLinePrefix } from "./parse-syslog-prefix.js";
  * characters of a sliced string, and host names and program tags (the same
  * few on every line) come from a cache instead of a new string per line.
  *
- * It takes only the common shape `Mmm dd hh:mm:ss host prog[pid]: message`
- * (or `prog: message`) and declines everything else — fractions, `<fac.pri>`,
- * no host field, RFC 3339, Solaris `[ID ...]` tags, odd pids —, so the
- * caller falls back to parseSyslogPrefix on the line's text. On the lines it
+ * It takes only the common shapes `Mmm dd hh:mm:ss host prog[pid]: message`
+ * (or `prog: message`) and Exim's mainlog `yyyy-mm-dd hh:mm:ss message`, and
+ * declines everything else — fractions, `<fac.pri>`, no host field, RFC 3339,
+ * time zones, Solaris `[ID ...]` tags, odd pids —, so the caller falls back
+ * to parseSyslogPrefix on the line's text. On the lines it
  * takes, the result equals parseSyslogPrefix's (checked by a fuzz target).
  */
 export class AsciiPrefixReader {
@@ -32,6 +33,7 @@ export class AsciiPrefixReader {
   read(text: string, bytes: Uint8Array, start: number, end: number, clock: LogClock, out: LogLinePrefix): boolean {
     if (end - start < 20) return false;
     const m0 = bytes[start] as number;
+    if (m0 >= ZERO && m0 <= NINE) return readIso(text, bytes, start, end, clock, out);
     const m1 = bytes[start + 1] as number;
     const m2 = bytes[start + 2] as number;
     const month0 = monthIndex(m0, m1, m2);
@@ -125,11 +127,38 @@ export class AsciiPrefixReader {
   }
 }
 
+/** Exim's mainlog line `yyyy-mm-dd hh:mm:ss message` (at least 20 characters); a fraction or a zone is declined. */
+function readIso(text: string, bytes: Uint8Array, start: number, end: number, clock: LogClock, out: LogLinePrefix): boolean {
+  if (bytes[start + 4] !== DASH || bytes[start + 7] !== DASH || bytes[start + 10] !== SPACE || bytes[start + 13] !== COLON || bytes[start + 16] !== COLON || bytes[start + 19] !== SPACE) return false;
+  const y1 = twoAt(bytes, start);
+  const y2 = twoAt(bytes, start + 2);
+  const month = twoAt(bytes, start + 5);
+  const day = twoAt(bytes, start + 8);
+  const hour = twoAt(bytes, start + 11);
+  const minute = twoAt(bytes, start + 14);
+  const second = twoAt(bytes, start + 17);
+  if (y1 < 0 || y2 < 0 || month < 1 || month > 12 || day < 1 || day > 31) return false;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) return false;
+  // `log_timezone = true` appends " +0100": left to parseSyslogPrefix.
+  const z = bytes[start + 20];
+  if (z === PLUS || z === DASH) return false;
+  out.ts_unix_ms = clock.localToUnixMs(y1 * 100 + y2, month - 1, day, hour, minute, second, 0);
+  out.format = "iso";
+  out.host = null;
+  out.program = null;
+  out.pid = null;
+  out.message = text.slice(start + 20, end);
+  return true;
+}
+
 /** Cache slots for host names and program tags (a power of two). */
 const NAME_SLOTS = 256;
 const SPACE = 32;
 const COLON = 58;
 const ZERO = 48;
+const NINE = 57;
+const PLUS = 43;
+const DASH = 45;
 const LT = 60;
 const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;

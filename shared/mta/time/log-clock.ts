@@ -17,6 +17,9 @@ export class LogClock {
   /** The minute of the previous line: consecutive lines share it, which skips the map. */
   private lastBsdKey = -1;
   private lastBsdBase = 0;
+  /** The same for local times with a year. */
+  private lastLocalKey = -1;
+  private lastLocalBase = 0;
 
   /** `referenceUnixMs` is "now" for year-less timestamps: Date.now when tailing, the file's mtime for old files. */
   constructor(referenceUnixMs: () => number = Date.now) {
@@ -48,12 +51,15 @@ export class LogClock {
   /** Unix ms of a local wall-clock time with a year (Exim mainlog without `log_timezone`). */
   localToUnixMs(year: number, month0: number, day: number, hour: number, minute: number, second: number, millis: number): number {
     const key = (((year * 12 + month0) * 32 + day) * 24 + hour) * 60 + minute;
+    if (key === this.lastLocalKey) return this.lastLocalBase + second * 1000 + millis;
     let base = this.localMinutes.get(key);
     if (base === undefined) {
       base = new Date(year, month0, day, hour, minute, 0).getTime();
       if (this.localMinutes.size >= MAX_CACHED_MINUTES) this.localMinutes.clear();
       this.localMinutes.set(key, base);
     }
+    this.lastLocalKey = key;
+    this.lastLocalBase = base;
     return base + second * 1000 + millis;
   }
 }
