@@ -47,7 +47,8 @@ export async function buildAll(version: string, outDir = DIST_DIR): Promise<Buil
   rmSync(outDir, { recursive: true, force: true });
   const define = { __SPAMTRACE_VERSION__: JSON.stringify(version) };
   await build({
-    entryPoints: [join(REPO_ROOT, "collector/cli.ts")],
+    // parse-log's worker thread loads its own entry (dist/parse-log-worker.js).
+    entryPoints: { cli: join(REPO_ROOT, "collector/cli.ts"), "parse-log-worker": join(REPO_ROOT, "collector/parse-log/parse-log-worker.ts") },
     bundle: true,
     platform: "node",
     format: "esm",
