@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
-import { parseLogFiles, type ParseLogOptions, type ParseLogReport } from "./parse-log-command.js";
+import type { ParseLogOptions, ParseLogReport } from "./parse-log-command.js";
 
 /**
  * Young generation of the parsing thread, MB (V8 makes it three semi-spaces,
@@ -32,7 +32,8 @@ const WORKER_SCRIPT = new URL("./parse-log-worker.js", import.meta.url);
  * there is no built worker script (the sources run through tsx).
  */
 export async function parseLogFilesInWorker(opts: ParseLogOptions): Promise<ParseLogReport> {
-  if (!existsSync(fileURLToPath(WORKER_SCRIPT))) return parseLogFiles(opts);
+  // Imported only here: with a worker, this thread never loads the parsers.
+  if (!existsSync(fileURLToPath(WORKER_SCRIPT))) return (await import("./parse-log-command.js")).parseLogFiles(opts);
   // Read by V8 at each full collection, so it takes effect in the worker's heap too.
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const worker = new Worker(WORKER_SCRIPT, { workerData: opts, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
