@@ -1,4 +1,5 @@
 import { stripAngles, toInt } from "../text/mail-text.js";
+import { PrefixSet } from "../text/prefix-set.js";
 import { readEximHost } from "./read-exim-host.js";
 
 // What Exim's log lines look like: message ids, the `X=value` fields of
@@ -7,10 +8,10 @@ import { readEximHost } from "./read-exim-host.js";
 // message's lines.
 
 /** Lines with a message id that are understood but not counted. */
-export const ID_INFO_PREFIXES = ["Completed", "Frozen", "Unfrozen", "removed", "Message is frozen", "SA: ", "DKIM: ", "DKIM-", "cancelled", "Spool file", "Sender identification", "Warning:", "error ignored", "no immediate delivery", "SMTP connection from", "*> ", ">> ", "ARC: ", "DMARC", "SPF", "event ", "spam acl", "Unable to", "tls session", "proxy ", "Start queue run", "Message ", "H=", "F=", "remote ", "closing connection"];
+export const ID_INFO = new PrefixSet(["Completed", "Frozen", "Unfrozen", "removed", "Message is frozen", "SA: ", "DKIM: ", "DKIM-", "cancelled", "Spool file", "Sender identification", "Warning:", "error ignored", "no immediate delivery", "SMTP connection from", "*> ", ">> ", "ARC: ", "DMARC", "SPF", "event ", "spam acl", "Unable to", "tls session", "proxy ", "Start queue run", "Message ", "H=", "F=", "remote ", "closing connection"]);
 
 /** Lines without a message id that are understood but not counted. */
-export const INFO_PREFIXES = [
+export const INFO = new PrefixSet([
   "SMTP connection from ",
   "no host name found for IP address",
   "no IP address found for host",
@@ -53,7 +54,7 @@ export const INFO_PREFIXES = [
   "Remote ",
   "Authentication-Results",
   "LOG: ",
-];
+]);
 
 /** Message id length at `i` (old 6-6-2 or 4.97+ 6-11-4 form) when followed by a space or the end, else 0. */
 export function eximMessageIdLength(s: string, i: number): number {

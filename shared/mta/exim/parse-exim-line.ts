@@ -5,7 +5,7 @@ import type { LogLinePrefix } from "../syslog/parse-syslog-prefix.js";
 import { classifyRejectReason } from "../text/classify-reject-reason.js";
 import { isLoopback, normalizeIp, ownNullable, ownOrigin, stripAngles, toInt } from "../text/mail-text.js";
 import { readEximHost } from "./read-exim-host.js";
-import { eximMessageIdLength, ID_INFO_PREFIXES, INFO_PREFIXES, readFields, serviceFromListener } from "./exim-line-fields.js";
+import { eximMessageIdLength, ID_INFO, INFO, readFields, serviceFromListener } from "./exim-line-fields.js";
 
 /** How long a `cwd=` line without pid may wait for the `<=` line of the same submission. */
 const CWD_MATCH_WINDOW_MS = 2_000;
@@ -76,9 +76,9 @@ export class EximLineParser implements FamilyLineParser {
       return true;
     }
     if (s.startsWith("SA: Action: ", r)) return this.spamAssassinAction(s, r + 12, id, p, raw, emit);
-    if (s.indexOf(" rejected ", r) >= 0) return this.rejected(s, r, id, p, raw, emit);
-    for (const prefix of ID_INFO_PREFIXES) if (s.startsWith(prefix, r)) return true;
-    return s.startsWith("frozen by ", r) || s.startsWith("unfrozen by ", r);
+    const rejectedAt = s.indexOf(" rejected ", r);
+    if (rejectedAt >= 0) return this.rejected(s, r, s.startsWith("rejected ", r) ? r - 1 : rejectedAt, id, p, raw, emit);
+    return ID_INFO.matchesAt(s, r) || s.startsWith("frozen by ", r) || s.startsWith("unfrozen by ", r);
   }
 
   private withoutId(s: string, i: number, pid: number | null, p: LogLinePrefix, raw: string, emit: MailEventSink): boolean {
@@ -96,16 +96,15 @@ export class EximLineParser implements FamilyLineParser {
     }
     const authAt = s.indexOf(" authenticator failed for ", i);
     if (authAt > i) return this.authFailure(s, i, authAt, p, raw, emit);
-    if (s.indexOf(" rejected ", i) >= 0 || s.startsWith("rejected ", i)) {
-      if (this.rejected(s, i, null, p, raw, emit)) return true;
-    }
-    for (const prefix of INFO_PREFIXES) if (s.startsWith(prefix, i)) return true;
+    const leadingRejected = s.startsWith("rejected ", i);
+    const rejectedAt = leadingRejected ? i - 1 : s.indexOf(" rejected ", i);
+    if ((leadingRejected || rejectedAt >= 0) && this.rejected(s, i, rejectedAt, null, p, raw, emit)) return true;
+    if (INFO.matchesAt(s, i)) return true;
     if (s.startsWith("U=", i)) return s.includes(" sender verify ", i) || s.includes(" ignoring AUTH", i) || s.includes(" Warning: ", i);
     if (s.startsWith("H=", i)) {
       // ACL warn lines and sender verification notes: "H=x [ip] Warning: ...", "H=x [ip] sender verify fail for <a>: ..."
-      const h = readEximHost(s, i + 2);
-      const after = s.slice(h.end, h.end + 40);
-      return /^ (Warning: |sender verify |F=|X=|I=|incomplete transaction|SMTP |dropped|temporarily)/.test(after) || after.startsWith(" ");
+      // (Any text after the host field: those named above and whatever else follows it.)
+      return s.charCodeAt(readEximHost(s, i + 2).end) === 32;
     }
     return false;
   }
@@ -306,10 +305,9 @@ export class EximLineParser implements FamilyLineParser {
     return true;
   }
 
-  private rejected(s: string, start: number, id: string | null, p: LogLinePrefix, raw: string, emit: MailEventSink): boolean {
+  /** `at` is where " rejected " is (start - 1 when the text starts with "rejected "). */
+  private rejected(s: string, start: number, at: number, id: string | null, p: LogLinePrefix, raw: string, emit: MailEventSink): boolean {
     if (s.startsWith("SMTP ", start)) return false; // protocol errors ("rejected connection from H=...") are notes, not refusals
-    const at = s.startsWith("rejected ", start) ? start - 1 : s.indexOf(" rejected ", start);
-    if (at < start - 1) return false;
     const head = s.slice(start, at + 1);
     const hAt = head.startsWith("H=") ? 0 : head.indexOf(" H=");
     const h = hAt < 0 ? null : readEximHost(head, hAt === 0 ? 2 : hAt + 3);

@@ -1,5 +1,6 @@
 import { escapeRegExp } from "../../text/escape-reg-exp.js";
 import type { RejectReasonClass } from "../events/mail-event.js";
+import { ownString } from "./mail-text.js";
 
 const RELAY = ["relay access denied", "relay not permitted", "relaying denied", "relaying temporarily denied", "unable to relay", "not permitted to relay", "isn't in my list of allowed rcpthosts", "relay denied"];
 const RBL = ["blocked using", "in an rbl", "dnsbl", "black list", "blacklist", "blocklist", "listed at", "listed in", "listed by", "spamhaus", "spamcop", "barracuda", " rbl", "rbl:"];
@@ -27,6 +28,20 @@ const CLASSES: readonly [RegExp, RejectReasonClass][] = [
  * content filters, then unknown recipients, then other local policy.
  */
 export function classifyRejectReason(text: string): RejectReasonClass {
+  const known = classified.get(text);
+  if (known !== undefined) return known;
+  const reasonClass = classify(text);
+  if (classified.size >= CLASSIFIED_MAX) classified = new Map();
+  // ownString: a key must not keep the log chunk its line was sliced from.
+  classified.set(ownString(text), reasonClass);
+  return reasonClass;
+}
+
+/** Distinct reasons remembered; the table starts over when full (a cache: a log repeats a few reasons a million times). */
+const CLASSIFIED_MAX = 1024;
+let classified = new Map<string, RejectReasonClass>();
+
+function classify(text: string): RejectReasonClass {
   const t = text.toLowerCase();
   for (const [needles, reasonClass] of CLASSES) if (needles.test(t)) return reasonClass;
   return "other";
