@@ -14,6 +14,7 @@ import { startClickHouseServer, type ClickHouseServer } from "../../test/setup/c
 import { CollectorProcess, processUsage } from "./collector-process.js";
 import { ensureFleetCerts, fleetHostId } from "./fleet-certs.js";
 import { adminSql, plantedDetections, storedCounts } from "../../test/setup/stored-counts.js";
+import { watchPlanted } from "./planted-watch.js";
 import type { WorkerReport, WorkerRequest } from "./worker-protocol.js";
 import { percentile, sumReports } from "./fleet-figures.js";
 
@@ -86,6 +87,7 @@ try {
   }
   if (floodWorker) send(floodWorker, { type: "start", certsDir: certInfo.certs.dir, indexes: [probes], compromised: [], floodIndex: probes, floodSockets: Number(a["flood-sockets"]), settings });
 
+  const watch = watchPlanted(sql, compromised.map(fleetHostId));
   const before = await processUsage(collector.pid!);
   let peakRss = 0;
   let restartInfo: { at: number; back?: number; acked?: number } | undefined;
@@ -152,12 +154,19 @@ try {
   const final = sumReports([...(await collect()).entries()].filter(([w]) => w !== floodWorker).map(([, r]) => r));
   latencies.push(...final.ackLatencyMs);
   const planted = new Map(final.planted);
-  // Detection: wait up to 60 s for every planted incident.
+  // Detection: wait up to 60 s for every planted incident; each one's time is when the watch first saw it.
+  const firstSeen = (): Map<string, number> => {
+    const seen = watch.first();
+    for (const [h, at] of detected) seen.set(h, Math.min(at, seen.get(h) ?? Infinity));
+    return seen;
+  };
   let detected = await plantedDetections(sql, [...planted.keys()]);
-  for (let k = 0; k < 30 && detected.size < planted.size; k++) {
+  for (let k = 0; k < 30 && firstSeen().size < planted.size; k++) {
     await sleep(2000);
     detected = await plantedDetections(sql, [...planted.keys()]);
   }
+  await watch.stop();
+  detected = firstSeen();
   const detectS = [...planted].map(([h, at]) => (detected.has(h) ? (detected.get(h)! - at) / 1000 : Infinity));
   // Counters are final once the probes are closed; the collector then finishes what it was storing.
   const all = sumReports([...(await closeWorkers()).values()]);
