@@ -6,7 +6,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { MailLogParser } from "../../shared/mta/parse/mail-log-parser.js";
 import { parseLogFiles, type ParseLogIdentity } from "./parse-log-command.js";
-import { readLogLines } from "./read-log-lines.js";
+import { readLogLineRanges, readLogLines } from "./read-log-lines.js";
 
 const FIXTURES = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../test/fixtures/mta-logs");
 const tmp = mkdtempSync(join(tmpdir(), "spamtrace-parse-log-"));
@@ -132,6 +132,14 @@ describe("readLogLines", () => {
     const lines: string[] = [];
     await readLogLines(f, (l) => lines.push(l));
     expect(lines).toEqual(["z".repeat((1 << 20) - 1), "next"]);
+  });
+
+  it("gives the ASCII lines of a chunk with UTF-8 in it as byte ranges, the others decoded (invalid bytes as U+FFFD)", async () => {
+    const f = join(tmp, "mixed.log");
+    writeFileSync(f, Buffer.concat([Buffer.from("plain one\r\nSubject: Grüße\n"), Buffer.from([0x62, 0xff, 0x0a]), Buffer.from("plain two\n")]));
+    const seen: string[] = [];
+    await readLogLineRanges(f, { ascii: (text, bytes, start, end) => seen.push(`ascii ${text.slice(start, end)} ${Buffer.from(bytes.subarray(start, end)).toString("latin1")}`), line: (l) => seen.push(`line ${l}`) });
+    expect(seen).toEqual(["ascii plain one plain one", "line Subject: Grüße", "line b\ufffd", "ascii plain two plain two"]);
   });
 
   it("reads an empty file as no lines", async () => {
