@@ -81,10 +81,45 @@ export function serviceFromListener(s: string, from: number): string {
   return port === 587 ? "submission" : port === 465 ? "smtps" : "smtp";
 }
 
+/** The `X=value` fields the parser reads (the last one when a key repeats); the others are skipped. */
+export interface EximFieldValues {
+  /** `A=authenticator:user` of a login. */
+  A: string | null;
+  /** `C="250 OK id=..."`: the remote server's answer to a delivery. */
+  C: string | null;
+  /** `P=esmtpsa`, `P=local`: the protocol. */
+  P: string | null;
+  /** `R=` of `<=` lines: the message id this is a bounce of; of deliveries: the router. */
+  R: string | null;
+  /** `S=1234`: size. */
+  S: string | null;
+  /** `T=remote_smtp`: transport. */
+  T: string | null;
+  /** `U=user`: the calling user (local) or ident answer. */
+  U: string | null;
+  /** `id=<Message-ID>`. */
+  id: string | null;
+}
+
+/** Sets the field `key` of `values` when the parser reads that key. */
+function setFieldValue(values: EximFieldValues, key: string, value: string): void {
+  switch (key) {
+    case "A":
+    case "C":
+    case "P":
+    case "R":
+    case "S":
+    case "T":
+    case "U":
+    case "id":
+      values[key] = value;
+  }
+}
+
 /** Key=value fields of a `<=`, `=>`, `==` or `**` line, read left to right (quoted values may hold spaces). */
 export interface EximFields {
   H: ReturnType<typeof readEximHost> | null;
-  values: Map<string, string>;
+  values: EximFieldValues;
   /** Recipients after ` for ` (log_selector +received_recipients). */
   for: string[];
   /** Index of the first `: ` outside fields (the error text of `**` and `==` lines), or -1. */
@@ -92,7 +127,7 @@ export interface EximFields {
 }
 
 export function readFields(s: string, start: number): EximFields {
-  const values = new Map<string, string>();
+  const values: EximFieldValues = { A: null, C: null, P: null, R: null, S: null, T: null, U: null, id: null };
   let H: EximFields["H"] = null;
   const forList: string[] = [];
   let textAt = -1;
@@ -139,10 +174,10 @@ export function readFields(s: string, start: number): EximFields {
         // "H=x [ip]: SMTP error": a field glued to the error text.
         value = value.slice(0, -1);
         textAt = v;
-        values.set(key, value);
+        setFieldValue(values, key, value);
         break;
       }
-      values.set(key, value);
+      setFieldValue(values, key, value);
       i = v;
       continue;
     }

@@ -114,10 +114,10 @@ export class EximLineParser implements FamilyLineParser {
     if (senderEnd < 0) senderEnd = s.length;
     const sender = stripAngles(s.slice(start, senderEnd));
     const f = readFields(s, senderEnd);
-    const protocol = f.values.get("P") ?? null;
+    const protocol = f.values.P;
     const local = protocol !== null && protocol.startsWith("local");
     const clientIp = f.H?.ip ?? null;
-    const auth = f.values.get("A") ?? null;
+    const auth = f.values.A;
     let saslUser: string | null = null;
     let saslMethod: string | null = null;
     if (auth !== null) {
@@ -129,7 +129,7 @@ export class EximLineParser implements FamilyLineParser {
         if (saslUser.length === 0) saslUser = null;
       }
     }
-    const caller = f.values.get("U") ?? null;
+    const caller = f.values.U;
     // U= is the calling user for local submissions, an ident answer otherwise: trust it only from this host.
     const localUser = caller !== null && (local || f.H === null || isLoopback(clientIp)) ? caller : null;
     let script: string | null = null;
@@ -141,7 +141,7 @@ export class EximLineParser implements FamilyLineParser {
         if (this.lastCwd === pending) this.lastCwd = null;
       }
     }
-    const messageId = f.values.get("id") ?? null;
+    const messageId = f.values.id;
     const origin: MessageOrigin = {
       queue_id: id,
       sender,
@@ -177,11 +177,11 @@ export class EximLineParser implements FamilyLineParser {
       raw,
       ...origin,
       null_sender: sender.length === 0,
-      size_bytes: toInt(f.values.get("S")),
+      size_bytes: toInt(f.values.S),
       nrcpt: null,
       sasl_method: saslMethod,
       protocol,
-      bounce_of: f.values.get("R") ?? null,
+      bounce_of: f.values.R,
       recipients: f.for,
     });
     return true;
@@ -211,10 +211,10 @@ export class EximLineParser implements FamilyLineParser {
     let relay: string | null = null;
     if (f !== null) {
       if (f.H !== null) relay = f.H.ip !== null ? `${f.H.host ?? ""} [${f.H.ip}]`.trim() : f.H.host;
-      else relay = f.values.get("T") ?? null;
+      else relay = f.values.T;
     }
     let text: string | null = null;
-    if (type === "delivered") text = f?.values.get("C") ?? null;
+    if (type === "delivered") text = f?.values.C ?? null;
     else if (textAt >= 0) text = s.slice(textAt).trim();
     else if (type === "deferred") {
       const d = s.indexOf("defer (", fieldsFrom);
