@@ -56,6 +56,40 @@ export const INFO = new PrefixSet([
   "LOG: ",
 ]);
 
+const AUTH_FAILED = " authenticator failed for ";
+const REJECTED = " rejected ";
+/** Either text: one native scan finds the first of them. */
+const AUTH_FAILED_OR_REJECTED = / (?:authenticator failed for|rejected) /g;
+
+/** Where the texts of a failed login and of a refusal are in a line (-1: absent). */
+export interface AuthAndRejectedMarks {
+  authAt: number;
+  rejectedAt: number;
+}
+
+const marks: AuthAndRejectedMarks = { authAt: -1, rejectedAt: -1 };
+
+/**
+ * The first " authenticator failed for " and the first " rejected " at or
+ * after `from`, as two indexOf calls would find them, but with one scan of
+ * the line when it has neither (most lines). The result is one object reused
+ * by every call: read it before the next.
+ */
+export function markAuthAndRejected(s: string, from: number): AuthAndRejectedMarks {
+  AUTH_FAILED_OR_REJECTED.lastIndex = from;
+  if (!AUTH_FAILED_OR_REJECTED.test(s)) {
+    marks.authAt = -1;
+    marks.rejectedAt = -1;
+  } else if (s.charCodeAt(AUTH_FAILED_OR_REJECTED.lastIndex - 2) === 114 /* the r of "for " */) {
+    marks.authAt = AUTH_FAILED_OR_REJECTED.lastIndex - AUTH_FAILED.length;
+    marks.rejectedAt = s.indexOf(REJECTED, marks.authAt + 1);
+  } else {
+    marks.rejectedAt = AUTH_FAILED_OR_REJECTED.lastIndex - REJECTED.length;
+    marks.authAt = s.indexOf(AUTH_FAILED, marks.rejectedAt + 1);
+  }
+  return marks;
+}
+
 /** Message id length at `i` (old 6-6-2 or 4.97+ 6-11-4 form) when followed by a space or the end, else 0. */
 export function eximMessageIdLength(s: string, i: number): number {
   if (s.charCodeAt(i + 6) !== 45) return 0;

@@ -5,7 +5,7 @@ import type { LogLinePrefix } from "../syslog/parse-syslog-prefix.js";
 import { classifyRejectReason } from "../text/classify-reject-reason.js";
 import { isLoopback, normalizeIp, ownNullable, ownOrigin, stripAngles, toInt } from "../text/mail-text.js";
 import { readEximHost } from "./read-exim-host.js";
-import { eximMessageIdLength, ID_INFO, INFO, readFields, serviceFromListener } from "./exim-line-fields.js";
+import { eximMessageIdLength, ID_INFO, INFO, markAuthAndRejected, readFields, serviceFromListener } from "./exim-line-fields.js";
 
 /** How long a `cwd=` line without pid may wait for the `<=` line of the same submission. */
 const CWD_MATCH_WINDOW_MS = 2_000;
@@ -94,10 +94,10 @@ export class EximLineParser implements FamilyLineParser {
       if (pid !== null) this.cwdByPid.set(pid, pending);
       return true;
     }
-    const authAt = s.indexOf(" authenticator failed for ", i);
-    if (authAt > i) return this.authFailure(s, i, authAt, p, raw, emit);
+    const marks = markAuthAndRejected(s, i);
+    if (marks.authAt > i) return this.authFailure(s, i, marks.authAt, p, raw, emit);
     const leadingRejected = s.startsWith("rejected ", i);
-    const rejectedAt = leadingRejected ? i - 1 : s.indexOf(" rejected ", i);
+    const rejectedAt = leadingRejected ? i - 1 : marks.rejectedAt;
     if ((leadingRejected || rejectedAt >= 0) && this.rejected(s, i, rejectedAt, null, p, raw, emit)) return true;
     if (INFO.matchesAt(s, i)) return true;
     if (s.startsWith("U=", i)) return s.includes(" sender verify ", i) || s.includes(" ignoring AUTH", i) || s.includes(" Warning: ", i);
