@@ -21,6 +21,10 @@ export interface CollectorProcessOptions {
   cpus: string | undefined;
   /** Folder for --cpu-prof output; undefined: no profile. */
   cpuProfDir: string | undefined;
+  /** Collector `limits` keys besides maxStreams (e.g. streamBurstRows). */
+  limits?: Record<string, number>;
+  /** Node/V8 flags before the script; default: those of the shipped unit (collectorUnitNodeFlags). */
+  nodeFlags?: readonly string[];
   /** Extra collector config merged over the defaults (top-level sections). */
   extra?: Record<string, unknown>;
 }
@@ -37,6 +41,18 @@ export async function processUsage(pid: number): Promise<{ cpuS: number; rssMb: 
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The node flags of deploy/systemd/spamtrace-collector.service's ExecStart
+ * (the words between the node binary and the script), so that the benchmark
+ * measures the collector as it ships.
+ */
+export async function collectorUnitNodeFlags(): Promise<string[]> {
+  const unit = await readFile(path.join(REPO_ROOT, "deploy/systemd/spamtrace-collector.service"), "utf8");
+  const exec = /^ExecStart=\S*node((?:\s+--\S+)*)\s+\S*spamtrace\.js\s/m.exec(unit);
+  if (!exec) throw new Error("deploy/systemd/spamtrace-collector.service: no ExecStart=<node> [flags] <spamtrace.js> line");
+  return exec[1]!.trim().split(/\s+/).filter(Boolean);
 }
 
 /** A collector child process that can be killed and started again on the same config. */
@@ -63,13 +79,14 @@ export class CollectorProcess {
       grpc: { host: "127.0.0.1", port: o.grpcPort, certsDir: o.certsDir },
       admin: { host: "127.0.0.1", port: o.adminPort, tokenFile: path.join(o.dir, `${o.name}.token`) },
       store: { database: "spamtrace", ...o.store },
-      limits: { maxStreams: o.maxStreams },
+      limits: { maxStreams: o.maxStreams, ...o.limits },
       detect: { intervalMs: 10_000 },
       ...o.extra,
     };
     await writeFile(this.configFile, JSON.stringify(config, null, 2));
     this.starts++;
     const nodeArgs = [
+      ...(o.nodeFlags ?? (await collectorUnitNodeFlags())),
       ...(o.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", o.cpuProfDir, "--cpu-prof-name", `${o.name}-${this.starts}.cpuprofile`] : []),
       path.join(REPO_ROOT, "bin/spamtrace.js"),
       "serve",

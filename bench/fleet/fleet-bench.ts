@@ -31,6 +31,10 @@ const { values: a } = parseArgs({
     "cpu-prof": { type: "string" },
     compromised: { type: "string", default: "3" },
     keep: { type: "boolean", default: false },
+    // Collector limits over the defaults, as JSON: '{"streamBurstRows":50000}'.
+    limits: { type: "string" },
+    // The collector's node flags instead of the shipped unit's, space-separated: --node-flags="--heap-growing-percent=50" ("" for none).
+    "node-flags": { type: "string" },
   },
   strict: true,
 });
@@ -67,6 +71,8 @@ try {
     certsDir: certInfo.certs.dir,
     store: server ? { url: server.url } : { dataDir: path.join(dir, "chdb") },
     maxStreams: probes + 100,
+    ...(a["node-flags"] !== undefined ? { nodeFlags: a["node-flags"].split(/\s+/).filter(Boolean) } : {}),
+    ...(a.limits ? { limits: JSON.parse(a.limits) as Record<string, number> } : {}),
     cpus: pinned ? "0" : undefined,
     cpuProfDir: a["cpu-prof"] ? path.resolve(a["cpu-prof"]) : undefined,
   });

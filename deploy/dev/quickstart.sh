@@ -104,7 +104,7 @@ wait_for_line() {
   exit 1
 }
 
-start collector node bin/spamtrace.js serve --config "$VAR/collector.yaml"
+start collector node --heap-growing-percent=50 bin/spamtrace.js serve --config "$VAR/collector.yaml"
 wait_for_line collector '"collector listening"' "${pids[0]}"
 start probe node bin/spamtrace-probe.js run --config "$VAR/probe.yaml"
 wait_for_line probe '"probe started"' "${pids[1]}"
