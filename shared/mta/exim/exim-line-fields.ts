@@ -92,10 +92,11 @@ export function markAuthAndRejected(s: string, from: number): AuthAndRejectedMar
 
 /** Message id length at `i` (old 6-6-2 or 4.97+ 6-11-4 form) when followed by a space or the end, else 0. */
 export function eximMessageIdLength(s: string, i: number): number {
-  if (s.charCodeAt(i + 6) !== 45) return 0;
+  // (Lengths checked before reading: a character read past the end deoptimises the caller.)
+  if (s.length < i + 16 || s.charCodeAt(i + 6) !== 45) return 0;
   let len = 0;
   if (s.charCodeAt(i + 13) === 45 && (s.length === i + 16 || s.charCodeAt(i + 16) === 32)) len = 16;
-  else if (s.charCodeAt(i + 18) === 45 && (s.length === i + 23 || s.charCodeAt(i + 23) === 32)) len = 23;
+  else if (s.length >= i + 23 && s.charCodeAt(i + 18) === 45 && (s.length === i + 23 || s.charCodeAt(i + 23) === 32)) len = 23;
   else return 0;
   for (let j = i; j < i + len; j++) {
     const c = s.charCodeAt(j);
@@ -168,7 +169,7 @@ export function readFields(s: string, start: number): EximFields {
   let i = start;
   const n = s.length;
   while (i < n) {
-    while (s.charCodeAt(i) === 32) i++;
+    while (i < n && s.charCodeAt(i) === 32) i++;
     if (i >= n) break;
     if (s.startsWith("for ", i)) {
       for (const r of s.slice(i + 4).split(" ")) if (r.length > 0) forList.push(stripAngles(r));

@@ -52,7 +52,7 @@ export class EximLineParser implements FamilyLineParser {
     const s = p.message;
     let i = 0;
     let pid = p.pid;
-    if (s.charCodeAt(0) === 91 /* [pid] */) {
+    if (s.length > 0 && s.charCodeAt(0) === 91 /* [pid] */) {
       const close = s.indexOf("] ");
       const n = close > 0 ? toInt(s.slice(1, close)) : null;
       if (n !== null) {
