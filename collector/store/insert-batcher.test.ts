@@ -64,4 +64,28 @@ describe("InsertBatcher", () => {
     expect(store.inserts.map((i) => [i.table, i.rows.length])).toEqual([["a", 1], ["b", 1], ["a", 2]]);
     expect(starts[2]! - starts[0]!).toBeGreaterThanOrEqual(145);
   });
+
+  it("inserts a write of soloRows rows or more alone, beside the shared INSERTs, which go on meanwhile", async () => {
+    const store = recordingStore();
+    let releaseSolo!: () => void;
+    const soloGate = new Promise<void>((resolve) => (releaseSolo = resolve));
+    const insert = store.insert;
+    store.insert = async (table, rows) => {
+      if (rows.length >= 4) await soloGate; // the flood's INSERT is slow
+      await insert(table, rows);
+    };
+    const batcher = new InsertBatcher(store, { maxRows: 1000, soloRows: 4 });
+    const flood = batcher.write("a", [{ x: 1 }, { x: 2 }, { x: 3 }, { x: 4 }]);
+    const others = Promise.all([batcher.write("a", [{ x: 5 }]), batcher.write("a", [{ x: 6 }, { x: 7 }])]);
+    let floodStored = false;
+    void flood.then(() => (floodStored = true));
+    await others;
+    expect(floodStored).toBe(false);
+    expect(store.inserts.map((i) => i.rows.map((r) => r.x))).toEqual([[5, 6, 7]]);
+    const secondFlood = batcher.write("a", [{ x: 8 }, { x: 9 }, { x: 10 }, { x: 11 }]);
+    releaseSolo();
+    await Promise.all([flood, secondFlood]);
+    // Solo writes are never merged, even with each other.
+    expect(store.inserts.map((i) => i.rows.map((r) => r.x))).toEqual([[5, 6, 7], [1, 2, 3, 4], [8, 9, 10, 11]]);
+  });
 });
