@@ -31,6 +31,8 @@ const { values: a } = parseArgs({
     "cpu-prof": { type: "string" },
     compromised: { type: "string", default: "3" },
     keep: { type: "boolean", default: false },
+    // The virtual probes' gRPC client: "raw" (node:http2, bench/fleet/raw-grpc-stream.ts) or "grpc-js" (the probe's library).
+    client: { type: "string", default: "raw" },
     // Collector limits over the defaults, as JSON: '{"streamBurstRows":50000}'.
     limits: { type: "string" },
     // The collector's node flags instead of the shipped unit's, space-separated: --node-flags="--heap-growing-percent=50" ("" for none).
@@ -45,6 +47,8 @@ const storeKind = a.store === "embedded" ? "embedded" : "server";
 const restartAtMs = a["restart-at-s"] === undefined ? undefined : Number(a["restart-at-s"]) * 1000;
 const workerCount = Number(a.workers ?? Math.max(2, Math.ceil(probes / 2500)));
 const pinned = os.availableParallelism() > 1;
+if (a.client !== "raw" && a.client !== "grpc-js") throw new Error(`--client ${a.client}: must be raw or grpc-js`);
+const client: "raw" | "grpc-js" = a.client;
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 const dir = await mkdtemp(path.join(os.tmpdir(), "spamtrace-fleet-bench-"));
@@ -79,12 +83,12 @@ try {
   await collector.start();
   const token = (await readFile(path.join(dir, "bench-collector.token"), "utf8")).trim();
   const sql = <T>(q: string): Promise<T[]> => adminSql<T>(adminPort, token, q);
-  say(`collector pid ${collector.pid} on ${storeKind} store${pinned ? ", pinned to CPU 0; probe workers on CPU 1" : ""}; ${workerCount} probe workers`);
+  say(`collector pid ${collector.pid} on ${storeKind} store${pinned ? ", pinned to CPU 0; probe workers on CPU 1" : ""}; ${workerCount} probe workers (${client} client)`);
 
   const epoch = String(Date.now());
   const startedAt = Date.now();
   const compromised = Array.from({ length: Math.min(probes, Number(a.compromised)) }, (_, k) => Math.floor(((k + 0.5) * probes) / Number(a.compromised)));
-  const settings = { addresses: [`127.0.0.1:${grpcPort}`], epoch, intervalMs, plantAtMs: startedAt + Math.min(durationMs / 3, 60_000), reconnectMinMs: 500, reconnectMaxMs: 10_000 };
+  const settings = { addresses: [`127.0.0.1:${grpcPort}`], epoch, intervalMs, plantAtMs: startedAt + Math.min(durationMs / 3, 60_000), reconnectMinMs: 500, reconnectMaxMs: 10_000, client };
   const reports = new Map<ChildProcess, WorkerReport>();
   const floodWorker = a.flood ? startWorker(true) : undefined;
   for (let w = 0; w < workerCount; w++) {

@@ -8,6 +8,7 @@ import { StreamRequestSchema, type Batch, type StreamRequest, type StreamRespons
 import { ingestServiceDefinition } from "../../shared/grpc/ingest-service.js";
 import { backoffDelayMs } from "../../shared/retry/backoff-delay.js";
 import { fleetBatch, fleetHello, type BatchRows } from "../../test/setup/fleet-batches.js";
+import { RawGrpcChannel } from "./raw-grpc-stream.js";
 
 const IngestClient = makeGenericClientConstructor(ingestServiceDefinition, "IngestService");
 const MAX_IN_FLIGHT = 16;
@@ -42,6 +43,17 @@ export interface ProbeSettings {
   plantAtMs: number;
   reconnectMinMs: number;
   reconnectMaxMs: number;
+  /** "raw": node:http2 (raw-grpc-stream.ts, light on the generator); "grpc-js": the probe's own library. */
+  client: "raw" | "grpc-js";
+}
+
+/** The part of a bidi call the virtual probe uses (grpc-js's ClientDuplexStream or RawBidiCall). */
+interface BidiCall {
+  on(event: "data", listener: (response: StreamResponse) => void): unknown;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  on(event: "end", listener: () => void): unknown;
+  write(request: StreamRequest): unknown;
+  cancel(): void;
 }
 
 interface Pending {
@@ -53,8 +65,8 @@ interface Pending {
 
 /** A virtual probe. */
 export class VirtualProbe {
-  private readonly client: Client;
-  private call: ClientDuplexStream<StreamRequest, StreamResponse> | undefined;
+  private readonly client: { grpc: Client } | { raw: RawGrpcChannel };
+  private call: BidiCall | undefined;
   private readonly pending: Pending[] = [];
   private seq = 0n;
   private sentThrough = 0n;
@@ -74,14 +86,18 @@ export class VirtualProbe {
     private readonly opts: { compromised: boolean; bulkSockets?: number; floodEveryMs?: number },
   ) {
     const address = settings.addresses[index % settings.addresses.length]!;
-    this.client = new IngestClient(address, credentials.createSsl(settings.ca, settings.key, cert), {
+    if (settings.client === "raw") {
+      this.client = { raw: new RawGrpcChannel({ address, ca: settings.ca, key: settings.key, cert }) };
+      return;
+    }
+    this.client = { grpc: new IngestClient(address, credentials.createSsl(settings.ca, settings.key, cert), {
       "grpc.ssl_target_name_override": "localhost",
       "grpc.keepalive_time_ms": 60_000,
       "grpc.initial_reconnect_backoff_ms": settings.reconnectMinMs,
       "grpc.max_reconnect_backoff_ms": settings.reconnectMaxMs,
       "grpc.use_local_subchannel_pool": 1,
       "grpc.max_send_message_length": 64 * 1024 * 1024,
-    });
+    }) };
   }
 
   /** Connects after `delayMs` and produces a batch every interval (or every floodEveryMs). */
@@ -114,7 +130,8 @@ export class VirtualProbe {
     this.stopProducing();
     for (const t of this.timers) clearTimeout(t);
     this.call?.cancel();
-    this.client.close();
+    if ("raw" in this.client) this.client.raw.close();
+    else this.client.grpc.close();
   }
 
   private produce(): void {
@@ -132,7 +149,8 @@ export class VirtualProbe {
   private connect(): void {
     if (this.stopped) return;
     const def = ingestServiceDefinition.stream!;
-    const call = this.client.makeBidiStreamRequest(def.path, def.requestSerialize, def.responseDeserialize) as ClientDuplexStream<StreamRequest, StreamResponse>;
+    const call: BidiCall =
+      "raw" in this.client ? this.client.raw.openStream() : (this.client.grpc.makeBidiStreamRequest(def.path, def.requestSerialize, def.responseDeserialize) as ClientDuplexStream<StreamRequest, StreamResponse>);
     this.call = call;
     this.welcomed = false;
     let ended = false;

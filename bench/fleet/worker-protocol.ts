@@ -9,6 +9,7 @@ export interface WireProbeSettings {
   plantAtMs: number;
   reconnectMinMs: number;
   reconnectMaxMs: number;
+  client: "raw" | "grpc-js";
 }
 
 /** Parent → worker. */
