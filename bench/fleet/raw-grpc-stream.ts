@@ -20,6 +20,13 @@ export interface RawConnectOptions {
   cert: Buffer;
 }
 
+/**
+ * How long a connection may take to be up before it is dropped and made again
+ * (grpc-js's minimum connect timeout, which the real probe has). Without it a
+ * SYN dropped by a full listen queue waits for the kernel's own retries (~2 min).
+ */
+const CONNECT_TIMEOUT_MS = 20_000;
+
 /** One HTTP/2 connection (a probe's "channel"); streams are opened on it until it closes, then a new one is made. */
 export class RawGrpcChannel {
   private session: ClientHttp2Session | undefined;
@@ -33,6 +40,9 @@ export class RawGrpcChannel {
       const session = http2.connect(`https://${o.address}`, { ca: o.ca, key: o.key, cert: o.cert, servername: "localhost" });
       // Errors reach the stream opened on the session; the session itself must not throw.
       session.on("error", () => undefined);
+      const timer = setTimeout(() => session.destroy(new Error(`not connected within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+      session.once("connect", () => clearTimeout(timer));
+      session.once("close", () => clearTimeout(timer));
       this.session = session;
     }
     const stream = this.session.request({ ":method": "POST", ":path": ingestServiceDefinition.stream!.path, "content-type": "application/grpc", te: "trailers" });
