@@ -2,7 +2,8 @@ import { sqlLiteral } from "../../store/clickhouse/sql-literal.js";
 import { lookbackStart, type DetectContext } from "../detect-context.js";
 import type { Detector } from "../detector.js";
 import { uniqueStrings, type Finding } from "../../vocabulary/finding.js";
-import { dateTimeAt, inList, num, strings } from "../../store/clickhouse/sql.js";
+import { dateTimeAt, num, strings } from "../../store/clickhouse/sql.js";
+import { queryInChunks } from "../../store/clickhouse/query-in-chunks.js";
 import type { CompromisedAccountConfig } from "./compromised-account.js";
 
 type Config = CompromisedAccountConfig;
@@ -102,10 +103,12 @@ function isCandidate(l: Pick<FleetLogin, "users" | "hosts">, config: Config): bo
 /** Successful logins of the candidates' users in the baselineDays before the lookback: who has history, and from which address. */
 async function loginHistory(ctx: DetectContext, candidates: readonly Pick<FleetLogin, "clientIp" | "users">[], fromMs: number): Promise<{ withHistory: Set<string>; seenFrom: Set<string> }> {
   const users = uniqueStrings(candidates.flatMap((c) => c.users));
-  const rows = await ctx.store.query<Record<string, unknown>>(
-    `SELECT username, groupUniqArray(client_ip) AS ips
+  const rows = await queryInChunks<Record<string, unknown>>(
+    ctx.store,
+    users,
+    (list) => `SELECT username, groupUniqArray(client_ip) AS ips
 FROM ${ctx.table("auth_windows")}
-WHERE successes > 0 AND username IN ${inList(users)}
+WHERE successes > 0 AND username IN ${list}
   AND window_start >= ${dateTimeAt(fromMs - ctx.config.baselineDays * 86_400_000)} AND window_start < ${dateTimeAt(fromMs)}
 GROUP BY username`,
   );
@@ -122,10 +125,12 @@ GROUP BY username`,
 /** Users among the candidates whose SASL sending in the lookback spread to many domains or reached the volume minimum. */
 async function changedSenders(ctx: DetectContext, candidates: readonly Pick<FleetLogin, "users">[], fromMs: number, config: Config): Promise<Set<string>> {
   const users = uniqueStrings(candidates.flatMap((c) => c.users));
-  const rows = await ctx.store.query<Record<string, unknown>>(
-    `SELECT identity
+  const rows = await queryInChunks<Record<string, unknown>>(
+    ctx.store,
+    users,
+    (list) => `SELECT identity
 FROM ${ctx.table("mail_windows")}
-WHERE identity_kind = 'sasl_user' AND identity IN ${inList(users)}
+WHERE identity_kind = 'sasl_user' AND identity IN ${list}
   AND window_start >= ${dateTimeAt(fromMs)} AND window_start <= ${dateTimeAt(ctx.nowMs)}
 GROUP BY identity
 HAVING sum(distinct_recipient_domains) >= ${Math.floor(config.minRecipientDomains)} OR sum(received) >= ${Math.floor(config.minMessages)}`,
