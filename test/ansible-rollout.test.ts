@@ -249,7 +249,7 @@ describe("Ansible rollout over SSH (roles spamtrace_collector and spamtrace_prob
     const shipped = await readFile(join(p.cache, `spamtrace-probe-${V1}`, "spamtrace-probe.service"), "utf8");
     expect((await readFile(p.unit, "utf8")).replaceAll(root, "")).toBe(shipped);
     const collectorUnit = await readUnitFile(c.unit);
-    expect(collectorUnit.execStart).toEqual(["/usr/bin/node", join(c.link, "bin/spamtrace.js"), "serve", "--config", c.config]);
+    expect(collectorUnit.execStart).toEqual(["/usr/bin/node", "--heap-growing-percent=50", join(c.link, "bin/spamtrace.js"), "serve", "--config", c.config]);
 
     // Configs as the variables say.
     const probeConfig = parseYaml(await readFile(p.config, "utf8")) as Record<string, Record<string, unknown>>;
