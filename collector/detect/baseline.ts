@@ -1,7 +1,7 @@
 import type { DetectContext } from "./detect-context.js";
 import { sqlLiteral } from "../store/clickhouse/sql-literal.js";
-import { queryInChunks } from "../store/clickhouse/query-in-chunks.js";
-import { dateTimeAt, inList, num } from "../store/clickhouse/sql.js";
+import { queryHostPairsInChunks } from "../store/clickhouse/query-in-chunks.js";
+import { dateTimeAt, num } from "../store/clickhouse/sql.js";
 
 /** An identity's (or a host's) usual level: p95 of lookback-sized buckets in which it was active. */
 export interface Baseline {
@@ -34,18 +34,16 @@ export async function windowBaselines(
   const out = new Map<string, Baseline>();
   if (opts.pairs.length === 0) return out;
   const fromMs = opts.lookbackStartMs - ctx.config.baselineDays * 86_400_000;
-  // Chunked by host (rows are grouped by host): a fleet-wide list of hosts and identities outgrows one statement.
-  const identities = new Map<string, Set<string>>();
-  for (const p of opts.pairs) identities.set(p.hostId, (identities.get(p.hostId) ?? new Set()).add(p.identity));
-  const rows = await queryInChunks<Record<string, unknown>, string>(
+  // Chunked by host: a fleet-wide list of hosts and identities outgrows one statement.
+  const rows = await queryHostPairsInChunks<Record<string, unknown>>(
     ctx.store,
-    [...identities.keys()],
-    (hosts, chunk) => `SELECT host_id, identity, quantileExact(0.95)(s) AS p95, count() AS buckets
+    opts.pairs,
+    (hosts, identities) => `SELECT host_id, identity, quantileExact(0.95)(s) AS p95, count() AS buckets
 FROM (
   SELECT host_id, identity, intDiv(toUInt32(window_start), ${Math.max(60, opts.bucketMinutes * 60)}) AS b, sum(${opts.metric}) AS s
   FROM ${ctx.table("mail_windows")}
   WHERE identity_kind = ${sqlLiteral(opts.kind)}
-    AND host_id IN ${hosts} AND identity IN ${inList([...new Set(chunk.flatMap((h) => [...identities.get(h)!]))])}
+    AND host_id IN ${hosts} AND identity IN ${identities}
     AND window_start >= ${dateTimeAt(fromMs)} AND window_start < ${dateTimeAt(opts.lookbackStartMs)}
   GROUP BY host_id, identity, b
 )

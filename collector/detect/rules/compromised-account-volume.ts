@@ -2,11 +2,11 @@ import { sqlLiteral } from "../../store/clickhouse/sql-literal.js";
 import { aboveBaseline, baselineKey, windowBaselines, type Baseline } from "../baseline.js";
 import { lookbackStart, type DetectContext } from "../detect-context.js";
 import type { Detector } from "../detector.js";
-import { type Finding, uniqueStrings } from "../../vocabulary/finding.js";
+import { type Finding } from "../../vocabulary/finding.js";
 import { networkOf } from "../../vocabulary/ip-networks.js";
-import { dateTimeAt, inList, strings } from "../../store/clickhouse/sql.js";
+import { dateTimeAt, strings } from "../../store/clickhouse/sql.js";
 import { windowEvidenceRows, windowTotals, type WindowTotals } from "../window-totals.js";
-import { queryInChunks } from "../../store/clickhouse/query-in-chunks.js";
+import { queryHostPairsInChunks } from "../../store/clickhouse/query-in-chunks.js";
 import type { CompromisedAccountConfig } from "./compromised-account.js";
 
 type Config = CompromisedAccountConfig;
@@ -45,16 +45,14 @@ export function accountVolumeDetector(config: Config): Detector {
 
 /** Client IPs each (host, account) logged in or sent from since `fromMs`, from auth_windows successes. */
 async function loginAddresses(ctx: DetectContext, totals: readonly WindowTotals[], fromMs: number): Promise<Map<string, string[]>> {
-  // Chunked by host: the rows are grouped by host, and a chunk asks for its hosts' accounts only.
-  const accounts = new Map<string, Set<string>>();
-  for (const t of totals) accounts.set(t.hostId, (accounts.get(t.hostId) ?? new Set()).add(t.identity));
-  const rows = await queryInChunks<Record<string, unknown>, string>(
+  // Chunked by host: a fleet-wide list of hosts and accounts outgrows one statement.
+  const rows = await queryHostPairsInChunks<Record<string, unknown>>(
     ctx.store,
-    [...accounts.keys()],
-    (hosts, chunk) => `SELECT host_id, username, arraySlice(groupUniqArray(client_ip), 1, 500) AS ips
+    totals,
+    (hosts, accounts) => `SELECT host_id, username, arraySlice(groupUniqArray(client_ip), 1, 500) AS ips
 FROM ${ctx.table("auth_windows")}
 WHERE successes > 0 AND client_ip != ${sqlLiteral("")}
-  AND host_id IN ${hosts} AND username IN ${inList(uniqueStrings(chunk.flatMap((h) => [...accounts.get(h)!])))}
+  AND host_id IN ${hosts} AND username IN ${accounts}
   AND window_start >= ${dateTimeAt(fromMs)} AND window_start <= ${dateTimeAt(ctx.nowMs)}
 GROUP BY host_id, username`,
   );

@@ -25,3 +25,14 @@ export async function queryInChunks<T, V extends string | number = string | numb
   }
   return rows;
 }
+
+/**
+ * queryInChunks for (host, identity) pairs, chunked by host: `statement`
+ * gets a chunk's hosts and those hosts' identities as IN lists. Only for
+ * statements whose rows are grouped by host (and identity).
+ */
+export async function queryHostPairsInChunks<T>(store: ClickHouseStore, pairs: readonly { hostId: string; identity: string }[], statement: (hosts: string, identities: string) => string): Promise<T[]> {
+  const identities = new Map<string, Set<string>>();
+  for (const p of pairs) identities.set(p.hostId, (identities.get(p.hostId) ?? new Set()).add(p.identity));
+  return queryInChunks<T, string>(store, [...identities.keys()], (hosts, chunk) => statement(hosts, inList([...new Set(chunk.flatMap((h) => [...identities.get(h)!]))])));
+}
