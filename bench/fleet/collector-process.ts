@@ -7,6 +7,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { REPO_ROOT } from "../../test/setup/cli-process.js";
+import { unitNodeFlags } from "../footprint/bench-probe.js";
 
 /** How to start one collector. */
 export interface CollectorProcessOptions {
@@ -43,16 +44,9 @@ export async function processUsage(pid: number): Promise<{ cpuS: number; rssMb: 
   }
 }
 
-/**
- * The node flags of deploy/systemd/spamtrace-collector.service's ExecStart
- * (the words between the node binary and the script), so that the benchmark
- * measures the collector as it ships.
- */
+/** The node flags of deploy/systemd/spamtrace-collector.service's ExecStart, so that the benchmark measures the collector as it ships. */
 export async function collectorUnitNodeFlags(): Promise<string[]> {
-  const unit = await readFile(path.join(REPO_ROOT, "deploy/systemd/spamtrace-collector.service"), "utf8");
-  const exec = /^ExecStart=\S*node((?:\s+--\S+)*)\s+\S*spamtrace\.js\s/m.exec(unit);
-  if (!exec) throw new Error("deploy/systemd/spamtrace-collector.service: no ExecStart=<node> [flags] <spamtrace.js> line");
-  return exec[1]!.trim().split(/\s+/).filter(Boolean);
+  return unitNodeFlags(await readFile(path.join(REPO_ROOT, "deploy/systemd/spamtrace-collector.service"), "utf8"));
 }
 
 /** A collector child process that can be killed and started again on the same config. */
