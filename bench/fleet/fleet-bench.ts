@@ -12,6 +12,7 @@ import { parseArgs } from "node:util";
 import { freePort } from "../../test/setup/free-port.js";
 import { startClickHouseServer, type ClickHouseServer } from "../../test/setup/clickhouse-server.js";
 import { CollectorProcess, processUsage } from "./collector-process.js";
+import { stormTimeline } from "./storm-timeline.js";
 import { ensureFleetCerts, fleetHostId } from "./fleet-certs.js";
 import { adminSql, storedCounts } from "../../test/setup/stored-counts.js";
 import { watchPlanted } from "./planted-watch.js";
@@ -115,10 +116,13 @@ try {
       say(`collector killed (SIGKILL) and restarted at +${((restartInfo.at - startedAt) / 1000).toFixed(0)} s`);
       // Every stream welcomed again, then every batch pending at that moment acknowledged.
       let backlog: number | undefined;
+      const storm = await stormTimeline(collector.pid!, workers.map((w) => w.pid!), server?.baseDir);
       while (Date.now() - restartInfo.at < 180_000) {
         await sleep(1000);
         const up = sumReports([...(await collect()).entries()].filter(([w]) => w !== floodWorker).map(([, r]) => r));
         latencies.push(...up.ackLatencyMs);
+        const line = await storm.tick(up.welcomed, up.acked, up.unacked);
+        if (line) say(`  storm +${((Date.now() - restartInfo.at) / 1000).toFixed(0)} s: ${line}`);
         if (restartInfo.back === undefined && up.welcomed === probes) {
           restartInfo.back = Date.now();
           backlog = up.acked + up.unacked;

@@ -66,6 +66,14 @@ export class RawBidiCall extends EventEmitter {
     stream.on("response", (headers) => this.takeStatus(headers));
     stream.on("trailers", (trailers) => this.takeStatus(trailers));
     stream.on("data", (chunk: Buffer) => this.read(chunk));
+    // The collector's side ended (trailers, or a trailers-only answer to an error before the Welcome): the call
+    // is over, as for grpc-js. Waiting for "close" instead waited forever, because this side of the stream was
+    // still open for writing: 500 probes whose Hello failed on a ClickHouse error never reconnected (the stall
+    // of the restart runs, bench/fleet/README.md).
+    stream.on("end", () => {
+      this.finish(this.status ?? { code: 13, message: "stream ended without grpc-status" });
+      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+    });
     stream.on("error", (error: Error) => this.finish({ code: 14, message: error.message }));
     stream.on("close", () => this.finish(this.status ?? { code: 14, message: `stream closed (http2 code ${stream.rstCode ?? "?"})` }));
   }
