@@ -66,21 +66,40 @@ export class ServerStore implements ClickHouseStore {
     // lets the request carry settings (wait_end_of_query, the analyst limits);
     // analysts cannot change them because their SQL may carry no SETTINGS clause.
     const settings = { ...opts?.settings, ...(opts?.readonly ? { readonly: "2" } : {}) };
-    try {
-      const result = await this.client.query({
-        query: sql,
-        format: "JSONEachRow",
-        ...(Object.keys(settings).length > 0 ? { clickhouse_settings: settings } : {}),
-      });
-      return await result.json<T>();
-    } catch (error) {
-      throw StoreError.from(error, "ClickHouse query failed");
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.client.query({
+          query: sql,
+          format: "JSONEachRow",
+          ...(Object.keys(settings).length > 0 ? { clickhouse_settings: settings } : {}),
+        });
+        return await result.json<T>();
+      } catch (error) {
+        if (attempt === 1 && isConnectionReset(error) && READ_ONLY_STATEMENT.test(sql)) continue;
+        throw StoreError.from(error, "ClickHouse query failed");
+      }
     }
   }
 
   async close(): Promise<void> {
     await this.client.close();
   }
+}
+
+/** A statement that only reads: sending it twice is harmless. */
+const READ_ONLY_STATEMENT = /^\s*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXISTS)\b/i;
+
+/**
+ * The server closed the keep-alive socket the request went out on ("socket
+ * hang up", ECONNRESET, EPIPE): a reading query is sent once more, on a new
+ * socket. Under load the client's idle timer fires late, so a socket the
+ * server dropped after its keep_alive_timeout still gets reused; measured in
+ * a 10,000-probe restart storm, where one such error failed the grouped
+ * lookup of 500 reconnecting streams at once (bench/fleet/README.md).
+ */
+function isConnectionReset(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  return e !== null && typeof e === "object" && (e.code === "ECONNRESET" || e.code === "EPIPE" || (typeof e.message === "string" && /socket hang up/i.test(e.message)));
 }
 
 function connect(opts: ServerStoreOptions, database?: string): ClickHouseClient {
