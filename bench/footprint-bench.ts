@@ -31,6 +31,8 @@ const { values } = parseArgs({
     "node-flags": { type: "string", default: "" },
     /** Extra environment for the probes (e.g. MALLOC_ARENA_MAX=2), space-separated NAME=value. */
     env: { type: "string", default: "" },
+    /** Probe config keys merged over the bench's (e.g. '{"sockets":{"sampleIntervalMs":1000}}'): what each timer costs. */
+    config: { type: "string", default: "{}" },
   },
   strict: true,
 });
@@ -44,6 +46,8 @@ const probeEnv = {
   ...unitEnvironment(unitText),
   ...Object.fromEntries(values.env.split(" ").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)])),
 };
+
+const configExtra = JSON.parse(values.config) as Record<string, unknown>;
 
 const cleanups: Array<() => Promise<void> | void> = [];
 async function cleanup(): Promise<void> {
@@ -67,7 +71,7 @@ try {
 
   for (const kind of kinds) {
     const metricsPort = await freePort();
-    const config = writeProbeConfig(lab, `bench-${kind}`, logPath, metricsPort);
+    const config = writeProbeConfig(lab, `bench-${kind}`, logPath, metricsPort, configExtra);
     const probe = startProbe(kind, config, nodeFlags, probeEnv);
     cleanups.push(() => probe.stop());
     console.log(`${kind}: pid ${probe.child.pid}, warming up ${warmupMs / 1000} s, measuring ${measureMs / 1000} s`);

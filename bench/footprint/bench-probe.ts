@@ -32,10 +32,18 @@ export function writeProbeConfig(lab: Lab, hostId: string, logPath: string, metr
     spool: { dir: spool },
     mta: { kind: "postfix", logPaths: [logPath] },
     metrics: { port: metricsPort },
-    ...extra,
-  };
+  } as Record<string, unknown>;
+  // One level deep, so that `extra.mta` can set one key and keep the log paths.
+  for (const [key, value] of Object.entries(extra)) {
+    const base = config[key];
+    config[key] = isPlainObject(base) && isPlainObject(value) ? { ...base, ...value } : value;
+  }
   writeFileSync(file, JSON.stringify(config));
   return file;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** A probe process started by startProbe. */
