@@ -38,6 +38,9 @@ const { values: a } = parseArgs({
     limits: { type: "string" },
     // The collector's node flags instead of the shipped unit's, space-separated: --node-flags="--heap-growing-percent=50" ("" for none).
     "node-flags": { type: "string" },
+    // Where the probe workers run: "pinned" (CPU 1 only) or "nice" (every CPU at nice 19: they take only the CPU
+    // the collector and ClickHouse leave, so the generator is not the limit of a reconnect storm).
+    generator: { type: "string", default: "pinned" },
   },
   strict: true,
 });
@@ -48,6 +51,8 @@ const storeKind = a.store === "embedded" ? "embedded" : "server";
 const restartAtMs = a["restart-at-s"] === undefined ? undefined : Number(a["restart-at-s"]) * 1000;
 const workerCount = Number(a.workers ?? Math.max(2, Math.ceil(probes / 2500)));
 const pinned = os.availableParallelism() > 1;
+if (a.generator !== "pinned" && a.generator !== "nice") throw new Error(`--generator must be pinned or nice, not ${a.generator}`);
+const niceGenerator = a.generator === "nice";
 if (a.client !== "raw" && a.client !== "grpc-js") throw new Error(`--client ${a.client}: must be raw or grpc-js`);
 const client: "raw" | "grpc-js" = a.client;
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -84,7 +89,7 @@ try {
   await collector.start();
   const token = (await readFile(path.join(dir, "bench-collector.token"), "utf8")).trim();
   const sql = <T>(q: string): Promise<T[]> => adminSql<T>(adminPort, token, q);
-  say(`collector pid ${collector.pid} on ${storeKind} store${pinned ? ", pinned to CPU 0; probe workers on CPU 1" : ""}; ${workerCount} probe workers (${client} client)`);
+  say(`collector pid ${collector.pid} on ${storeKind} store${pinned ? ", pinned to CPU 0" : ""}; ${workerCount} probe workers (${client} client) ${niceGenerator ? "on every CPU at nice 19" : pinned ? "on CPU 1" : ""}`);
 
   const epoch = String(Date.now());
   const startedAt = Date.now();
@@ -223,7 +228,7 @@ try {
   }
 
   function startWorker(flood: boolean): ChildProcess {
-    const cpu = pinned ? ["taskset", "-c", "1"] : [];
+    const cpu = niceGenerator ? ["nice", "-n", "19"] : pinned ? ["taskset", "-c", "1"] : [];
     const args = [...cpu, process.execPath, "--import", "tsx", path.join(import.meta.dirname, "probe-worker.ts")];
     const child = spawn(args[0]!, args.slice(1), { stdio: ["ignore", "inherit", "inherit", "ipc"] });
     child.on("message", (m: WorkerReport | { type: "started" }) => {

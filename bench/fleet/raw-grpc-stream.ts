@@ -71,7 +71,7 @@ export class RawBidiCall extends EventEmitter {
     // still open for writing: 500 probes whose Hello failed on a ClickHouse error never reconnected (the stall
     // of the restart runs, bench/fleet/README.md).
     stream.on("end", () => {
-      this.finish(this.status ?? { code: 13, message: "stream ended without grpc-status" });
+      this.finish(this.status ?? { code: 14, message: "stream ended without grpc-status (connection lost)" });
       if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
     });
     stream.on("error", (error: Error) => this.finish({ code: 14, message: error.message }));
