@@ -1,6 +1,8 @@
-// `tsx bench/fleet/summarize-profile.ts FILE.cpuprofile [TOP]`: where a V8 CPU
-// profile (node --cpu-prof) spent its time: idle share, then the functions with
-// the most self time and the source files (or packages) with the most total.
+// `tsx bench/fleet/summarize-profile.ts FILE.cpuprofile [TOP] [FROM_S]`: where a
+// V8 CPU profile (node --cpu-prof) spent its time: idle share, then the
+// functions with the most self time, the source files (or packages) with the
+// most self time, and the functions with the most total time (self and callees:
+// which activity costs what). FROM_S skips the first seconds (start-up).
 import { readFileSync } from "node:fs";
 
 interface ProfileNode {
@@ -14,13 +16,20 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const [file, topArg] = process.argv.slice(2);
-if (!file) throw new Error("usage: summarize-profile.ts FILE.cpuprofile [TOP]");
+const [file, topArg, fromArg] = process.argv.slice(2);
+if (!file) throw new Error("usage: summarize-profile.ts FILE.cpuprofile [TOP] [FROM_S]");
 const top = Number(topArg ?? 25);
+const fromUs = Number(fromArg ?? 0) * 1e6;
 const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const parent = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 const selfUs = new Map<number, number>();
-profile.samples.forEach((id, k) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[k] ?? 0)));
+let elapsedUs = 0;
+profile.samples.forEach((id, k) => {
+  elapsedUs += profile.timeDeltas[k] ?? 0;
+  if (elapsedUs >= fromUs) selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[k] ?? 0));
+});
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 
 const where = (n: ProfileNode): string => {
@@ -31,11 +40,22 @@ const where = (n: ProfileNode): string => {
   if (url.startsWith("node:")) return url;
   return url.replace(/^.*?\/(collector|shared|probe|bench)\//, "$1/");
 };
+const label = (n: ProfileNode): string => `${n.callFrame.functionName || "(anonymous)"} ${where(n)}:${n.callFrame.lineNumber + 1}`;
+const inclusive = new Map<string, number>();
+for (const [id, us] of selfUs) {
+  const seen = new Set<string>();
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+    const name = label(byId.get(at)!);
+    if (seen.has(name)) continue;
+    seen.add(name);
+    inclusive.set(name, (inclusive.get(name) ?? 0) + us);
+  }
+}
 const fn = new Map<string, number>();
 const files = new Map<string, number>();
 for (const [id, us] of selfUs) {
   const n = byId.get(id)!;
-  const name = `${n.callFrame.functionName || "(anonymous)"} ${where(n)}:${n.callFrame.lineNumber + 1}`;
+  const name = label(n);
   fn.set(name, (fn.get(name) ?? 0) + us);
   files.set(where(n), (files.get(where(n)) ?? 0) + us);
 }
@@ -47,3 +67,4 @@ const print = (title: string, m: Map<string, number>): void => {
 process.stdout.write(`${file}: ${(total / 1e6).toFixed(1)} s sampled\n`);
 print("self time by function:", fn);
 print("self time by file / package:", files);
+print("total time (self and callees) by function:", inclusive);
