@@ -13,6 +13,7 @@ import { freePort } from "../../test/setup/free-port.js";
 import { startClickHouseServer, type ClickHouseServer } from "../../test/setup/clickhouse-server.js";
 import { CollectorProcess, processUsage } from "./collector-process.js";
 import { stormTimeline } from "./storm-timeline.js";
+import { collectorLatencyWindows } from "./collector-store-latency.js";
 import { ensureFleetCerts, fleetHostId } from "./fleet-certs.js";
 import { adminSql, storedCounts } from "../../test/setup/stored-counts.js";
 import { watchPlanted } from "./planted-watch.js";
@@ -110,6 +111,8 @@ try {
   const latencies: number[] = [];
   const welcomeLatencies: number[] = [];
   let floodAcks = 0;
+  const collectorSide = collectorLatencyWindows(() => adminPort);
+  await collectorSide.next();
   const tickMs = 10_000;
   let last = { acked: 0, rows: 0, at: Date.now(), cpu: before?.cpuS ?? 0 };
   for (let t = 0; t < durationMs; t += tickMs) {
@@ -151,7 +154,8 @@ try {
     say(
       `+${((now - startedAt) / 1000).toFixed(0)} s: ${totals.acked} acked of ${totals.sent} sent (${(((totals.acked - last.acked) * 1000) / (now - last.at)).toFixed(1)} batches/s, ${(((rows - last.rows) * 1000) / (now - last.at)).toFixed(0)} rows/s), ` +
         `${totals.welcomed}/${probes} streams up, ${totals.unacked} unacked, p99 ack ${percentile(totals.ackLatencyMs, 0.99)} ms, collector ${(((usage?.cpuS ?? 0) - last.cpu) * 100_000 / (now - last.at)).toFixed(0)}% CPU ${usage?.rssMb.toFixed(0)} MB` +
-        (floodWorker ? `, flood probe ${floodAcks} acked` : ""),
+        (floodWorker ? `, flood probe ${floodAcks} acked` : "") +
+        `; ${await collectorSide.next()}`,
     );
     last = { acked: totals.acked, rows, at: now, cpu: usage?.cpuS ?? last.cpu };
   }
