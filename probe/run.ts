@@ -147,7 +147,7 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
   });
   const snapshotTimer = setInterval(() => void pipeline.flush(), config.sockets.snapshotIntervalMs);
   const logFlushTimer = config.mta.logFlushIntervalMs > 0 ? setInterval(() => void pipeline.flushLogs(), config.mta.logFlushIntervalMs) : undefined;
-  const connectedTimer = setInterval(() => metrics.connected.set(sender.connected ? 1 : 0), 1000);
+  metrics.watchConnected(() => sender.connected);
 
   const metricsServer = config.metrics.port >= 0 ? await metrics.listen(config.metrics.host, config.metrics.port) : undefined;
   sender.start();
@@ -166,7 +166,6 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
       killRunningCommands();
       clearInterval(snapshotTimer);
       clearInterval(logFlushTimer);
-      clearInterval(connectedTimer);
       // Open windows go out now rather than being re-read after the restart.
       await pipeline.flushFinal();
       await logs?.close();

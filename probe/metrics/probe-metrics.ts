@@ -26,8 +26,21 @@ export class ProbeMetrics {
   readonly batchesEvicted = new Counter({ name: "spamtrace_probe_spool_evicted_batches_total", help: "Batches evicted from a full spool", registers: [this.registry] });
   /** Bytes in the spool. */
   readonly spoolBytes = new Gauge({ name: "spamtrace_probe_spool_bytes", help: "Bytes waiting in the spool", registers: [this.registry] });
-  /** 1 while connected to the collector. */
-  readonly connected = new Gauge({ name: "spamtrace_probe_connected", help: "1 while a collector stream is open", registers: [this.registry] });
+  private readConnected: (() => boolean) | undefined;
+  /** 1 while connected to the collector; read at scrape time (a timer would wake the probe every second). */
+  readonly connected = new Gauge({
+    name: "spamtrace_probe_connected",
+    help: "1 while a collector stream is open",
+    registers: [this.registry],
+    collect: () => {
+      if (this.readConnected) this.connected.set(this.readConnected() ? 1 : 0);
+    },
+  });
+
+  /** Points `connected` at the sender's state. */
+  watchConnected(read: () => boolean): void {
+    this.readConnected = read;
+  }
 
   private readAttribution: (() => { byMaildrop: number; byPhpLog: number; unmatched: number } | undefined) | undefined;
   /** Local submissions (Postfix pickup) by what named their script; read at scrape time from the mail log collector. */
