@@ -1,9 +1,10 @@
 // `npm run bench:fleet -- --probes N --interval-s 30 --duration-s D [--store embedded|server]`
 // One collector (pinned to CPU 0) and N virtual probes (worker processes at
 // nice 19, taking only the CPU the collector leaves), real gRPC + mTLS, one
-// certificate and host id per probe. Prints throughput, ack latency, the collector's CPU and RSS, lost and doubled
-// batches (counted in ClickHouse) and the detection latency of the planted
-// incidents; the last line is one JSON object. See bench/fleet/README.md.
+// certificate and host id per probe. Prints throughput, ack latency, the
+// collector's CPU and RSS, lost and doubled batches (counted in ClickHouse)
+// and the detection latency of the planted incidents; the last line is one
+// JSON object. See bench/fleet/README.md.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";

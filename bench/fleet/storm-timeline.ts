@@ -9,14 +9,14 @@ import { processUsage } from "./collector-process.js";
 
 const EVERY_MS = 5000;
 
-/** TcpExtListenOverflows and ListenDrops from /proc/net/netstat. */
-async function listenDrops(): Promise<{ overflows: number; drops: number }> {
+/** TcpExtListenOverflows from /proc/net/netstat: connections dropped because a listener's accept queue was full. */
+async function listenOverflows(): Promise<{ overflows: number }> {
   const text = await readFile("/proc/net/netstat", "utf8");
   const lines = text.split("\n").filter((l) => l.startsWith("TcpExt:"));
   const names = lines[0]?.split(/\s+/) ?? [];
   const values = lines[1]?.split(/\s+/) ?? [];
   const get = (name: string): number => Number(values[names.indexOf(name)] ?? 0);
-  return { overflows: get("ListenOverflows"), drops: get("ListenDrops") };
+  return { overflows: get("ListenOverflows") };
 }
 
 /** The pid of the process whose command line holds `needle` (the ClickHouse server started in its own folder). */
@@ -43,7 +43,7 @@ export async function stormTimeline(collectorPid: number, workerPids: readonly n
     collector: await cpuSeconds([collectorPid]),
     generator: await cpuSeconds(workerPids),
     clickhouse: clickhousePid ? await cpuSeconds([clickhousePid]) : 0,
-    ...(await listenDrops()),
+    ...(await listenOverflows()),
   });
   let last = await sample();
   return {
