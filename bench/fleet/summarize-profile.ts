@@ -1,8 +1,9 @@
-// `tsx bench/fleet/summarize-profile.ts FILE.cpuprofile [TOP] [FROM_S]`: where a
+// `tsx bench/fleet/summarize-profile.ts FILE.cpuprofile [TOP] [FROM_S] [TO_S]`: where a
 // V8 CPU profile (node --cpu-prof) spent its time: idle share, then the
 // functions with the most self time, the source files (or packages) with the
 // most self time, and the functions with the most total time (self and callees:
-// which activity costs what). FROM_S skips the first seconds (start-up).
+// which activity costs what). FROM_S and TO_S keep only that part of the run
+// (e.g. skip the start-up, or keep a restart storm).
 import { readFileSync } from "node:fs";
 
 interface ProfileNode {
@@ -16,10 +17,11 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const [file, topArg, fromArg] = process.argv.slice(2);
-if (!file) throw new Error("usage: summarize-profile.ts FILE.cpuprofile [TOP] [FROM_S]");
+const [file, topArg, fromArg, toArg] = process.argv.slice(2);
+if (!file) throw new Error("usage: summarize-profile.ts FILE.cpuprofile [TOP] [FROM_S] [TO_S]");
 const top = Number(topArg ?? 25);
 const fromUs = Number(fromArg ?? 0) * 1e6;
+const toUs = toArg === undefined ? Infinity : Number(toArg) * 1e6;
 const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
@@ -28,7 +30,7 @@ const selfUs = new Map<number, number>();
 let elapsedUs = 0;
 profile.samples.forEach((id, k) => {
   elapsedUs += profile.timeDeltas[k] ?? 0;
-  if (elapsedUs >= fromUs) selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[k] ?? 0));
+  if (elapsedUs >= fromUs && elapsedUs < toUs) selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[k] ?? 0));
 });
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 
