@@ -30,11 +30,11 @@ async function scrape(adminPort: number): Promise<{ buckets: Buckets; lagP99S: n
 }
 
 /** Per window: batches stored, the share stored within 1 s, the bucket bound under which 99 % were stored, the event loop's lag p99. */
-export function collectorLatencyWindows(adminPort: () => number) {
+export function collectorLatencyWindows(adminPort: number) {
   let last: Buckets | undefined;
   return {
     async next(): Promise<string> {
-      const now = await scrape(adminPort());
+      const now = await scrape(adminPort);
       if (!now) return "collector metrics unavailable";
       const before = last && [...now.buckets].every(([le, n]) => n >= (last!.get(le) ?? 0)) ? last : new Map<number, number>();
       last = now.buckets;

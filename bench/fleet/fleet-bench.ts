@@ -114,7 +114,7 @@ try {
   const latencies: number[] = [];
   const welcomeLatencies: number[] = [];
   let floodAcks = 0;
-  const collectorSide = collectorLatencyWindows(() => adminPort);
+  const collectorSide = collectorLatencyWindows(adminPort);
   await collectorSide.next();
   const tickMs = 10_000;
   let last = { acked: 0, rows: 0, at: Date.now(), cpu: before?.cpuS ?? 0 };

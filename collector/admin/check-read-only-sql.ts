@@ -1,5 +1,4 @@
-/** Statements an analyst may run through `spamtrace sql` / the admin endpoint. */
-const READ_ONLY_START = /^(SELECT|WITH|SHOW|DESCRIBE|DESC|EXISTS|EXPLAIN)\b/i;
+import { READ_ONLY_START } from "../store/clickhouse/sql.js";
 
 /**
  * Refuses anything but one read-only statement. This is a first gate with a

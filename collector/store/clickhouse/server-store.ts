@@ -2,6 +2,7 @@ import { createClient, type ClickHouseClient } from "@clickhouse/client";
 import type { ClickHouseStore, QueryOptions, Row } from "./store.js";
 import { StoreError } from "./store.js";
 import { qualifiedTable, quoteIdentifier } from "./sql-literal.js";
+import { READ_ONLY_START } from "./sql.js";
 
 /** How to reach a ClickHouse server. */
 export interface ServerStoreOptions {
@@ -75,7 +76,8 @@ export class ServerStore implements ClickHouseStore {
         });
         return await result.json<T>();
       } catch (error) {
-        if (attempt === 1 && isConnectionReset(error) && READ_ONLY_STATEMENT.test(sql)) continue;
+        // Only a statement that reads may be sent twice.
+        if (attempt === 1 && isConnectionReset(error) && READ_ONLY_START.test(sql.trimStart())) continue;
         throw StoreError.from(error, "ClickHouse query failed");
       }
     }
@@ -85,9 +87,6 @@ export class ServerStore implements ClickHouseStore {
     await this.client.close();
   }
 }
-
-/** A statement that only reads: sending it twice is harmless. */
-const READ_ONLY_STATEMENT = /^\s*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXISTS)\b/i;
 
 /**
  * The server closed the keep-alive socket the request went out on ("socket

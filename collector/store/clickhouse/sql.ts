@@ -29,3 +29,10 @@ export function num(value: unknown): number {
 export function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.map(String) : [];
 }
+
+/**
+ * Statements that only read, by their first word (after any leading blanks
+ * are trimmed): the analysts' gate (`checkReadOnlySql`) and the store's retry
+ * on a dropped connection both go by it.
+ */
+export const READ_ONLY_START = /^(SELECT|WITH|SHOW|DESCRIBE|DESC|EXISTS|EXPLAIN)\b/i;
