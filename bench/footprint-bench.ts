@@ -1,5 +1,5 @@
 // Benchmark (issue 13, target 1): the probe's footprint on a loaded host.
-//   npm run bench:footprint [-- --seconds N --warmup N --processes N --messages-per-hour N --only bundle|source --node-flags='...' --env='NAME=value ...']
+//   npm run bench:footprint [-- --seconds N --warmup N --processes N --messages-per-hour N --only bundle|source --node-flags='...' [--without-unit-flags] --env='NAME=value ...']
 // Starts 2,000 extra processes holding 26k+ fds, appends Postfix log lines at
 // 10,000 messages/hour to a log the probe tails, starts a local collector
 // (embedded store) and runs the bundled probe, then the source-run probe, at
@@ -29,6 +29,8 @@ const { values } = parseArgs({
     only: { type: "string" },
     /** Extra node flags for the probes (e.g. to compare V8 flags, or --cpu-prof), space-separated. */
     "node-flags": { type: "string", default: "" },
+    /** Leave the unit's node flags out, so that --node-flags replaces them instead of adding to them. */
+    "without-unit-flags": { type: "boolean", default: false },
     /** Extra environment for the probes (e.g. MALLOC_ARENA_MAX=2), space-separated NAME=value. */
     env: { type: "string", default: "" },
     /** Probe config keys merged over the bench's (e.g. '{"sockets":{"sampleIntervalMs":1000}}'): what each timer costs. */
@@ -41,7 +43,7 @@ const warmupMs = Number(values.warmup) * 1000;
 const kinds: ProbeKind[] = values.only === undefined ? ["bundle", "source"] : [values.only as ProbeKind];
 const unitFile = join(REPO_ROOT, "deploy/systemd/spamtrace-probe.service");
 const unitText = readFileSync(unitFile, "utf8");
-const nodeFlags = [...unitNodeFlags(unitText), ...values["node-flags"].split(" ").filter(Boolean)];
+const nodeFlags = [...(values["without-unit-flags"] ? [] : unitNodeFlags(unitText)), ...values["node-flags"].split(" ").filter(Boolean)];
 const probeEnv = {
   ...unitEnvironment(unitText),
   ...Object.fromEntries(values.env.split(" ").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)])),

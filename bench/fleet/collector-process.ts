@@ -26,6 +26,8 @@ export interface CollectorProcessOptions {
   limits?: Record<string, number>;
   /** Node/V8 flags before the script; default: those of the shipped unit (collectorUnitNodeFlags). */
   nodeFlags?: readonly string[];
+  /** Plaintext gRPC (grpc.insecure: no TLS, no client certificates), for the bench's --plaintext. */
+  insecure?: boolean;
   /** Extra collector config merged over the defaults (top-level sections). */
   extra?: Record<string, unknown>;
 }
@@ -70,7 +72,7 @@ export class CollectorProcess {
     const o = this.opts;
     const config = {
       collectorId: o.name,
-      grpc: { host: "127.0.0.1", port: o.grpcPort, certsDir: o.certsDir },
+      grpc: { host: "127.0.0.1", port: o.grpcPort, certsDir: o.certsDir, ...(o.insecure === true ? { insecure: true } : {}) },
       admin: { host: "127.0.0.1", port: o.adminPort, tokenFile: path.join(o.dir, `${o.name}.token`) },
       store: { database: "spamtrace", ...o.store },
       limits: { maxStreams: o.maxStreams, ...o.limits },

@@ -45,6 +45,9 @@ const { values: a } = parseArgs({
     // generator was the limit of 10,000-probe ramp-ups and restart storms (99 % of CPU 1 for 80 s while the
     // collector idled at 30-50 %): each probe's TLS handshake costs its client 4.5 ms, twice the collector's.
     generator: { type: "string", default: "nice" },
+    // Plaintext HTTP/2 (h2c) to a collector in grpc.insecure mode, raw client only: not how a fleet runs, but
+    // the difference to a TLS run is what TLS costs the collector (memory per connection, handshake CPU).
+    plaintext: { type: "boolean", default: false },
   },
   strict: true,
 });
@@ -59,6 +62,7 @@ if (a.generator !== "pinned" && a.generator !== "nice") throw new Error(`--gener
 const niceGenerator = a.generator === "nice";
 if (a.client !== "raw" && a.client !== "grpc-js") throw new Error(`--client ${a.client}: must be raw or grpc-js`);
 const client: "raw" | "grpc-js" = a.client;
+if (a.plaintext && client !== "raw") throw new Error("--plaintext needs --client raw");
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 const dir = await mkdtemp(path.join(os.tmpdir(), "spamtrace-fleet-bench-"));
@@ -88,17 +92,18 @@ try {
     ...(a["node-flags"] !== undefined ? { nodeFlags: a["node-flags"].split(/\s+/).filter(Boolean) } : {}),
     ...(a.limits ? { limits: JSON.parse(a.limits) as Record<string, number> } : {}),
     cpus: pinned ? "0" : undefined,
+    insecure: a.plaintext,
     cpuProfDir: a["cpu-prof"] ? path.resolve(a["cpu-prof"]) : undefined,
   });
   await collector.start();
   const token = (await readFile(path.join(dir, "bench-collector.token"), "utf8")).trim();
   const sql = <T>(q: string): Promise<T[]> => adminSql<T>(adminPort, token, q);
-  say(`collector pid ${collector.pid} on ${storeKind} store${pinned ? ", pinned to CPU 0" : ""}; ${workerCount} probe workers (${client} client) ${niceGenerator ? "on every CPU at nice 19" : pinned ? "on CPU 1" : ""}`);
+  say(`collector pid ${collector.pid} on ${storeKind} store${pinned ? ", pinned to CPU 0" : ""}; ${workerCount} probe workers (${client} client${a.plaintext ? ", PLAINTEXT h2c" : ""}) ${niceGenerator ? "on every CPU at nice 19" : pinned ? "on CPU 1" : ""}`);
 
   const epoch = String(Date.now());
   const startedAt = Date.now();
   const compromised = Array.from({ length: Math.min(probes, Number(a.compromised)) }, (_, k) => Math.floor(((k + 0.5) * probes) / Number(a.compromised)));
-  const settings = { addresses: [`127.0.0.1:${grpcPort}`], epoch, intervalMs, plantAtMs: startedAt + Math.min(durationMs / 3, 60_000), reconnectMinMs: 500, reconnectMaxMs: 10_000, client };
+  const settings = { addresses: [`127.0.0.1:${grpcPort}`], epoch, intervalMs, plantAtMs: startedAt + Math.min(durationMs / 3, 60_000), reconnectMinMs: 500, reconnectMaxMs: 10_000, client, plaintext: a.plaintext };
   const reports = new Map<ChildProcess, WorkerReport>();
   const floodWorker = a.flood ? startWorker(true) : undefined;
   for (let w = 0; w < workerCount; w++) {

@@ -18,6 +18,8 @@ export interface RawConnectOptions {
   ca: Buffer;
   key: Buffer;
   cert: Buffer;
+  /** Plaintext HTTP/2 (h2c), for a collector in grpc.insecure mode (the bench's --plaintext); default TLS. */
+  plaintext?: boolean;
 }
 
 /**
@@ -37,7 +39,7 @@ export class RawGrpcChannel {
   openStream(): RawBidiCall {
     if (!this.session || this.session.closed || this.session.destroyed) {
       const o = this.opts;
-      const session = http2.connect(`https://${o.address}`, { ca: o.ca, key: o.key, cert: o.cert, servername: "localhost" });
+      const session = o.plaintext === true ? http2.connect(`http://${o.address}`) : http2.connect(`https://${o.address}`, { ca: o.ca, key: o.key, cert: o.cert, servername: "localhost" });
       // Errors reach the stream opened on the session; the session itself must not throw.
       session.on("error", () => undefined);
       const timer = setTimeout(() => session.destroy(new Error(`not connected within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);

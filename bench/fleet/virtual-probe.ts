@@ -45,6 +45,8 @@ export interface ProbeSettings {
   reconnectMaxMs: number;
   /** "raw": node:http2 (raw-grpc-stream.ts, light on the generator); "grpc-js": the probe's own library. */
   client: "raw" | "grpc-js";
+  /** Raw client over plaintext HTTP/2 (bench --plaintext). */
+  plaintext?: boolean;
 }
 
 /** The part of a bidi call the virtual probe uses (grpc-js's ClientDuplexStream or RawBidiCall). */
@@ -87,7 +89,7 @@ export class VirtualProbe {
   ) {
     const address = settings.addresses[index % settings.addresses.length]!;
     if (settings.client === "raw") {
-      this.client = { raw: new RawGrpcChannel({ address, ca: settings.ca, key: settings.key, cert }) };
+      this.client = { raw: new RawGrpcChannel({ address, ca: settings.ca, key: settings.key, cert, plaintext: settings.plaintext }) };
       return;
     }
     this.client = { grpc: new IngestClient(address, credentials.createSsl(settings.ca, settings.key, cert), {

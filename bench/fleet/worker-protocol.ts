@@ -10,6 +10,8 @@ export interface WireProbeSettings {
   reconnectMinMs: number;
   reconnectMaxMs: number;
   client: "raw" | "grpc-js";
+  /** The raw client over plaintext HTTP/2 (h2c) to a collector in grpc.insecure mode: what TLS costs, measured. */
+  plaintext?: boolean;
 }
 
 /** Parent → worker. */
