@@ -151,6 +151,27 @@ const cases: Case[] = [
       ],
     },
   },
+  {
+    name: "several watched ports: rows in file order, a line with two watched ports once, lowercase hex found",
+    input: [
+      TCP_HEADER,
+      "   0: 0302010A:024B 057100CB:0019 01 00000000:00000000 00:00000000 00000000    33        0 1 1 0000000000000000 20 4 30 10 -1",
+      "   1: 0302010A:C822 057100CB:0019 01 00000000:00000000 00:00000000 00000000    33        0 2 1 0000000000000000 20 4 30 10 -1",
+      "   2: 0302010a:01d1 057100cb:c825 01 00000000:00000000 00:00000000 00000000    33        0 3 1 0000000000000000 20 4 30 10 -1",
+      "   3: 0302010A:C823 057100CB:01BB 01 00000000:00000000 00:00000000 00000000    33        0 4 1 0000000000000000 20 4 30 10 -1",
+    ].join("\n"),
+    proto: "tcp",
+    byteOrder: "LE",
+    ports: new Set([587, 465, 25]),
+    output: {
+      skipped: 0,
+      rows: [
+        { proto: "tcp", state: "ESTABLISHED", local_address: "10.1.2.3", local_port: 587, remote_address: "203.0.113.5", remote_port: 25, uid: 33, inode: "1" },
+        { proto: "tcp", state: "ESTABLISHED", local_address: "10.1.2.3", local_port: 51234, remote_address: "203.0.113.5", remote_port: 25, uid: 33, inode: "2" },
+        { proto: "tcp", state: "ESTABLISHED", local_address: "10.1.2.3", local_port: 465, remote_address: "203.0.113.5", remote_port: 51237, uid: 33, inode: "3" },
+      ],
+    },
+  },
   { name: "empty file", input: "", proto: "tcp6", output: { rows: [], skipped: 0 } },
 ];
 

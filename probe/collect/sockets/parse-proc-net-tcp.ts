@@ -68,49 +68,37 @@ export interface ParseProcNetTcpOptions {
   /** Host byte order; default the running host's (only tests need another). */
   byteOrder?: "LE" | "BE";
   /**
-   * When given, lines whose local and remote ports are both outside this set
-   * are dropped before being decoded or validated (they are not counted as
-   * skipped): a busy host has tens of thousands of sockets and only a few
+   * When given, only the lines showing one of these ports as a local or
+   * remote port (":%04X " in the kernel's layout) are decoded and validated;
+   * the others, whatever their shape, are neither returned nor counted as
+   * skipped: a busy host has tens of thousands of sockets and only a few
    * are SMTP.
    */
   ports?: ReadonlySet<number>;
 }
 
-function hexDigit(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48;
-  if (code >= 65 && code <= 70) return code - 55;
-  if (code >= 97 && code <= 102) return code - 87;
-  return -1;
-}
-
-function hex4(text: string, at: number): number {
-  let value = 0;
-  for (let i = at; i < at + 4; i++) {
-    const digit = hexDigit(text.charCodeAt(i));
-    if (digit < 0) return -1;
-    value = value * 16 + digit;
-  }
-  return value;
-}
-
 /**
- * True when the line [start, end) is in the kernel's fixed layout
- * ("%4d: %08X:%04X %08X:%04X %02X ...", addresses 32 hex digits in tcp6) and
- * neither of its ports is watched. Reads characters in place, without
- * allocating, because this runs for every socket of the host twice a second.
+ * Where the lines with a watched port start, in file order. The kernel prints
+ * each endpoint as "%08X:%04X " (tcp6: 32 hex digits before the colon), and no
+ * other field is a colon, four hex digits and a space, so each watched port is
+ * found with indexOf over the whole text: native string search instead of
+ * reading every line in JavaScript (a host's table has thousands of lines,
+ * the probe runs without JIT, and a busy host reads it several times a
+ * second). Lines found here are still parsed and checked in full.
  */
-function isUnwatchedLine(text: string, start: number, end: number, addressLength: number, ports: ReadonlySet<number>): boolean {
-  // Searched within the line only: indexOf would scan on through every following line without a
-  // colon, once per line (quadratic on a text of blank lines).
-  let colon = start;
-  while (colon < end && text.charCodeAt(colon) !== 58) colon++;
-  if (colon >= end) return false;
-  const local = colon + 2 + addressLength + 1;
-  const remote = local + 4 + 1 + addressLength + 1;
-  if (remote + 4 > end || text.charCodeAt(local - 1) !== 58 || text.charCodeAt(remote - 1) !== 58) return false;
-  const localPort = hex4(text, local);
-  const remotePort = hex4(text, remote);
-  return localPort >= 0 && remotePort >= 0 && !ports.has(localPort) && !ports.has(remotePort);
+function watchedLineStarts(text: string, ports: ReadonlySet<number>): number[] {
+  const starts: number[] = [];
+  for (const port of ports) {
+    if (!Number.isInteger(port) || port < 0 || port > 0xffff) continue;
+    const upper = `:${port.toString(16).toUpperCase().padStart(4, "0")} `;
+    const needles = upper === upper.toLowerCase() ? [upper] : [upper, upper.toLowerCase()];
+    for (const needle of needles) {
+      for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + needle.length)) starts.push(text.lastIndexOf("\n", at) + 1);
+    }
+  }
+  // A line with both ports watched is found twice; several ports come in port order.
+  starts.sort((a, b) => a - b);
+  return starts.filter((start, i) => i === 0 || start !== starts[i - 1]);
 }
 
 /**
@@ -120,47 +108,54 @@ function isUnwatchedLine(text: string, start: number, end: number, addressLength
 export function parseProcNetTcp(text: string, proto: "tcp" | "tcp6", options: ParseProcNetTcpOptions = {}): ParsedProcNetTcp {
   const byteOrder = options.byteOrder ?? endianness();
   const ports = options.ports;
-  const rows: ProcNetTcpRow[] = [];
-  let skipped = 0;
+  const parsed: ParsedProcNetTcp = { rows: [], skipped: 0 };
+  if (ports !== undefined) {
+    for (const start of watchedLineStarts(text, ports)) {
+      const newline = text.indexOf("\n", start);
+      parseLine(text.slice(start, newline < 0 ? text.length : newline), proto, byteOrder, ports, parsed);
+    }
+    return parsed;
+  }
   for (let start = 0; start < text.length; ) {
     const newline = text.indexOf("\n", start);
     const end = newline < 0 ? text.length : newline;
-    const lineStart = start;
+    parseLine(text.slice(start, end), proto, byteOrder, undefined, parsed);
     start = end + 1;
-    if (ports !== undefined && isUnwatchedLine(text, lineStart, end, ADDRESS_HEX_LENGTH[proto], ports)) continue;
-    const line = text.slice(lineStart, end);
-    const fields = line.trim().split(/\s+/);
-    const [slot, local, remote, st, , , , uid, , inode] = fields;
-    if (slot === undefined || slot === "" || slot === "sl") continue;
-    const localEndpoint = local === undefined ? null : parseEndpoint(local, proto, byteOrder);
-    const remoteEndpoint = remote === undefined ? null : parseEndpoint(remote, proto, byteOrder);
-    if (
-      !/^\d+:$/.test(slot) ||
-      localEndpoint === null ||
-      remoteEndpoint === null ||
-      st === undefined ||
-      st.length !== 2 ||
-      !HEX.test(st) ||
-      uid === undefined ||
-      !DECIMAL.test(uid) ||
-      inode === undefined ||
-      !DECIMAL.test(inode)
-    ) {
-      skipped++;
-      continue;
-    }
-    // The fast check above only reads the kernel's fixed layout; a line in any other layout is filtered here.
-    if (ports !== undefined && !ports.has(localEndpoint.port) && !ports.has(remoteEndpoint.port)) continue;
-    rows.push({
-      proto,
-      state: tcpStateNameFromCode(parseInt(st, 16)),
-      local_address: localEndpoint.address,
-      local_port: localEndpoint.port,
-      remote_address: remoteEndpoint.address,
-      remote_port: remoteEndpoint.port,
-      uid: Number(uid),
-      inode,
-    });
   }
-  return { rows, skipped };
+  return parsed;
+}
+
+/** Adds one line's row to `into` (or counts it as skipped); header and blank lines add nothing. */
+function parseLine(line: string, proto: "tcp" | "tcp6", byteOrder: "LE" | "BE", ports: ReadonlySet<number> | undefined, into: ParsedProcNetTcp): void {
+  const fields = line.trim().split(/\s+/);
+  const [slot, local, remote, st, , , , uid, , inode] = fields;
+  if (slot === undefined || slot === "" || slot === "sl") return;
+  const localEndpoint = local === undefined ? null : parseEndpoint(local, proto, byteOrder);
+  const remoteEndpoint = remote === undefined ? null : parseEndpoint(remote, proto, byteOrder);
+  if (
+    !/^\d+:$/.test(slot) ||
+    localEndpoint === null ||
+    remoteEndpoint === null ||
+    st === undefined ||
+    st.length !== 2 ||
+    !HEX.test(st) ||
+    uid === undefined ||
+    !DECIMAL.test(uid) ||
+    inode === undefined ||
+    !DECIMAL.test(inode)
+  ) {
+    into.skipped++;
+    return;
+  }
+  if (ports !== undefined && !ports.has(localEndpoint.port) && !ports.has(remoteEndpoint.port)) return;
+  into.rows.push({
+    proto,
+    state: tcpStateNameFromCode(parseInt(st, 16)),
+    local_address: localEndpoint.address,
+    local_port: localEndpoint.port,
+    remote_address: remoteEndpoint.address,
+    remote_port: remoteEndpoint.port,
+    uid: Number(uid),
+    inode,
+  });
 }

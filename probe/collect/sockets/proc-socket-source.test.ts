@@ -159,7 +159,8 @@ describeOnLittleEndian("ProcSocketSampler", () => {
   });
 
   it("reports TIME_WAIT without owner or uid, and stops looking for an unfindable owner after ownerLookupAttempts", async () => {
-    await tree.writeNet(`${CAPTURED_PROC_NET_TCP}${TIME_WAIT}\n${ORPHAN}\nnot a socket line\n`, CAPTURED_PROC_NET_TCP6);
+    // A line of no known shape is not read at all; a broken line on a watched port (38663 = 9707) is counted.
+    await tree.writeNet(`${CAPTURED_PROC_NET_TCP}${TIME_WAIT}\n${ORPHAN}\nnot a socket line\n  99: 0100007F:9707 broken\n`, CAPTURED_PROC_NET_TCP6);
     const sampler = new ProcSocketSampler({ ports: [38663], procRoot: tree.root, passwd, ownerLookupAttempts: 2 });
     const records = await sampler.sample();
     const ownerless = { pid: null, ppid: null, comm: null, argv: [], exe: null, exe_deleted: false, cwd: null };

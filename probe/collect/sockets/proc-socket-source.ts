@@ -102,7 +102,16 @@ export class ProcSocketSampler {
     this.counters.malformedLines += tcp.skipped + tcp6.skipped;
     const sockets = filterSmtpSockets([...tcp.rows, ...tcp6.rows], this.ports);
     await this.resolveOwners(new Set(sockets.map((socket) => socket.inode)));
-    const records = await Promise.all(sockets.map((socket) => this.toRecord(socket)));
+    // Synchronous per socket: a mail host keeps hundreds of TIME_WAIT sockets on port 25, each a record at
+    // every sample. Sockets without an owner get their uid's name once per distinct uid.
+    const records = sockets.map((socket) => this.toRecord(socket));
+    const ownerlessUids = new Set<number>();
+    for (const record of records) if (record.pid === null && record.uid !== null) ownerlessUids.add(record.uid);
+    if (ownerlessUids.size > 0) {
+      const names = new Map<number, string | null>();
+      for (const uid of ownerlessUids) names.set(uid, await this.passwd.userName(uid));
+      for (const record of records) if (record.pid === null && record.uid !== null) record.user = names.get(record.uid) ?? null;
+    }
     return sortSocketRecords(records);
   }
 
@@ -201,7 +210,8 @@ export class ProcSocketSampler {
     this.processes.set(pid, await readProcessInfo(pid, { procRoot: this.procRoot, passwd: this.passwd }));
   }
 
-  private async toRecord(socket: ProcNetTcpRow & { direction: SocketRecord["direction"] }): Promise<SocketRecord> {
+  /** The socket's record; without an owner, `user` is left null for takeSample to fill in from the uid. */
+  private toRecord(socket: ProcNetTcpRow & { direction: SocketRecord["direction"] }): SocketRecord {
     const owner = this.owners.get(socket.inode)?.owner ?? null;
     const info = owner === null ? undefined : this.processes.get(owner.pid);
     const endpoint = {
@@ -235,7 +245,7 @@ export class ProcSocketSampler {
       pid: null,
       ppid: null,
       uid,
-      user: await this.passwd.userName(uid),
+      user: null,
       comm: null,
       argv: [],
       exe: null,
