@@ -103,7 +103,8 @@ function watchedLineStarts(text: string, ports: ReadonlySet<number>): number[] {
 
 /**
  * Parses the text of /proc/net/tcp (proto "tcp") or /proc/net/tcp6 ("tcp6").
- * Never throws: malformed lines are skipped and counted.
+ * Never throws: malformed lines are skipped and counted (with `ports`, only
+ * those showing a watched port are looked at).
  */
 export function parseProcNetTcp(text: string, proto: "tcp" | "tcp6", options: ParseProcNetTcpOptions = {}): ParsedProcNetTcp {
   const byteOrder = options.byteOrder ?? endianness();

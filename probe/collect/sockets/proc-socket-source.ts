@@ -25,7 +25,7 @@ export interface ProcSocketSourceOptions {
 export interface ProcSocketSamplerStats {
   /** Calls to sample() that read the socket tables. */
   samples: number;
-  /** /proc/net/tcp{,6} lines on a watched port (or of unknown shape) that could not be parsed. */
+  /** /proc/net/tcp{,6} lines showing a watched port that could not be parsed. */
   malformedLines: number;
   /** Scans of /proc/[pid]/fd to find owners of new sockets. */
   ownerScans: number;
