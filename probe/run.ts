@@ -22,7 +22,7 @@ import { BatchPipeline } from "./pipeline/batch-pipeline.js";
 import { recoverCursorIntent } from "./pipeline/cursor-intent.js";
 import { RelayPolicyTracker } from "./pipeline/relay-policy-tracker.js";
 import { sampleQueue } from "./pipeline/sample-queue.js";
-import { sampleSockets, SOCKET_TABLE_MAX_GAP_MS } from "./pipeline/sample-sockets.js";
+import { sampleSockets, SOCKET_TABLE_IDLE_SHARE, SOCKET_TABLE_MAX_GAP_MS } from "./pipeline/sample-sockets.js";
 import { readClientTls } from "./send/read-client-tls.js";
 import { GrpcSender } from "./send/grpc-sender.js";
 import { DiskSpool } from "./spool/disk-spool.js";
@@ -126,8 +126,11 @@ export async function runProbe(config: ProbeConfig): Promise<RunningProbe> {
     into: sockets,
     // lsof costs a process spawn and a walk of every fd on the host: never more than once a second.
     intervalMs: opens === undefined ? Math.max(config.sockets.sampleIntervalMs, 1000) : config.sockets.sampleIntervalMs,
-    opened: opens === undefined ? undefined : () => opens.opened(),
+    check: opens === undefined ? undefined : () => opens.check(),
     maxGapMs: Math.min(SOCKET_TABLE_MAX_GAP_MS, config.sockets.snapshotIntervalMs),
+    // A host whose TCP counters stand still is read a little more often than it is snapshotted (each snapshot
+    // interval holds a read, see SOCKET_TABLE_IDLE_SHARE), not every 2 s: its table has not changed.
+    idleGapMs: config.sockets.snapshotIntervalMs * SOCKET_TABLE_IDLE_SHARE,
     metrics,
     logger,
   });

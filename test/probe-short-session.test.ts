@@ -38,7 +38,7 @@ describe("short SMTP sessions from throwaway processes", () => {
     port = (server.address() as AddressInfo).port;
     sampler = new ProcSocketSampler({ ports: [port] });
     const opens = new TcpOpenWatch();
-    stop = sampleSockets({ read: () => sampler.sample(), into, intervalMs: 50, opened: () => opens.opened(), metrics: new ProbeMetrics(), logger: moduleLogger("test") });
+    stop = sampleSockets({ read: () => sampler.sample(), into, intervalMs: 50, check: () => opens.check(), metrics: new ProbeMetrics(), logger: moduleLogger("test") });
     // The first sample searches every process for the listener's owner (seconds on a loaded host); sessions come after.
     await waitFor("the first socket sample", async () => (into.sampleCount > 0 ? true : undefined), 60_000, 20);
   });
@@ -55,7 +55,9 @@ describe("short SMTP sessions from throwaway processes", () => {
     const client = connect(port, "127.0.0.1");
     await new Promise((resolve) => client.once("connect", resolve));
     expect(watch.opened()).toBe(true);
+    // A close leaves ESTABLISHED: CurrEstab moves (or another process of the host opened a connection meanwhile).
     client.destroy();
+    await waitFor("a change after the close", async () => (watch.check() !== "still" ? true : undefined), 5_000, 20);
     watch.close();
   });
 

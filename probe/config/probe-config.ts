@@ -83,7 +83,7 @@ export const probeConfigSchema = v.strictObject({
       ports: v.optional(v.pipe(v.array(int(1, 65535)), v.minLength(1)), () => [...DEFAULT_SMTP_PORTS]),
       /** "proc" reads /proc directly; "lsof" parses `lsof -F` (fallback). */
       source: v.optional(v.picklist(["proc", "lsof"]), "proc"),
-      /** Interval between checks for new connections, ms; the table is read on a new connection and at least every 2 s (source proc). */
+      /** Interval between checks for new connections, ms; the table is read on a new connection, at least every 2 s while connections are accepted or closed, and every 0.9 × snapshotIntervalMs otherwise (source proc). */
       sampleIntervalMs: v.optional(int(50, 60_000), DEFAULT_SAMPLE_INTERVAL_MS),
       /** Interval between snapshots sent to the collector, ms. */
       snapshotIntervalMs: v.optional(int(100, 3_600_000), DEFAULT_SNAPSHOT_INTERVAL_MS),

@@ -46,7 +46,7 @@ const YOUNG_PROCESS_MS = 10_000;
 
 /**
  * Long-lived /proc socket sampler (the probe calls sample() when a TCP
- * connection was opened, and every 2 s: probe/pipeline/sample-sockets.ts).
+ * connection was opened, and every 2 s or every snapshot: probe/pipeline/sample-sockets.ts).
  * Each sample reads only /proc/net/tcp and /proc/net/tcp6; owners are looked
  * up in /proc/[pid]/fd only for socket inodes not seen before, and process
  * details are read once per (pid, start time). Cached owners are re-verified
