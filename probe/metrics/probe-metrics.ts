@@ -5,10 +5,11 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 /**
  * How often the event-loop lag metrics sample the loop, ms. prom-client's
  * default (10 ms) is a timer that wakes the probe 100 times a second, more
- * than all its own work (about 25 wake-ups a second); a lag longer than this
- * still shows in the metrics.
+ * than all its own work (about 22 wake-ups a second, 20 of them the socket
+ * check); a lag longer than this still shows in the metrics. Each wake-up of
+ * the probe costs ~0.02 % of a core (bench/README.md, session 15).
  */
-export const EVENT_LOOP_SAMPLE_MS = 500;
+export const EVENT_LOOP_SAMPLE_MS = 1000;
 
 /** The probe's Prometheus metrics. */
 export class ProbeMetrics {
