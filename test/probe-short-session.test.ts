@@ -51,10 +51,10 @@ describe("short SMTP sessions from throwaway processes", () => {
 
   it("TcpOpenWatch sees a connect() in the live /proc/net/snmp through the file it keeps open", async () => {
     const watch = new TcpOpenWatch();
-    watch.opened();
+    watch.check();
     const client = connect(port, "127.0.0.1");
     await new Promise((resolve) => client.once("connect", resolve));
-    expect(watch.opened()).toBe(true);
+    expect(watch.check()).toBe("opened");
     // A close leaves ESTABLISHED: CurrEstab moves (or another process of the host opened a connection meanwhile).
     client.destroy();
     await waitFor("a change after the close", async () => (watch.check() !== "still" ? true : undefined), 5_000, 20);

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseTcpActiveOpens, parseTcpCounters, TcpOpenWatch } from "./tcp-open-counter.js";
+import { parseTcpCounters, TcpOpenWatch } from "./tcp-open-counter.js";
 
 function snmp(activeOpens: number, passiveOpens: number, currEstab = 1152): string {
   return [
@@ -16,17 +16,17 @@ function snmp(activeOpens: number, passiveOpens: number, currEstab = 1152): stri
   ].join("\n");
 }
 
-describe("parseTcpActiveOpens", () => {
+describe("parseTcpCounters: ActiveOpens", () => {
   it("reads ActiveOpens from the Tcp lines, by column name", () => {
-    expect(parseTcpActiveOpens(snmp(2848, 2547))).toBe(2848);
-    expect(parseTcpActiveOpens("Tcp: ActiveOpens X\nTcp: 7 1\n")).toBe(7);
+    expect(parseTcpCounters(snmp(2848, 2547))?.activeOpens).toBe(2848);
+    expect(parseTcpCounters("Tcp: ActiveOpens X\nTcp: 7 1\n")?.activeOpens).toBe(7);
   });
   it.each([
     ["no Tcp lines", "Ip: a\nIp: 1\n"],
     ["no ActiveOpens column", "Tcp: RtoAlgorithm\nTcp: 1\n"],
     ["a value that is not a count", "Tcp: ActiveOpens\nTcp: -\n"],
   ])("returns null for %s", (_, text) => {
-    expect(parseTcpActiveOpens(text)).toBeNull();
+    expect(parseTcpCounters(text)).toBeNull();
   });
 });
 
@@ -49,13 +49,13 @@ describe("TcpOpenWatch", () => {
   it("says yes first, then only when a connection was opened (accepted ones do not count)", async () => {
     await writeFile(join(root, "net", "snmp"), snmp(10, 5));
     const watch = new TcpOpenWatch(root);
-    expect(watch.opened()).toBe(true);
-    expect(watch.opened()).toBe(false);
+    expect(watch.check()).toBe("opened");
+    expect(watch.check()).not.toBe("opened");
     await writeFile(join(root, "net", "snmp"), snmp(10, 9));
-    expect(watch.opened()).toBe(false);
+    expect(watch.check()).not.toBe("opened");
     await writeFile(join(root, "net", "snmp"), snmp(11, 9));
-    expect(watch.opened()).toBe(true);
-    expect(watch.opened()).toBe(false);
+    expect(watch.check()).toBe("opened");
+    expect(watch.check()).not.toBe("opened");
     watch.close();
   });
 
@@ -79,9 +79,9 @@ describe("TcpOpenWatch", () => {
 
   it("says yes on every call when the counters cannot be read (the table is then read every tick)", async () => {
     const watch = new TcpOpenWatch(root);
-    expect(watch.opened()).toBe(true);
-    expect(watch.opened()).toBe(true);
+    expect(watch.check()).toBe("opened");
+    expect(watch.check()).toBe("opened");
     await writeFile(join(root, "net", "snmp"), "garbled\n");
-    expect(watch.opened()).toBe(true);
+    expect(watch.check()).toBe("opened");
   });
 });

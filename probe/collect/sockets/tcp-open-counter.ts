@@ -31,11 +31,6 @@ export function parseTcpCounters(snmp: string): TcpCounters | null {
   return activeOpens === null ? null : { activeOpens, passiveOpens: count("PassiveOpens"), currEstab: count("CurrEstab") };
 }
 
-/** ActiveOpens from the text of /proc/net/snmp (parseTcpCounters), or null. */
-export function parseTcpActiveOpens(snmp: string): number | null {
-  return parseTcpCounters(snmp)?.activeOpens ?? null;
-}
-
 /**
  * What changed in the TCP counters since the previous check:
  * - "opened": a process of this host opened a connection (ActiveOpens moved),
@@ -70,11 +65,6 @@ export class TcpOpenWatch {
     this.last = now;
     if (now === null || before === null || now.activeOpens !== before.activeOpens) return "opened";
     return now.passiveOpens !== before.passiveOpens || now.currEstab !== before.currEstab ? "moved" : "still";
-  }
-
-  /** True when a connection was opened since the previous call (or the counters cannot be read). */
-  opened(): boolean {
-    return this.check() === "opened";
   }
 
   /** Closes the file kept open between calls (a later call opens it again). */
